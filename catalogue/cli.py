@@ -1,0 +1,293 @@
+"""The ``catalogue`` command: one verb per job.
+
+Exit statuses are part of the interface: ``validate`` exits 0 when every offer
+meets the publishing profile (warnings allowed), 1 when any offer violates it
+or an input holds no offer, 2 when an input cannot be read or parsed. Other
+commands exit 0 on success, 1 when they did their job but something needs
+attention, 2 on bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from . import __version__
+from .config import Config, load_config
+from .errors import CatalogueError, InputError
+from .rdfio import read_rdf
+
+stdout = Console(highlight=False, soft_wrap=True, emoji=False)
+stderr = Console(stderr=True, highlight=False, emoji=False)
+
+
+class CatalogueGroup(click.Group):
+    """Turns the catalogue's own errors into one-line messages with exit status 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CatalogueError as error:
+            stderr.print(f"[bold red]Error:[/] {_escape(str(error))}")
+            ctx.exit(2)
+
+
+@click.group(cls=CatalogueGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Configuration file (default: ./catalogue.toml if present, else built-in defaults: store under ./data).",
+)
+@click.version_option(__version__, prog_name="catalogue")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None) -> None:
+    """A linked-data catalogue of learning opportunities that lead to micro-credentials.
+
+    Harvest offers, check them against the European Learning Model (ELM) and the
+    micro-credential profile, publish them over SPARQL and as a guidance site.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+def get_config(ctx: click.Context) -> Config:
+    root = ctx.find_root()
+    if "config" not in root.obj:
+        root.obj["config"] = load_config(root.obj.get("config_path"))
+    return root.obj["config"]
+
+
+def lang_option(function):
+    @click.option("--lang", type=click.Choice(["en", "sv"]), default="en", show_default=True, help="Language of messages and labels.")
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+# -- validate ----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="FILE_OR_URL...")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--no-cache", is_flag=True, help="Validate every offer again, ignoring earlier results.")
+@click.option("--workers", type=int, default=None, help="Processes to validate with (default: one per core).")
+@lang_option
+@click.pass_context
+def validate(ctx: click.Context, inputs: tuple[str, ...], output_format: str, no_cache: bool, workers: int | None, lang: str) -> None:
+    """Check offers before publishing them (Turtle, JSON-LD, RDF/XML, N-Triples, N-Quads, TriG).
+
+    Reports, for each offer, whether it can be published, whether it is a complete
+    micro-credential (Annex I of the Council Recommendation), and what to fix.
+    Exit status: 0 all offers publishable, 1 some offer is not (or an input holds
+    no offer), 2 an input cannot be read.
+    """
+    from .cache import ValidationCache
+    from .validate import Validator, ValidatorSettings
+    from .vocab import load_vocabulary
+    from . import output
+
+    config = get_config(ctx)
+    cache = None if no_cache else ValidationCache(config.cache_path)
+    settings = ValidatorSettings(workers=workers if workers is not None else config.validation_workers, cache=cache)
+    with Validator(config.base, settings) as validator, output.progress(stderr, "Validating", unit="offers") as progress:
+        run = validator.validate_locations(inputs, progress)
+    if output_format == "json":
+        click.echo(json.dumps(run.as_json(lang, load_vocabulary()), ensure_ascii=False, indent=2))
+    else:
+        output.print_validation(stdout, run, lang, load_vocabulary())
+    ctx.exit(run.exit_status)
+
+
+# -- load ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", metavar="FILE_OR_URL")
+@click.option("--source", "source_id", required=True, help="Source id (slug) whose graph this replaces.")
+@lang_option
+@click.pass_context
+def load(ctx: click.Context, file: str, source_id: str, lang: str) -> None:
+    """Validate FILE and make it the content of source SOURCE.
+
+    Offers that meet the publishing profile are published; the others are kept
+    in quarantine with their report (see ``catalogue report SOURCE``). The
+    source's previous content is replaced in one atomic write.
+    """
+    from .cache import ValidationCache
+    from .config import SOURCE_ID
+    from .publish import publish
+    from .store import open_store
+    from .validate import Validator, ValidatorSettings
+    from .vocab import load_vocabulary
+    from . import output
+
+    if not SOURCE_ID.match(source_id):
+        raise click.BadParameter("a source id is a slug: lower-case letters, digits and hyphens.", param_hint="--source")
+    config = get_config(ctx)
+    document = read_rdf(file)
+    settings = ValidatorSettings(workers=config.validation_workers, cache=ValidationCache(config.cache_path))
+    with Validator(config.base, settings) as validator, output.progress(stderr, "Validating", unit="offers") as progress:
+        result = validator.validate_document(document, progress)
+    if not result.reports:
+        raise InputError(
+            "no offer to load: the document contains no elm:LearningOpportunity. "
+            "The source was left as it was.",
+            file,
+        )
+    records = result.extraction.offers if result.extraction else None
+    if records is None:
+        from .offers import extract_offers
+
+        records = extract_offers(document.quads, load_vocabulary(), config.base).offers
+    store = open_store(config)
+    try:
+        store.ensure_vocabulary(load_vocabulary())
+        outcome = publish(store, source_id, records, result.reports)
+    finally:
+        store.close()
+    output.print_publish(stdout, source_id, outcome, result.notes)
+
+
+# -- report --------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("source_id", metavar="SOURCE")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@lang_option
+@click.pass_context
+def report(ctx: click.Context, source_id: str, output_format: str, lang: str) -> None:
+    """Show the quarantined offers of SOURCE and what to fix in each."""
+    from .records import findings_from_store
+    from .report import ValidationRun
+    from .store import open_store
+    from .vocab import load_vocabulary
+    from . import output
+
+    config = get_config(ctx)
+    store = open_store(config, read_only=True)
+    try:
+        reports = findings_from_store(store, store.quarantine_graph(source_id))
+        counts = store.source_counts().get(source_id)
+    finally:
+        store.close()
+    if counts is None:
+        raise CatalogueError(f"The store holds nothing from source '{source_id}'.")
+    run = ValidationRun(reports=list(reports.values()))
+    if output_format == "json":
+        click.echo(json.dumps({"source": source_id, **counts, **run.as_json(lang, load_vocabulary())}, ensure_ascii=False, indent=2))
+        return
+    stdout.print(f"Source [bold]{source_id}[/]: {counts['offers']} published, {counts['quarantined']} in quarantine.")
+    if reports:
+        output.print_validation(stdout, run, lang, load_vocabulary())
+
+
+# -- query, stats, export --------------------------------------------------------------
+
+
+@main.command()
+@click.argument("sparql", metavar="SPARQL")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv", "tsv", "xml", "turtle", "ntriples"]), default="table", show_default=True)
+@click.option("--graph", "graphs", multiple=True, help="Query these graphs as the default graph instead of the public view.")
+@click.pass_context
+def query(ctx: click.Context, sparql: str, output_format: str, graphs: tuple[str, ...]) -> None:
+    """Run a SPARQL query on the store. SPARQL may be the query, @FILE, or - for standard input.
+
+    The default graph is the public catalogue (sources, records, vocabulary); the
+    usual prefixes (elm:, dcterms:, skos:, ...) are declared for you.
+    """
+    from .store import open_store
+    from . import output
+
+    text = _read_argument(sparql)
+    config = get_config(ctx)
+    store = open_store(config, read_only=True)
+    try:
+        try:
+            result = store.query(text, default_graphs=list(graphs) or None)
+        except SyntaxError as error:
+            raise CatalogueError(f"The query is not valid SPARQL: {error}") from None
+        output.print_query_result(stdout, result, output_format)
+    finally:
+        store.close()
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def stats(ctx: click.Context, output_format: str) -> None:
+    """Counts per source: published offers, quarantined offers, triples."""
+    from .store import open_store
+    from . import output
+
+    config = get_config(ctx)
+    store = open_store(config, read_only=True)
+    try:
+        counts = store.source_counts()
+        vocabulary = store.count(store.vocabulary_graph)
+        graphs = store.graphs()
+    finally:
+        store.close()
+    if output_format == "json":
+        click.echo(json.dumps({"sources": counts, "vocabulary_triples": vocabulary, "graphs": graphs}, indent=2))
+    else:
+        output.print_stats(stdout, counts, vocabulary)
+
+
+@main.command()
+@click.option("--format", "export_format", type=click.Choice(["nquads", "trig", "turtle", "ntriples"]), default="nquads", show_default=True)
+@click.option("--output", "-o", "destination", default="-", help="File to write, or - for standard output.")
+@click.option("--include", multiple=True, type=click.Choice(["quarantine", "provenance"]), help="Also export these non-public graphs.")
+@click.option("--no-vocabulary", is_flag=True, help="Leave out the vocabulary graph.")
+@click.pass_context
+def export(ctx: click.Context, export_format: str, destination: str, include: tuple[str, ...], no_vocabulary: bool) -> None:
+    """Export the public catalogue (N-Quads and TriG keep one graph per source)."""
+    from .store import open_store
+
+    config = get_config(ctx)
+    store = open_store(config, read_only=True)
+    try:
+        graphs = store.public_graphs()
+        if no_vocabulary:
+            graphs = [g for g in graphs if g != store.vocabulary_graph]
+        if "quarantine" in include:
+            graphs += [g for g in store.graphs() if g.startswith(f"{store.base}graph/quarantine/")]
+        if "provenance" in include and store.provenance_graph in store.graphs():
+            graphs.append(store.provenance_graph)
+        if destination == "-":
+            count = store.export(sys.stdout.buffer, export_format, graphs)
+            sys.stdout.buffer.flush()
+        else:
+            with open(destination, "wb") as handle:
+                count = store.export(handle, export_format, graphs)
+    finally:
+        store.close()
+    stderr.print(f"Exported {count} statements from {len(graphs)} graphs.")
+
+
+def _read_argument(value: str) -> str:
+    if value == "-":
+        return sys.stdin.read()
+    if value.startswith("@"):
+        path = Path(value[1:])
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputError(f"cannot read the query file ({error}).", str(path)) from None
+    return value
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -1,0 +1,177 @@
+"""The catalogue's configuration, read from one TOML file (``catalogue.toml``).
+
+Every value has a default, so every command works without a file: the store
+lives under ``./data`` and minted IRIs start with ``http://127.0.0.1:8000/``.
+Relative paths in the file are relative to the file's folder.
+
+Credentials are never read from the file: a remote store names the
+environment variables that hold them (``user_env``, ``password_env``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "catalogue.toml"
+SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    backend: str = "oxigraph"  # "oxigraph" (embedded) or "sparql" (a remote SPARQL 1.1 server)
+    path: Path = Path("data/store")
+    query_url: str = ""
+    update_url: str = ""
+    graph_store_url: str = ""
+    user_env: str = ""
+    password_env: str = ""
+    timeout: float = 60.0
+    batch_triples: int = 50_000
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    id: str
+    name: str
+    harvester: str
+    urls: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    title: str = "Micro-credential catalogue"
+    base: str = "http://127.0.0.1:8000/"
+    languages: tuple[str, ...] = ("sv", "en")
+    licence: str = "https://creativecommons.org/licenses/by/4.0/"
+    publisher: str = "Micro-credential catalogue"
+    data_dir: Path = Path("data")
+    store: StoreConfig = StoreConfig()
+    validation_workers: int = 0  # 0: one per core
+    sources: tuple[SourceConfig, ...] = ()
+
+    @property
+    def cache_path(self) -> Path:
+        return self.data_dir / "validation-cache.sqlite"
+
+    def graph_iri(self, kind: str, name: str = "") -> str:
+        """``BASE/graph/KIND[/NAME]``: where the store keeps each kind of graph."""
+        return f"{self.base}graph/{kind}" + (f"/{name}" if name else "")
+
+    def source(self, source_id: str) -> SourceConfig:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        known = ", ".join(s.id for s in self.sources) or "none"
+        raise ConfigError(f"No source with id '{source_id}' in the configuration (known sources: {known}).")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read ``path``; with ``None``, read ./catalogue.toml if it exists, else use defaults."""
+    if path is None:
+        default = Path(DEFAULT_CONFIG_NAME)
+        if not default.exists():
+            return Config()
+        path = default
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Configuration file {path} does not exist.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"Configuration file {path} is not valid TOML: {error}") from None
+    return _build(raw, path.resolve().parent, path)
+
+
+def _build(raw: dict[str, Any], root: Path, path: Path) -> Config:
+    section = _table(raw, "catalogue", path)
+    base = str(section.get("base", Config.base))
+    if not re.match(r"^https?://[^\s/]+/(\S*/)?$", base):
+        raise ConfigError(f"{path}: [catalogue] base must be an http(s) IRI ending in '/', not {base!r}.")
+    data_dir = root / section.get("data_dir", "data")
+    store = _store(_table(raw, "store", path), root, data_dir, path)
+    validation = _table(raw, "validation", path)
+    sources = tuple(_source(entry, root, path) for entry in raw.get("sources", []))
+    ids = [s.id for s in sources]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ConfigError(f"{path}: source ids must be unique; repeated: {', '.join(duplicates)}.")
+    return Config(
+        path=path,
+        title=str(section.get("title", Config.title)),
+        base=base,
+        languages=tuple(section.get("languages", Config.languages)),
+        licence=str(section.get("licence", Config.licence)),
+        publisher=str(section.get("publisher", Config.publisher)),
+        data_dir=data_dir,
+        store=store,
+        validation_workers=int(validation.get("workers", 0)),
+        sources=sources,
+    )
+
+
+def _table(raw: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{name}] must be a table.")
+    return value
+
+
+def _store(section: dict[str, Any], root: Path, data_dir: Path, path: Path) -> StoreConfig:
+    backend = section.get("backend", "oxigraph")
+    if backend not in ("oxigraph", "sparql"):
+        raise ConfigError(f"{path}: [store] backend must be 'oxigraph' or 'sparql', not {backend!r}.")
+    if backend == "sparql" and not section.get("query_url"):
+        raise ConfigError(f"{path}: a 'sparql' store needs query_url (and update_url, graph_store_url).")
+    for secret in ("user", "password"):
+        if secret in section:
+            raise ConfigError(
+                f"{path}: do not put {secret}s in the configuration file; name the environment variable "
+                f"that holds it with {secret}_env."
+            )
+    return StoreConfig(
+        backend=backend,
+        path=root / section["path"] if "path" in section else data_dir / "store",
+        query_url=section.get("query_url", ""),
+        update_url=section.get("update_url", ""),
+        graph_store_url=section.get("graph_store_url", ""),
+        user_env=section.get("user_env", ""),
+        password_env=section.get("password_env", ""),
+        timeout=float(section.get("timeout", 60.0)),
+        batch_triples=int(section.get("batch_triples", 50_000)),
+    )
+
+
+def _source(entry: dict[str, Any], root: Path, path: Path) -> SourceConfig:
+    source_id = str(entry.get("id", ""))
+    if not SOURCE_ID.match(source_id):
+        raise ConfigError(
+            f"{path}: source id {source_id!r} must be a slug: lower-case letters, digits and hyphens."
+        )
+    for key in ("name", "harvester"):
+        if not entry.get(key):
+            raise ConfigError(f"{path}: source '{source_id}' needs a {key}.")
+    urls = entry.get("urls") or ([entry["url"]] if entry.get("url") else [])
+    if not urls:
+        raise ConfigError(f"{path}: source '{source_id}' needs a url or urls.")
+    resolved = tuple(u if re.match(r"^https?://", u) else str((root / u).resolve()) for u in urls)
+    options = {k: v for k, v in entry.items() if k not in ("id", "name", "harvester", "url", "urls")}
+    return SourceConfig(source_id, str(entry["name"]), str(entry["harvester"]), resolved, options)
+
+
+def credentials(store: StoreConfig) -> tuple[str, str] | None:
+    """User and password for a remote store, from the environment variables the config names."""
+    if not store.user_env:
+        return None
+    user = os.environ.get(store.user_env)
+    if user is None:
+        raise ConfigError(f"The environment variable {store.user_env} (store user) is not set.")
+    return user, os.environ.get(store.password_env, "") if store.password_env else ""

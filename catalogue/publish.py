@@ -1,0 +1,97 @@
+"""Publishing one source's validated offers: valid ones to the catalogue, invalid ones to quarantine.
+
+This is the one place that turns validation reports into store content. The
+source graph, its records graph and its quarantine graph change together in
+one atomic write, so the catalogue never shows an offer without its record
+nor loses an offer: an offer that fails validation is kept, with its report,
+in quarantine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pyoxigraph as ox
+
+from .offers import OfferRecord
+from .records import published_record, quarantine_record
+from .report import OfferReport
+from .store import CatalogueStore, Change, GraphWrite
+
+
+@dataclass
+class PublishResult:
+    published: int
+    quarantined: int
+    unchanged: int
+    change: Change
+    withdrawn: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PreviousRecord:
+    content_hash: str
+    issued: datetime
+    modified: datetime
+
+
+def previous_records(store: CatalogueStore, source_id: str) -> dict[str, PreviousRecord]:
+    """What the catalogue said about each offer of the source last time."""
+    rows = store.query(
+        "SELECT ?offer ?hash ?issued ?modified WHERE { GRAPH <%s> { "
+        "?r foaf:primaryTopic ?offer ; mcc:contentHash ?hash ; dcterms:issued ?issued ; dcterms:modified ?modified } }"
+        % store.records_graph(source_id),
+        default_graphs=[],
+    )
+    return {
+        row["offer"].value: PreviousRecord(
+            row["hash"].value, _parse_datetime(row["issued"].value), _parse_datetime(row["modified"].value)
+        )
+        for row in rows
+    }
+
+
+def publish(
+    store: CatalogueStore,
+    source_id: str,
+    records: list[OfferRecord],
+    reports: list[OfferReport],
+    now: datetime | None = None,
+    run: str | None = None,
+) -> PublishResult:
+    now = now or datetime.now(timezone.utc)
+    before = previous_records(store, source_id)
+    source: list[ox.Triple] = []
+    catalogue_records: list[ox.Triple] = []
+    quarantine: list[ox.Triple] = []
+    published = quarantined = unchanged = 0
+    for record, report in zip(records, reports, strict=True):
+        previous = before.get(record.iri)
+        if report.conforms:
+            published += 1
+            source.extend(record.triples())
+            if previous and previous.content_hash == record.content_hash:
+                unchanged += 1
+                issued, modified = previous.issued, previous.modified
+            else:
+                issued, modified = (previous.issued if previous else now), now
+            catalogue_records.extend(published_record(store.base, source_id, report, issued, modified, run))
+        else:
+            quarantined += 1
+            quarantine.extend(record.triples())
+            quarantine.extend(quarantine_record(store.base, source_id, report, now, run))
+    current = {r.iri for r in records}
+    withdrawn = sorted(offer for offer in before if offer not in current)
+    change = store.write(
+        [
+            GraphWrite(store.source_graph(source_id), triples=source),
+            GraphWrite(store.records_graph(source_id), triples=catalogue_records),
+            GraphWrite(store.quarantine_graph(source_id), triples=quarantine),
+        ]
+    )
+    return PublishResult(published, quarantined, unchanged, change, withdrawn)
+
+
+def _parse_datetime(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -1,0 +1,46 @@
+"""Where the catalogue's data folders (shapes, vocabulary, site templates) are.
+
+In a checkout they sit at the top of the repository; an installed wheel carries
+them inside the package as ``catalogue/_data/<name>`` (see pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def data_dir(name: str) -> Path:
+    """The folder ``name`` (``shapes``, ``vocab`` or ``site``), wherever the catalogue is installed."""
+    for candidate in (_PACKAGE / "_data" / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(
+        f"The catalogue's {name}/ folder is missing: looked in {_PACKAGE / '_data'} and {_PACKAGE.parent}. "
+        "Reinstall the package or run from a complete checkout."
+    )
+
+
+def shape_files() -> list[Path]:
+    return sorted(data_dir("shapes").glob("*.ttl"))
+
+
+def vocabulary_files() -> list[Path]:
+    return sorted(data_dir("vocab").glob("*.ttl"))
+
+
+# The modules whose code decides what a validation report says.
+_VALIDATION_CODE = ("offers.py", "shacl.py", "messages.py", "report.py", "rdfio.py")
+
+
+@lru_cache(maxsize=None)
+def rules_fingerprint() -> str:
+    """A hash of the shapes, the vocabulary and the validation code: reports depend on all three."""
+    digest = hashlib.sha256()
+    for path in shape_files() + vocabulary_files() + [_PACKAGE / name for name in _VALIDATION_CODE]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

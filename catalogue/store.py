@@ -1,0 +1,342 @@
+"""The catalogue store: one interface over pyoxigraph (embedded) or a remote SPARQL server.
+
+Graphs (``BASE`` is the configured base IRI):
+
+* ``BASE/graph/vocabulary``: the ELM terms and EU concept schemes of ``vocab/``;
+* ``BASE/graph/source/ID``: the published offers of source ID (one graph per source);
+* ``BASE/graph/records/ID``: the catalogue's record of each of those offers
+  (micro-credential status, missing Annex I elements, when it was first seen);
+* ``BASE/graph/quarantine/ID``: offers of source ID that failed the publishing
+  profile, with their reports;
+* ``BASE/graph/provenance``: harvest runs.
+
+The public view (the default graph of queries) is the union of the vocabulary,
+source and record graphs; quarantine and provenance are named graphs only.
+
+Writing a source is one atomic change: the difference between what the store
+holds and what it should hold is applied in a single SPARQL Update request,
+which Oxigraph runs as one transaction. Readers in the same process see the
+old or the new state, never a mix; a crash mid-write leaves the old state.
+Because only differences are written, re-publishing an unchanged source
+writes nothing, and one changed offer rewrites only its own triples.
+
+Readers in other processes (the HTTP server while a harvest runs): RocksDB
+lets only one process open a store for writing. A reader opens a read-only
+view (``OxigraphStore.open(path, read_only=True)``), which sees the store as it
+was when opened; ``snapshot()`` makes a consistent hard-link copy in a few
+milliseconds. The server serves from the newest snapshot and switches when a
+harvest publishes a new one (see ``catalogue.snapshots``).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pyoxigraph as ox
+
+from .errors import StoreError
+from .namespaces import sparql_prefixes
+from .vocab import Vocabulary
+
+EXPORT_FORMATS = {
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+}
+QuerySolutions = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a write did: triples removed and added per graph."""
+
+    removed: int
+    added: int
+    seconds: float
+
+    @property
+    def empty(self) -> bool:
+        return self.removed == 0 and self.added == 0
+
+
+@dataclass(frozen=True)
+class GraphWrite:
+    """The new content of one graph, or changes to it, as part of one atomic write."""
+
+    graph: str
+    triples: list[ox.Triple] | None = None  # replace the graph with these
+    remove: list[ox.Triple] | None = None  # or: remove these ...
+    add: list[ox.Triple] | None = None  # ... and add these
+
+
+class CatalogueStore(ABC):
+    def __init__(self, base: str):
+        self.base = base
+
+    # -- graph names -------------------------------------------------------------
+
+    @property
+    def vocabulary_graph(self) -> str:
+        return f"{self.base}graph/vocabulary"
+
+    @property
+    def provenance_graph(self) -> str:
+        return f"{self.base}graph/provenance"
+
+    def source_graph(self, source_id: str) -> str:
+        return f"{self.base}graph/source/{source_id}"
+
+    def records_graph(self, source_id: str) -> str:
+        return f"{self.base}graph/records/{source_id}"
+
+    def quarantine_graph(self, source_id: str) -> str:
+        return f"{self.base}graph/quarantine/{source_id}"
+
+    def source_ids(self) -> list[str]:
+        prefix = f"{self.base}graph/source/"
+        return sorted(g[len(prefix):] for g in self.graphs() if g.startswith(prefix))
+
+    def public_graphs(self) -> list[str]:
+        graphs = set(self.graphs())
+        public = [self.vocabulary_graph] if self.vocabulary_graph in graphs else []
+        for source in self.source_ids():
+            public.append(self.source_graph(source))
+            if self.records_graph(source) in graphs:
+                public.append(self.records_graph(source))
+        return public
+
+    # -- writing -----------------------------------------------------------------
+
+    def write(self, writes: list[GraphWrite]) -> Change:
+        """Apply every write in ``writes`` as one atomic change."""
+        start = time.perf_counter()
+        removals: dict[str, set[ox.Triple]] = {}
+        additions: dict[str, set[ox.Triple]] = {}
+        for item in writes:
+            if item.triples is not None:
+                new = set(item.triples)
+                old = set(self.triples(item.graph))
+                removals[item.graph] = old - new
+                additions[item.graph] = new - old
+            else:
+                removals[item.graph] = set(item.remove or ())
+                additions[item.graph] = set(item.add or ())
+        removed = sum(len(v) for v in removals.values())
+        added = sum(len(v) for v in additions.values())
+        if removed or added:
+            self._apply(removals, additions)
+        return Change(removed, added, time.perf_counter() - start)
+
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> Change:
+        return self.write([GraphWrite(graph, triples=list(triples))])
+
+    def ensure_vocabulary(self, vocabulary: Vocabulary) -> Change:
+        """Load or update the vocabulary graph (a no-op when it is current)."""
+        return self.replace_graph(self.vocabulary_graph, (q.triple for q in vocabulary.quads(self.vocabulary_graph)))
+
+    @abstractmethod
+    def _apply(self, removals: dict[str, set[ox.Triple]], additions: dict[str, set[ox.Triple]]) -> None: ...
+
+    @abstractmethod
+    def drop_graph(self, graph: str) -> None: ...
+
+    # -- reading -----------------------------------------------------------------
+
+    @abstractmethod
+    def graphs(self) -> list[str]: ...
+
+    @abstractmethod
+    def triples(self, graph: str) -> Iterator[ox.Triple]: ...
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        prefixes: bool = True,
+    ) -> QuerySolutions:
+        """Run a SPARQL query. The default graph is the public view unless ``default_graphs`` is given."""
+
+    def count(self, graph: str) -> int:
+        result = self.query(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", default_graphs=[], prefixes=False
+        )
+        for row in result:  # type: ignore[union-attr]
+            return int(row["n"].value)
+        return 0
+
+    def offer_count(self, graph: str) -> int:
+        result = self.query(
+            "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { GRAPH <%s> { ?o a elm:LearningOpportunity } }" % graph,
+            default_graphs=[],
+        )
+        for row in result:  # type: ignore[union-attr]
+            return int(row["n"].value)
+        return 0
+
+    def source_counts(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        graphs = set(self.graphs())
+        for source in sorted(set(self.source_ids()) | self._quarantined_sources(graphs)):
+            quarantine = self.quarantine_graph(source)
+            counts[source] = {
+                "offers": self.offer_count(self.source_graph(source)),
+                "triples": self.count(self.source_graph(source)),
+                "quarantined": self.offer_count(quarantine) if quarantine in graphs else 0,
+            }
+        return counts
+
+    def _quarantined_sources(self, graphs: set[str]) -> set[str]:
+        prefix = f"{self.base}graph/quarantine/"
+        return {g[len(prefix):] for g in graphs if g.startswith(prefix)}
+
+    def export(self, output: BinaryIO, format: str, graphs: list[str] | None = None) -> int:
+        """Write ``graphs`` (default: the public view) to ``output``; returns the number of statements."""
+        rdf_format = EXPORT_FORMATS.get(format)
+        if rdf_format is None:
+            raise StoreError(f"Unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+        selected = self.public_graphs() if graphs is None else graphs
+        counter = _Counter()
+        if rdf_format.supports_datasets:
+            statements: Iterable = counter.wrap(
+                ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g in selected for t in self.triples(g)
+            )
+        else:
+            statements = counter.wrap(t for g in selected for t in self.triples(g))
+        ox.serialize(statements, output, rdf_format, prefixes=_export_prefixes() if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None)
+        return counter.count
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class OxigraphStore(CatalogueStore):
+    """The embedded store: on disk at ``path``, or in memory when ``path`` is None."""
+
+    def __init__(self, store: ox.Store, base: str, path: Path | None = None, read_only: bool = False):
+        super().__init__(base)
+        self.store = store
+        self.path = path
+        self.read_only = read_only
+
+    @classmethod
+    def open(cls, path: Path | None, base: str, read_only: bool = False) -> OxigraphStore:
+        if path is None:
+            return cls(ox.Store(), base)
+        try:
+            if read_only:
+                if not (path / "CURRENT").exists():
+                    raise StoreError(
+                        f"There is no store at {path} yet. Load or harvest something first "
+                        "(catalogue load FILE --source ID, or catalogue harvest)."
+                    )
+                return cls(ox.Store.read_only(str(path)), base, path, read_only=True)
+            path.mkdir(parents=True, exist_ok=True)
+            return cls(ox.Store(str(path)), base, path)
+        except OSError as error:
+            if "lock" in str(error).lower():
+                raise StoreError(
+                    f"The store at {path} is open for writing in another process (a harvest or load is running). "
+                    "Wait for it to finish, or read from a snapshot."
+                ) from None
+            raise StoreError(f"The store at {path} cannot be opened: {error}") from None
+
+    def _apply(self, removals: dict[str, set[ox.Triple]], additions: dict[str, set[ox.Triple]]) -> None:
+        if self.read_only:
+            raise StoreError("This store was opened read-only.")
+        if not any(removals.values()):
+            # extend() is one transaction and cheaper than parsing an update.
+            self.store.extend(
+                ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, ts in additions.items() for t in ts
+            )
+            return
+        self.store.update(_update_text(removals, additions))
+
+    def drop_graph(self, graph: str) -> None:
+        self.store.update(f"DROP SILENT GRAPH <{graph}>")
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def triples(self, graph: str) -> Iterator[ox.Triple]:
+        for quad in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+            yield quad.triple
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        prefixes: bool = True,
+    ) -> QuerySolutions:
+        graphs = self.public_graphs() if default_graphs is None else default_graphs
+        text = sparql_prefixes() + sparql if prefixes else sparql
+        return self.store.query(
+            text,
+            default_graph=[ox.NamedNode(g) for g in graphs] if graphs else ox.DefaultGraph(),
+            named_graphs=[ox.NamedNode(g) for g in named_graphs] if named_graphs is not None else None,
+        )
+
+    def snapshot(self, target: Path) -> None:
+        """A consistent copy of the store at ``target`` (hard links where possible; fast)."""
+        self.store.flush()
+        self.store.backup(str(target))
+
+    def close(self) -> None:
+        if not self.read_only:
+            self.store.flush()
+        del self.store
+
+
+def _update_text(removals: dict[str, set[ox.Triple]], additions: dict[str, set[ox.Triple]]) -> str:
+    out = io.StringIO()
+    operations = []
+    for graph, triples in removals.items():
+        if triples:
+            operations.append(("DELETE", graph, triples))
+    for graph, triples in additions.items():
+        if triples:
+            operations.append(("INSERT", graph, triples))
+    for i, (verb, graph, triples) in enumerate(operations):
+        if i:
+            out.write(" ;\n")
+        out.write(f"{verb} DATA {{ GRAPH <{graph}> {{\n")
+        for triple in triples:
+            out.write(f"{triple.subject} {triple.predicate} {triple.object} .\n")
+        out.write("} }")
+    return out.getvalue()
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def wrap(self, items: Iterable) -> Iterator:
+        for item in items:
+            self.count += 1
+            yield item
+
+
+def _export_prefixes() -> dict[str, str]:
+    from .namespaces import PREFIXES
+
+    return {p: ns for p, ns in PREFIXES.items() if p not in ("sh", "pub", "mcp", "hydra", "tree", "ldes", "sd", "void")}
+
+
+def open_store(config, read_only: bool = False) -> CatalogueStore:
+    """The store the configuration names."""
+    if config.store.backend == "sparql":
+        from .remote_store import RemoteStore
+
+        return RemoteStore.from_config(config)
+    return OxigraphStore.open(config.store.path, config.base, read_only=read_only)

@@ -1,0 +1,181 @@
+"""Validating offers one by one, fast.
+
+Each offer is validated with what it links to in its own source plus the
+vocabulary concepts it uses, so one bad offer never hides the rest and every
+result names its offer. To make that cheap:
+
+* offers whose content and rules are unchanged come from the cache;
+* the rest are validated in batches (one pyshacl call per batch, results
+  attributed back to offers, see ``catalogue.shacl``);
+* large inputs use a process pool, one worker per core; results come back in
+  input order whatever the order batches finish in.
+
+Validation never touches the network: shapes and vocabulary are local files.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from .cache import ValidationCache, document_key, offer_key
+from .errors import InputError
+from .offers import Extraction, OfferRecord, extract_offers
+from .rdfio import RdfDocument, read_rdf
+from .report import Finding, InputProblem, OfferReport, ValidationRun
+from .shacl import BatchOffer, engine
+from .vocab import Vocabulary, load_vocabulary
+
+Progress = Callable[[int], None]  # called with the number of offers just finished
+
+
+@dataclass
+class ValidatorSettings:
+    workers: int = 0  # 0: one per core
+    batch_size: int = 150
+    parallel_from: int = 300  # fewer offers to validate than this: no pool
+    cache: ValidationCache | None = None
+
+
+@dataclass
+class DocumentResult:
+    reports: list[OfferReport]
+    extraction: Extraction | None
+    notes: list[str] = field(default_factory=list)
+
+
+class Validator:
+    def __init__(self, base: str, settings: ValidatorSettings | None = None, vocabulary: Vocabulary | None = None):
+        self.base = base
+        self.settings = settings or ValidatorSettings()
+        self.vocabulary = vocabulary or load_vocabulary()
+        self.cache = self.settings.cache or ValidationCache(None)
+        self._pool: ProcessPoolExecutor | None = None
+
+    # -- whole inputs ------------------------------------------------------------
+
+    def validate_locations(self, locations: Iterable[str], progress: Progress | None = None) -> ValidationRun:
+        """The provider's self-check: read each file or URL, validate every offer in it."""
+        run = ValidationRun()
+        for location in locations:
+            try:
+                document = read_rdf(location)
+            except InputError as error:
+                run.problems.append(InputProblem(error.source or location, str(error), error.line, error.column))
+                continue
+            result = self.validate_document(document, progress)
+            run.notes.extend(f"{location}: {note}" for note in result.notes)
+            if not result.reports:
+                run.sources_without_offers.append(location)
+                run.notes.append(f"{location}: {_no_offer_hint(document)}")
+            run.reports.extend(result.reports)
+        return run
+
+    def validate_document(self, document: RdfDocument, progress: Progress | None = None) -> DocumentResult:
+        key = document_key(document.content, document.format.name, self.base) if document.content else None
+        if key is not None:
+            remembered = self.cache.get_document(key)
+            if remembered is not None:
+                offer_keys, notes = remembered
+                stored = self.cache.get_reports(offer_keys)
+                if len(stored) == len(offer_keys):
+                    reports = [OfferReport.from_cache(stored[k]) for k in offer_keys]
+                    if progress:
+                        progress(len(reports))
+                    return DocumentResult(reports, None, notes)
+        extraction = extract_offers(document.quads, self.vocabulary, self.base)
+        reports = self.validate_records(extraction.offers, progress)
+        notes = document.notes + extraction.notes
+        if key is not None:
+            self.cache.put_document(key, [offer_key(r.content_hash) for r in reports], notes)
+        return DocumentResult(reports, extraction, notes)
+
+    # -- offers ------------------------------------------------------------------
+
+    def validate_records(self, records: list[OfferRecord], progress: Progress | None = None) -> list[OfferReport]:
+        """Reports for ``records`` in the same order, from the cache where possible."""
+        keys = [offer_key(r.content_hash) for r in records]
+        stored = self.cache.get_reports(keys)
+        reports: list[OfferReport | None] = [None] * len(records)
+        todo: list[int] = []
+        for i, key in enumerate(keys):
+            if key in stored:
+                reports[i] = OfferReport.from_cache(stored[key])
+            else:
+                todo.append(i)
+        if progress and len(todo) < len(records):
+            progress(len(records) - len(todo))
+        fresh: list[tuple[str, dict]] = []
+        for indices, batch_findings in self._run_batches(records, todo, progress):
+            for i, findings in zip(indices, batch_findings):
+                record = records[i]
+                report = OfferReport(record.iri, record.titles, record.content_hash, [Finding(**f) for f in findings])
+                reports[i] = report
+                fresh.append((keys[i], report.to_cache()))
+        self.cache.put_reports(fresh)
+        return [r for r in reports if r is not None]
+
+    def _run_batches(self, records: list[OfferRecord], todo: list[int], progress: Progress | None):
+        size = self.settings.batch_size
+        chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+        payloads = [[_payload(records[i]) for i in chunk] for chunk in chunks]
+        if len(todo) < self.settings.parallel_from or self._worker_count() < 2:
+            for chunk, payload in zip(chunks, payloads):
+                yield chunk, engine().validate(payload)
+                if progress:
+                    progress(len(chunk))
+            return
+        pool = self._executor()
+        futures: list[Future] = [pool.submit(_validate_batch, payload) for payload in payloads]
+        for chunk, future in zip(chunks, futures):
+            yield chunk, future.result()
+            if progress:
+                progress(len(chunk))
+
+    def _worker_count(self) -> int:
+        return self.settings.workers or os.cpu_count() or 1
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            engine()  # load shapes and vocabulary once; forked workers inherit them
+            context = multiprocessing.get_context("fork")
+            self._pool = ProcessPoolExecutor(max_workers=self._worker_count(), mp_context=context)
+        return self._pool
+
+    def start_workers(self) -> None:
+        """Fork the worker pool now (before a progress display starts its thread)."""
+        if self._worker_count() >= 2:
+            self._executor()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Validator:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _payload(record: OfferRecord) -> BatchOffer:
+    return BatchOffer(record.iri, record.ntriples(), tuple(record.concepts), tuple(record.references))
+
+
+def _validate_batch(batch: list[BatchOffer]) -> list[list[dict]]:
+    return engine().validate(batch)
+
+
+def _no_offer_hint(document: RdfDocument) -> str:
+    types = {q.object.value for q in document.quads if q.predicate.value.endswith("#type")}
+    hint = "it contains no offer (no node is typed elm:LearningOpportunity <http://data.europa.eu/snb/model/elm/LearningOpportunity>)."
+    if any(t.startswith(("http://schema.org/", "https://schema.org/")) for t in types):
+        hint += " It uses schema.org terms: harvest it with the schemaorg harvester, which maps them to ELM."
+    elif types:
+        shown = ", ".join(sorted(types)[:5])
+        hint += f" Types found: {shown}."
+    return hint
