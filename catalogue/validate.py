@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from .cache import ValidationCache, document_key, offer_key
 from .errors import InputError
 from .offers import Extraction, OfferRecord, extract_offers
-from .rdfio import RdfDocument, read_rdf
+from .fetch import fetch, is_url, read_local
+from .rdfio import RDF_ACCEPT, RdfDocument, parse_rdf
 from .report import Finding, InputProblem, OfferReport, ValidationRun
 from .shacl import BatchOffer, engine
 from .vocab import Vocabulary, load_vocabulary
@@ -62,33 +63,68 @@ class Validator:
         run = ValidationRun()
         for location in locations:
             try:
-                document = read_rdf(location)
+                fetched = fetch(location, accept=RDF_ACCEPT) if is_url(location) else read_local(location)
+                result = self.validate_content(
+                    fetched.content,
+                    location,
+                    content_type=fetched.content_type,
+                    charset=fetched.charset,
+                    base_iri=fetched.url if is_url(location) else None,
+                    progress=progress,
+                )
             except InputError as error:
                 run.problems.append(InputProblem(error.source or location, str(error), error.line, error.column))
                 continue
-            result = self.validate_document(document, progress)
             run.notes.extend(f"{location}: {note}" for note in result.notes)
             if not result.reports:
                 run.sources_without_offers.append(location)
-                run.notes.append(f"{location}: {_no_offer_hint(document)}")
             run.reports.extend(result.reports)
         return run
 
+    def validate_content(
+        self,
+        content: bytes,
+        source: str,
+        *,
+        content_type: str | None = None,
+        charset: str | None = None,
+        base_iri: str | None = None,
+        progress: Progress | None = None,
+    ) -> DocumentResult:
+        """Validate a document given as bytes; an unchanged document is answered from the cache unparsed."""
+        key = document_key(content, f"{source.rsplit('.', 1)[-1]}|{content_type}|{charset}|{base_iri}", self.base)
+        remembered = self._remembered(key, progress)
+        if remembered is not None:
+            return remembered
+        document = parse_rdf(content, source, content_type=content_type, charset=charset, base_iri=base_iri)
+        return self._validate_parsed(document, key, progress)
+
     def validate_document(self, document: RdfDocument, progress: Progress | None = None) -> DocumentResult:
-        key = document_key(document.content, document.format.name, self.base) if document.content else None
-        if key is not None:
-            remembered = self.cache.get_document(key)
-            if remembered is not None:
-                offer_keys, notes = remembered
-                stored = self.cache.get_reports(offer_keys)
-                if len(stored) == len(offer_keys):
-                    reports = [OfferReport.from_cache(stored[k]) for k in offer_keys]
-                    if progress:
-                        progress(len(reports))
-                    return DocumentResult(reports, None, notes)
+        key = document_key(document.content, f"parsed|{document.format.name}", self.base) if document.content else None
+        remembered = self._remembered(key, progress) if key else None
+        if remembered is not None:
+            return remembered
+        return self._validate_parsed(document, key, progress)
+
+    def _remembered(self, key: str, progress: Progress | None) -> DocumentResult | None:
+        remembered = self.cache.get_document(key)
+        if remembered is None:
+            return None
+        offer_keys, notes = remembered
+        stored = self.cache.get_reports(offer_keys)
+        if len(stored) != len(offer_keys):
+            return None
+        reports = [OfferReport.from_cache(stored[k]) for k in offer_keys]
+        if progress:
+            progress(len(reports))
+        return DocumentResult(reports, None, notes)
+
+    def _validate_parsed(self, document: RdfDocument, key: str | None, progress: Progress | None) -> DocumentResult:
         extraction = extract_offers(document.quads, self.vocabulary, self.base)
         reports = self.validate_records(extraction.offers, progress)
         notes = document.notes + extraction.notes
+        if not reports:
+            notes.append(_no_offer_hint(document))
         if key is not None:
             self.cache.put_document(key, [offer_key(r.content_hash) for r in reports], notes)
         return DocumentResult(reports, extraction, notes)

@@ -1,0 +1,51 @@
+"""A built wheel carries the shapes and vocabulary and validates a file outside the checkout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLES, ROOT
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_validates_a_file(tmp_path: Path):
+    wheels = tmp_path / "wheels"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-w", str(wheels), "-q"],
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stderr
+    wheel = next(wheels.glob("mc_catalogue-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "catalogue/_data/shapes/publishing.ttl" in names
+    assert "catalogue/_data/vocab/isced-f.ttl" in names
+    assert any(n.startswith("harvesters/") for n in names)
+
+    target = tmp_path / "installed"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target", str(target), str(wheel), "-q"],
+        capture_output=True,
+        text=True,
+    )
+    assert install.returncode == 0, install.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    offer = elsewhere / "offer.ttl"
+    offer.write_bytes((EXAMPLES / "norrkust-kompetens.ttl").read_bytes())
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    script = (
+        "import catalogue, sys; assert catalogue.__file__.startswith(sys.argv[1]), catalogue.__file__; "
+        "from catalogue.cli import main; sys.argv = ['catalogue', 'validate', '--format', 'json', 'offer.ttl']; main()"
+    )
+    run = subprocess.run([sys.executable, "-c", script, str(target)], cwd=elsewhere, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert len(report["offers"]) == 5 and all(o["conforms"] for o in report["offers"])
