@@ -158,7 +158,71 @@ def load(ctx: click.Context, file: str, source_id: str, lang: str) -> None:
     output.print_publish(stdout, source_id, outcome, result.notes)
 
 
-# -- report --------------------------------------------------------------------------
+# -- harvest, sources, report, mapping ---------------------------------------------------
+
+
+@main.command()
+@click.argument("source_ids", nargs=-1, metavar="[SOURCE...]")
+@click.option("--accept-shrink", is_flag=True, help="Publish even if a source shrank by more than its max_shrink.")
+@click.pass_context
+def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool) -> None:
+    """Harvest the configured sources (all, or those named): fetch, map to ELM, validate, publish.
+
+    Exit status 1 when any source failed or was held for review; its previous
+    content is kept either way.
+    """
+    from .cache import ValidationCache
+    from .pipeline import harvest_source
+    from .state import HarvestState
+    from .store import open_store
+    from .validate import Validator, ValidatorSettings
+    from . import output
+
+    config = get_config(ctx)
+    sources = [config.source(i) for i in source_ids] if source_ids else list(config.sources)
+    if not sources:
+        raise CatalogueError("No sources to harvest: add [[sources]] to the configuration (see README).")
+    store = open_store(config)
+    state = HarvestState(config.data_dir / "state.sqlite")
+    settings = ValidatorSettings(workers=config.validation_workers, cache=ValidationCache(config.cache_path))
+    outcomes = []
+    try:
+        with Validator(config.base, settings) as validator:
+            for source in sources:
+                with output.harvest_progress(stderr, source.id) as progress:
+                    outcomes.append(harvest_source(config, source, store, state, validator, progress, accept_shrink))
+    finally:
+        store.close()
+        state.close()
+    output.print_harvest(stdout, outcomes)
+    if any(o.run.outcome in ("failed", "held") for o in outcomes):
+        ctx.exit(1)
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def sources(ctx: click.Context, output_format: str) -> None:
+    """The configured sources with the outcome, time and counts of their last run."""
+    from dataclasses import asdict
+
+    from .state import HarvestState
+    from . import output
+
+    config = get_config(ctx)
+    state = HarvestState(config.data_dir / "state.sqlite")
+    try:
+        rows = [(source, state.last_run(source.id)) for source in config.sources]
+    finally:
+        state.close()
+    if output_format == "json":
+        data = [
+            {"id": s.id, "name": s.name, "harvester": s.harvester, "urls": list(s.urls), "last_run": asdict(r) if r else None}
+            for s, r in rows
+        ]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        output.print_sources(stdout, rows)
 
 
 @main.command()
@@ -167,9 +231,12 @@ def load(ctx: click.Context, file: str, source_id: str, lang: str) -> None:
 @lang_option
 @click.pass_context
 def report(ctx: click.Context, source_id: str, output_format: str, lang: str) -> None:
-    """Show the quarantined offers of SOURCE and what to fix in each."""
+    """What a provider should fix: quarantined offers, errors and mapping notes of the last run of SOURCE."""
+    from dataclasses import asdict
+
     from .records import findings_from_store
     from .report import ValidationRun
+    from .state import HarvestState
     from .store import open_store
     from .vocab import load_vocabulary
     from . import output
@@ -181,15 +248,45 @@ def report(ctx: click.Context, source_id: str, output_format: str, lang: str) ->
         counts = store.source_counts().get(source_id)
     finally:
         store.close()
-    if counts is None:
-        raise CatalogueError(f"The store holds nothing from source '{source_id}'.")
+    state = HarvestState(config.data_dir / "state.sqlite")
+    try:
+        last = state.last_run(source_id)
+        errors = state.run_errors(last.id) if last else []
+        notes = state.run_notes(last.id) if last else []
+    finally:
+        state.close()
+    if counts is None and last is None:
+        raise CatalogueError(f"The catalogue knows nothing of source '{source_id}' yet: harvest or load it first.")
+    counts = counts or {"offers": 0, "triples": 0, "quarantined": 0}
     run = ValidationRun(reports=list(reports.values()))
     if output_format == "json":
-        click.echo(json.dumps({"source": source_id, **counts, **run.as_json(lang, load_vocabulary())}, ensure_ascii=False, indent=2))
+        payload = {
+            "source": source_id,
+            **counts,
+            "last_run": asdict(last) if last else None,
+            "errors": errors,
+            "mapping_notes": notes,
+            **run.as_json(lang, load_vocabulary()),
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    stdout.print(f"Source [bold]{source_id}[/]: {counts['offers']} published, {counts['quarantined']} in quarantine.")
+    output.print_source_report(stdout, source_id, counts, last, errors, notes)
     if reports:
         output.print_validation(stdout, run, lang, load_vocabulary())
+
+
+@main.command()
+@click.argument("kind", required=False)
+def mapping(kind: str | None) -> None:
+    """How a harvester kind maps its format onto ELM (without KIND: the known kinds)."""
+    from harvesters import available, load_harvester
+    from . import output
+
+    if kind is None:
+        for name, target in sorted(available().items()):
+            stdout.print(f"{name:12} {target}")
+        return
+    output.print_mapping(stdout, load_harvester(kind))
 
 
 # -- query, stats, export --------------------------------------------------------------

@@ -173,3 +173,96 @@ def _short(term) -> str:
     if isinstance(term, ox.Literal):
         return term.value
     return term.value if hasattr(term, "value") else str(term)
+
+
+@contextlib.contextmanager
+def harvest_progress(console: Console, source_id: str) -> Iterator[Callable[[str, int], None]]:
+    """One progress line per source: records read, then offers validated."""
+    bar = Progress(
+        TextColumn(f"[bold]{escape(source_id)}[/]"),
+        TextColumn("{task.description}"),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    tasks: dict[str, object] = {}
+    with bar:
+        def advance(stage: str, n: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=None)
+            bar.advance(tasks[stage], n)
+
+        yield advance
+
+
+OUTCOME_STYLE = {"published": "green", "unchanged": "green", "partial": "yellow", "held": "yellow", "failed": "bold red"}
+
+
+def print_harvest(console: Console, outcomes) -> None:
+    table = Table(title="Harvest")
+    for column in ("source", "outcome", "seen", "published", "quarantined", "unchanged", "withdrawn", "errors", "seconds"):
+        table.add_column(column, justify="left" if column in ("source", "outcome") else "right")
+    for outcome in outcomes:
+        run = outcome.run
+        style = OUTCOME_STYLE.get(run.outcome or "", "")
+        table.add_row(
+            run.source, f"[{style}]{run.outcome}[/]", str(run.seen), str(run.published), str(run.quarantined),
+            str(run.unchanged), str(run.withdrawn), str(run.errors), f"{run.seconds or 0:.2f}",
+        )
+    console.print(table)
+    for outcome in outcomes:
+        run = outcome.run
+        if run.outcome in ("failed", "held", "partial") or outcome.errors:
+            console.print(f"[bold]{escape(run.source)}[/]: {escape(run.message or '')}")
+            for error in outcome.errors[:5]:
+                console.print(f"   • {escape(error.record)} ({error.stage}, {error.code}): {escape(error.message)}")
+            if len(outcome.errors) > 5:
+                console.print(f"   … and {len(outcome.errors) - 5} more: catalogue report {escape(run.source)}")
+        if outcome.notes:
+            kinds: dict[str, int] = {}
+            for note in outcome.notes:
+                kinds[note.kind] = kinds.get(note.kind, 0) + 1
+            summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+            console.print(f"[dim]{escape(run.source)}: mapping notes: {summary} (catalogue report {escape(run.source)})[/]")
+
+
+def print_sources(console: Console, rows) -> None:
+    table = Table(title="Sources")
+    for column in ("id", "name", "harvester", "last run", "outcome", "published", "quarantined", "errors"):
+        table.add_column(column)
+    for source, run in rows:
+        if run is None:
+            table.add_row(source.id, escape(source.name), source.harvester, "never", "", "", "", "")
+            continue
+        style = OUTCOME_STYLE.get(run.outcome or "", "")
+        table.add_row(
+            source.id, escape(source.name), source.harvester, run.started, f"[{style}]{run.outcome}[/]",
+            str(run.published), str(run.quarantined), str(run.errors),
+        )
+    console.print(table)
+
+
+def print_source_report(console: Console, source_id: str, counts, last, errors, notes) -> None:
+    console.print(f"Source [bold]{escape(source_id)}[/]: {counts['offers']} published, {counts['quarantined']} in quarantine.")
+    if last is not None:
+        console.print(f"Last run {last.started}: [bold]{last.outcome}[/]. {escape(last.message or '')}")
+    if errors:
+        console.print(f"\n[red]Records that could not be read ({len(errors)}):[/]")
+        for error in errors:
+            where = f" at {error['position']}" if error.get("position") else ""
+            console.print(f"  • {escape(error['record'] or '')} [{error['stage']}/{error['code']}]{where}: {escape(error['message'])}")
+    if notes:
+        console.print(f"\n[yellow]Mapping notes ({len(notes)}): values the catalogue dropped, could not map, or guessed[/]")
+        for note in notes:
+            detail = f" — {escape(note['detail'])}" if note.get("detail") else ""
+            console.print(f"  • {escape(note['record'])}: {note['kind']} {escape(note['field'])} = {escape(note['value'])}{detail}")
+
+
+def print_mapping(console: Console, harvester) -> None:
+    console.print(f"[bold]{escape(harvester.kind)}[/]: {escape(harvester.title)}")
+    table = Table("source field", "ELM", "how")
+    for source_field, target, how in harvester.mapping:
+        table.add_row(escape(source_field), escape(target), escape(how))
+    console.print(table)

@@ -34,19 +34,24 @@ class PreviousRecord:
     content_hash: str
     issued: datetime
     modified: datetime
+    run: str | None = None
 
 
 def previous_records(store: CatalogueStore, source_id: str) -> dict[str, PreviousRecord]:
     """What the catalogue said about each offer of the source last time."""
     rows = store.query(
-        "SELECT ?offer ?hash ?issued ?modified WHERE { GRAPH <%s> { "
-        "?r foaf:primaryTopic ?offer ; mcc:contentHash ?hash ; dcterms:issued ?issued ; dcterms:modified ?modified } }"
+        "SELECT ?offer ?hash ?issued ?modified ?run WHERE { GRAPH <%s> { "
+        "?r foaf:primaryTopic ?offer ; mcc:contentHash ?hash ; dcterms:issued ?issued ; dcterms:modified ?modified "
+        "OPTIONAL { ?r prov:wasGeneratedBy ?run } } }"
         % store.records_graph(source_id),
         default_graphs=[],
     )
     return {
         row["offer"].value: PreviousRecord(
-            row["hash"].value, _parse_datetime(row["issued"].value), _parse_datetime(row["modified"].value)
+            row["hash"].value,
+            _parse_datetime(row["issued"].value),
+            _parse_datetime(row["modified"].value),
+            row["run"].value if row["run"] is not None else None,
         )
         for row in rows
     }
@@ -59,6 +64,7 @@ def publish(
     reports: list[OfferReport],
     now: datetime | None = None,
     run: str | None = None,
+    extra: list[GraphWrite] | None = None,
 ) -> PublishResult:
     now = now or datetime.now(timezone.utc)
     before = previous_records(store, source_id)
@@ -73,10 +79,10 @@ def publish(
             source.extend(record.triples())
             if previous and previous.content_hash == record.content_hash:
                 unchanged += 1
-                issued, modified = previous.issued, previous.modified
+                issued, modified, produced_by = previous.issued, previous.modified, previous.run
             else:
-                issued, modified = (previous.issued if previous else now), now
-            catalogue_records.extend(published_record(store.base, source_id, report, issued, modified, run))
+                issued, modified, produced_by = (previous.issued if previous else now), now, run
+            catalogue_records.extend(published_record(store.base, source_id, report, issued, modified, produced_by))
         else:
             quarantined += 1
             quarantine.extend(record.triples())
@@ -88,6 +94,7 @@ def publish(
             GraphWrite(store.source_graph(source_id), triples=source),
             GraphWrite(store.records_graph(source_id), triples=catalogue_records),
             GraphWrite(store.quarantine_graph(source_id), triples=quarantine),
+            *(extra or []),
         ]
     )
     return PublishResult(published, quarantined, unchanged, change, withdrawn)

@@ -166,6 +166,28 @@ class CatalogueStore(ABC):
     ) -> QuerySolutions:
         """Run a SPARQL query. The default graph is the public view unless ``default_graphs`` is given."""
 
+    def subject_triples(self, graph: str, subject: str) -> list[ox.Triple]:
+        return [
+            ox.Triple(ox.NamedNode(subject), row["p"], row["o"])
+            for row in self.query(f"SELECT ?p ?o WHERE {{ GRAPH <{graph}> {{ <{subject}> ?p ?o }} }}", default_graphs=[], prefixes=False)
+        ]
+
+    def closure(self, graphs: list[str], iri: str) -> list[ox.Triple]:
+        """An offer and everything it reaches in ``graphs``, as the offer cutter would see it."""
+        found: list[ox.Triple] = []
+        seen = {iri}
+        queue = [iri]
+        while queue:
+            node = queue.pop()
+            for graph in graphs:
+                for triple in self.subject_triples(graph, node):
+                    found.append(triple)
+                    obj = triple.object
+                    if isinstance(obj, ox.NamedNode) and obj.value not in seen:
+                        seen.add(obj.value)
+                        queue.append(obj.value)
+        return list(dict.fromkeys(found))
+
     def count(self, graph: str) -> int:
         result = self.query(
             f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", default_graphs=[], prefixes=False

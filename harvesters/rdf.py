@@ -1,0 +1,107 @@
+"""``rdf``: ELM published as RDF (Turtle, JSON-LD, RDF/XML, N-Triples, N-Quads, TriG).
+
+A source may be one document, several (``urls``), a DCAT catalogue whose
+distributions point to the documents, or a paged collection: the harvester
+follows ``hydra:next`` (Hydra collections, also under ``hydra:view``) and
+``tree:relation`` / ``tree:node`` links (TREE / LDES) until there are no more
+pages. Provider IRIs are kept as they are; each document is one record.
+
+Options: ``max_documents`` (default 1000) bounds how many documents one run reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urldefrag
+
+import pyoxigraph as ox
+
+from catalogue.errors import InputError
+from catalogue.namespaces import DCAT, HYDRA, RDF_TYPE, TREE
+from catalogue.rdfio import RDF_ACCEPT, RdfDocument, parse_rdf
+
+from .base import Harvester, MappedRecord, RecordFailed, RecordRef, SourceUnavailable
+
+RDF_MEDIA_TYPES = (
+    "text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples", "application/n-quads",
+    "application/trig", "application/json",
+)
+
+
+class RdfHarvester(Harvester):
+    kind = "rdf"
+    title = "ELM as RDF (Turtle, JSON-LD, RDF/XML, N-Triples, N-Quads, TriG; DCAT catalogues; Hydra/TREE paging)"
+    mapping = [
+        ("any ELM v3 (…/snb/model/elm/) triples", "kept as published", "provider IRIs kept; blank nodes skolemised"),
+        ("ELM 3.3 (…/snb/model/ontology/) terms", "ELM 3.2 terms", "same local names"),
+        ("dcat:distribution / dcat:downloadURL, dcat:accessURL", "documents to read", "RDF media types only"),
+        ("hydra:next, tree:relation/tree:node", "next page", "followed until none, loops ignored"),
+    ]
+
+    def gather(self) -> Iterator[RecordRef]:
+        limit = int(self.context.option("max_documents", 1000))
+        queue = list(self.context.source.urls)
+        seen: set[str] = set()
+        first = True
+        while queue:
+            location = queue.pop(0)
+            if location in seen:
+                continue
+            if len(seen) >= limit:
+                self.context.note(location, "paging", "dropped", location, f"more than {limit} documents; raise max_documents to read them")
+                break
+            seen.add(location)
+            try:
+                document = self._read(location)
+            except (InputError, RecordFailed) as error:
+                if first:
+                    # The entry point itself is unreadable: the whole source is unavailable.
+                    raise SourceUnavailable(str(error), getattr(error, "status", None)) from None
+                raise
+            first = False
+            queue.extend(link for link in self._links(document) if link not in seen)
+            yield RecordRef(location, location, document)
+
+    def _read(self, location: str) -> RdfDocument:
+        fetched = self.context.http.get(location, accept=RDF_ACCEPT)
+        self.context.fetched.append(fetched)
+        return parse_rdf(
+            fetched.content,
+            location,
+            content_type=fetched.content_type,
+            charset=fetched.charset,
+            base_iri=fetched.url if location.startswith(("http://", "https://")) else None,
+        )
+
+    def _links(self, document: RdfDocument) -> list[str]:
+        """Further documents: DCAT distributions and next pages."""
+        links: list[str] = []
+        triples = [(q.subject, q.predicate.value, q.object) for q in document.quads]
+        distributions = {o for s, p, o in triples if p == DCAT + "distribution"}
+        for s, p, o in triples:
+            if isinstance(o, ox.NamedNode) and (
+                p in (HYDRA + "next", TREE + "node")
+                or (s in distributions and p in (DCAT + "downloadURL", DCAT + "accessURL") and _rdf_distribution(triples, s))
+            ):
+                links.append(urldefrag(o.value)[0])
+        return list(dict.fromkeys(links))
+
+    def map(self, ref: RecordRef, content: RdfDocument) -> MappedRecord:
+        for note in content.notes:
+            self.context.note(ref.key, "document", "guessed", ref.location, note)
+        offers = [
+            q.subject.value
+            for q in content.quads
+            if q.predicate.value == RDF_TYPE and q.object.value.endswith("/LearningOpportunity") and isinstance(q.subject, ox.NamedNode)
+        ]
+        return MappedRecord(ref.key, [q.triple for q in content.quads], offers)
+
+
+def _rdf_distribution(triples: list, distribution) -> bool:
+    """A distribution is worth reading if it declares an RDF media type or format, or declares none."""
+    declared = [
+        o.value.lower()
+        for s, p, o in triples
+        if s == distribution and p in (DCAT + "mediaType", "http://purl.org/dc/terms/format")
+    ]
+    return not declared or any(any(m in d for m in RDF_MEDIA_TYPES) or d.endswith(("/rdf_turtle", "/jsonld", "/rdf_xml", "/rdf_n_triples", "/rdf", "/turtle")) for d in declared)
