@@ -9,6 +9,8 @@ a harvest forever.
 from __future__ import annotations
 
 import email.utils
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,6 +207,11 @@ def _read_response(
         )
     chunks: list[bytes] = []
     size = 0
+    # Socket timeouts only bound each read; a server that drips a few bytes at a
+    # time is stopped by closing the connection when the total time is up.
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, args=(response,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         for chunk in response.iter_content(chunk_size=65536):
             size += len(chunk)
@@ -214,21 +221,36 @@ def _read_response(
                     original,
                     status,
                 )
-            if time.monotonic() > deadline:
-                raise _Transient(f"the response took longer than {limits.total_timeout:.0f} s to arrive")
             chunks.append(chunk)
-    except requests.exceptions.ChunkedEncodingError:
-        raise _Transient("the connection broke off before the whole response arrived (truncated body)") from None
-    except requests.exceptions.ConnectionError as error:
+    except (requests.exceptions.RequestException, AttributeError, ValueError, OSError) as error:
+        if time.monotonic() >= deadline - 0.05:
+            raise _Transient(f"the response took longer than {limits.total_timeout:.0f} s to arrive") from None
+        if isinstance(error, requests.exceptions.ContentDecodingError):
+            raise FetchError("the compressed response cannot be decompressed.", original, status) from None
+        if isinstance(error, requests.exceptions.ChunkedEncodingError):
+            raise _Transient("the connection broke off before the whole response arrived (truncated body)") from None
         raise _Transient(f"the connection broke off ({_reason(error)})") from None
-    except requests.exceptions.ContentDecodingError:
-        raise FetchError("the compressed response cannot be decompressed.", original, status) from None
     finally:
+        watchdog.cancel()
         response.close()
+    if time.monotonic() > deadline:
+        raise _Transient(f"the response took longer than {limits.total_timeout:.0f} s to arrive")
     content = b"".join(chunks)
     if declared and declared.isdigit() and "Content-Encoding" not in response.headers and len(content) < int(declared):
         raise _Transient(f"the response ended after {len(content)} of {declared} bytes (truncated body)")
     return Fetched(content=content, **common)  # type: ignore[arg-type]
+
+
+def _cut(response: requests.Response) -> None:
+    """Shut the connection's socket: the only way to wake a read that is blocked mid-body."""
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    response.close()
 
 
 def _media_type(header: str | None) -> tuple[str | None, str | None]:

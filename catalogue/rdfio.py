@@ -104,6 +104,8 @@ def parse_rdf(
         raise InputError("the document is empty.", source)
     rdf_format = format or guess_format(source, content_type, content)
     text = to_utf8(content, source, charset, rdf_format)
+    if rdf_format == ox.RdfFormat.RDF_XML:
+        check_xml_entities(text, source)
     try:
         quads = list(ox.parse(text, format=rdf_format, base_iri=base_iri))
     except SyntaxError as error:
@@ -178,6 +180,44 @@ def to_utf8(content: bytes, source: str, charset: str | None, rdf_format: ox.Rdf
         # pyoxigraph's RDF/XML parser reads UTF-8 only and rejects any other declaration.
         text = re.sub(r"^(<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9._-]+([\"'])", r"\1UTF-8\2", text)
     return text.encode("utf-8")
+
+
+_ENTITY = re.compile(rb"<!ENTITY\s+(%\s+)?([A-Za-z_][\w.-]*)\s+(SYSTEM|PUBLIC|\"[^\"]*\"|'[^']*')")
+MAX_ENTITY_EXPANSION = 10 * 1024 * 1024
+
+
+def check_xml_entities(text: bytes, source: str) -> None:
+    """Refuse XML entity tricks before a parser expands them.
+
+    pyoxigraph's RDF/XML parser expands internal entities without limit (a
+    "billion laughs" document of 1 KB grows to gigabytes). Plain entities for
+    namespace abbreviations, as OWL files use them, stay allowed; external and
+    parameter entities, entities that refer to other entities, and expansions
+    larger than 10 MB are refused.
+    """
+    if b"<!ENTITY" not in text[:200_000]:
+        return
+    expansion = 0
+    for match in _ENTITY.finditer(text):
+        parameter, name, value = match.group(1), match.group(2), match.group(3)
+        if parameter or value in (b"SYSTEM", b"PUBLIC"):
+            raise InputError(
+                "the document declares an external or parameter XML entity, which the catalogue does not load "
+                "(it could read files or addresses it should not). Write the value into the document instead.",
+                source,
+            )
+        if b"&" in value:
+            raise InputError(
+                "the document declares XML entities that refer to other entities, the pattern of an "
+                "entity-expansion ('billion laughs') attack; it was not read.",
+                source,
+            )
+        expansion += text.count(b"&" + name + b";") * len(value)
+    if expansion > MAX_ENTITY_EXPANSION:
+        raise InputError(
+            f"the document's XML entities would expand to more than {MAX_ENTITY_EXPANSION // (1024 * 1024)} MB; it was not read.",
+            source,
+        )
 
 
 def _declared_encoding(content: bytes, charset: str | None, rdf_format: ox.RdfFormat) -> tuple[str, str]:

@@ -1,0 +1,352 @@
+"""The rdf harvester and the harvest pipeline against a real HTTP server on 127.0.0.1, faults included.
+
+After every fault the offers harvested before are still in the store.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from catalogue.config import Config, SourceConfig
+from catalogue.pipeline import harvest_source
+from catalogue.state import HarvestState
+from catalogue.store import OxigraphStore
+from catalogue.validate import Validator
+
+from .conftest import BASE, EXAMPLES
+from .feedserver import FeedServer
+
+NORRSUNDA = (EXAMPLES / "norrsunda-universitet.ttl").read_text(encoding="utf-8")
+NORRSUNDA_OFFERS = 7
+
+
+@pytest.fixture()
+def server():
+    with FeedServer() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def validator():
+    return Validator(BASE)
+
+
+class Catalogue:
+    """A real in-memory store, harvest state and validator, harvesting one source."""
+
+    def __init__(self, tmp_path: Path, validator: Validator):
+        self.config = Config(base=BASE, data_dir=tmp_path / "data")
+        self.store = OxigraphStore.open(None, BASE)
+        self.state = HarvestState(None)
+        self.validator = validator
+
+    def harvest(self, *urls: str, accept_shrink: bool = False, **options):
+        options.setdefault("retries", 0)
+        options.setdefault("backoff", 0)
+        source = SourceConfig("prov", "Provider", "rdf", tuple(urls), options)
+        return harvest_source(self.config, source, self.store, self.state, self.validator, accept_shrink=accept_shrink)
+
+    def offers(self) -> set[str]:
+        rows = self.store.query("SELECT ?o WHERE { ?o a elm:LearningOpportunity }")
+        return {r["o"].value for r in rows}
+
+    def quarantined(self) -> set[str]:
+        rows = self.store.query(
+            "SELECT ?o WHERE { GRAPH ?g { ?r a mcc:QuarantineRecord ; foaf:primaryTopic ?o } }", default_graphs=[]
+        )
+        return {r["o"].value for r in rows}
+
+
+@pytest.fixture()
+def catalogue(tmp_path, validator):
+    return Catalogue(tmp_path, validator)
+
+
+def test_turtle_over_http_keeps_provider_iris(server, catalogue):
+    url = server.add("/offers.ttl", NORRSUNDA, "text/turtle")
+    outcome = catalogue.harvest(url)
+    assert outcome.run.outcome == "published", outcome.run.message
+    assert outcome.run.published == NORRSUNDA_OFFERS and outcome.run.http_status == 200
+    assert all(o.startswith("https://data.norrsunda.example/lo/") for o in catalogue.offers())
+    assert len(catalogue.offers()) == NORRSUNDA_OFFERS
+
+
+def test_an_unchanged_source_costs_one_conditional_request(server, catalogue):
+    url = server.add("/offers.ttl", NORRSUNDA, "text/turtle")
+    catalogue.harvest(url)
+    second = catalogue.harvest(url)
+    assert second.run.outcome == "unchanged"
+    assert second.run.published == NORRSUNDA_OFFERS
+    assert server.hits("/offers.ttl") == 2
+    assert server.requests[-1][2].get("If-None-Match")
+
+
+def test_content_negotiation_picks_json_ld(server, catalogue):
+    document = (EXAMPLES.parent / "feeds" / "rdf" / "hochschule-rheinau.jsonld").read_text(encoding="utf-8")
+    url = server.add("/catalogue", document, "application/ld+json")
+    outcome = catalogue.harvest(url)
+    assert outcome.run.published == 5
+    assert "text/turtle" in server.requests[0][2]["Accept"]
+
+
+def test_a_dcat_catalogue_leads_to_its_distributions(server, catalogue):
+    first, second = _split_offers(NORRSUNDA)
+    a = server.add("/part1.ttl", first, "text/turtle")
+    b = server.add("/part2.nt", _as(second, ox.RdfFormat.N_TRIPLES), "application/n-triples")
+    catalog = f"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+    <{server.url('/catalog')}> a dcat:Catalog ; dcat:dataset <#offers> .
+    <#offers> a dcat:Dataset ; dcat:distribution <#d1> , <#d2> , <#d3> .
+    <#d1> a dcat:Distribution ; dcat:downloadURL <{a}> ; dcat:mediaType <http://www.iana.org/assignments/media-types/text/turtle> .
+    <#d2> a dcat:Distribution ; dcat:accessURL <{b}> .
+    <#d3> a dcat:Distribution ; dcat:downloadURL <{server.url('/report.pdf')}> ; dcat:mediaType <http://www.iana.org/assignments/media-types/application/pdf> ."""
+    outcome = catalogue.harvest(server.add("/catalog", catalog, "text/turtle"))
+    assert outcome.run.published == NORRSUNDA_OFFERS, outcome.run.message
+    assert server.hits("/report.pdf") == 0
+
+
+@pytest.mark.parametrize("link", ["hydra", "tree"])
+def test_paged_collections_are_followed_to_the_end(server, catalogue, link):
+    pages = _pages(server, NORRSUNDA, 3, link)
+    outcome = catalogue.harvest(pages[0])
+    assert outcome.run.published == NORRSUNDA_OFFERS
+    assert all(server.hits(f"/page{i}.ttl") == 1 for i in range(1, 4))
+
+
+def test_a_page_that_breaks_off_keeps_the_offers_it_had(server, catalogue):
+    pages = _pages(server, NORRSUNDA, 3, "hydra")
+    catalogue.harvest(pages[0])
+    server.fault("/page2.ttl", "status", status=503)
+    outcome = catalogue.harvest(pages[0])
+    assert outcome.run.outcome == "partial", outcome.run.message
+    assert outcome.run.carried_over > 0 and outcome.errors
+    assert len(catalogue.offers()) == NORRSUNDA_OFFERS
+
+
+def _harvested_then(server, catalogue, fault: str, **options):
+    url = server.add("/offers.ttl", NORRSUNDA, "text/turtle")
+    assert catalogue.harvest(url).run.outcome == "published"
+    before = catalogue.offers()
+    server.fault("/offers.ttl", fault, **options)
+    return url, before
+
+
+@pytest.mark.parametrize(
+    "fault, options, words",
+    [
+        ("status", {"status": 404}, "404"),
+        ("status", {"status": 500}, "500"),
+        ("redirect-loop", {}, "redirect"),
+        ("truncate", {"body": NORRSUNDA.encode()[:2000]}, "truncated"),
+        ("huge", {"size": 60 * 1024 * 1024}, "limit"),
+        ("huge", {"size": 60 * 1024 * 1024, "announce": False}, "limit"),
+    ],
+    ids=["404", "500", "redirect-loop", "truncated", "50MB-announced", "50MB-chunked"],
+)
+def test_http_faults_fail_the_run_and_keep_the_offers(server, catalogue, fault, options, words):
+    url, before = _harvested_then(server, catalogue, fault, **options)
+    start = time.monotonic()
+    outcome = catalogue.harvest(url)
+    assert time.monotonic() - start < 20
+    assert outcome.run.outcome == "failed"
+    assert words in outcome.run.message and "kept" in outcome.run.message
+    assert catalogue.offers() == before
+
+
+def test_a_hanging_server_times_out(server, catalogue):
+    url, before = _harvested_then(server, catalogue, "hang", seconds=30)
+    start = time.monotonic()
+    outcome = catalogue.harvest(url, timeout=1.5)
+    assert time.monotonic() - start < 10
+    assert outcome.run.outcome == "failed" and "answer within" in outcome.run.message
+    assert catalogue.offers() == before
+
+
+def test_a_slow_drip_is_cut_off_by_the_total_time_limit(server, catalogue):
+    url, before = _harvested_then(server, catalogue, "slow", body=NORRSUNDA.encode()[:400], interval=0.5)
+    start = time.monotonic()
+    outcome = catalogue.harvest(url, timeout=2)
+    assert time.monotonic() - start < 10
+    assert outcome.run.outcome == "failed"
+    assert catalogue.offers() == before
+
+
+def test_transient_errors_are_retried(server, catalogue):
+    url = server.fault("/offers.ttl", "flaky", times=2, body=NORRSUNDA.encode(), content_type="text/turtle")
+    outcome = catalogue.harvest(url, retries=2)
+    assert outcome.run.outcome == "published" and outcome.run.published == NORRSUNDA_OFFERS
+    assert server.hits("/offers.ttl") == 3
+
+
+@pytest.mark.parametrize(
+    "body, content_type, words",
+    [
+        (NORRSUNDA.replace("dcterms:title", "dcterms:title <<<", 1), "text/turtle", "line"),
+        (NORRSUNDA + "\n# served with the wrong media type\n", "application/rdf+xml", "RDF/XML"),
+        ("<html><body>Our courses</body></html>", "text/html", "RDF format"),
+    ],
+    ids=["malformed-turtle", "wrong-content-type", "html-page"],
+)
+def test_unparsable_documents_fail_the_run(server, catalogue, body, content_type, words):
+    url = server.add("/offers", NORRSUNDA, "text/turtle")
+    catalogue.harvest(url)
+    before = catalogue.offers()
+    server.add("/offers", body, content_type)
+    outcome = catalogue.harvest(url)
+    assert outcome.run.outcome == "failed" and words in outcome.run.message
+    assert catalogue.offers() == before
+
+
+XML_BOMB = """<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [
+ <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"> <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+ <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"> <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+ <!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"> <!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;">
+ <!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;"> <!ENTITY i "&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;">
+]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dcterms="http://purl.org/dc/terms/">
+ <rdf:Description rdf:about="https://x.example/a"><dcterms:title>&i;</dcterms:title></rdf:Description>
+</rdf:RDF>"""
+
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [ <!ENTITY secret SYSTEM "file:///etc/hostname"> ]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dcterms="http://purl.org/dc/terms/">
+ <rdf:Description rdf:about="https://x.example/a"><dcterms:title>&secret;</dcterms:title></rdf:Description>
+</rdf:RDF>"""
+
+
+@pytest.mark.parametrize("attack, words", [(XML_BOMB, "billion laughs"), (XXE, "external")], ids=["xml-bomb", "xxe"])
+def test_xml_attacks_are_refused_quickly(server, catalogue, attack, words):
+    url = server.add("/offers.rdf", _as(NORRSUNDA, ox.RdfFormat.RDF_XML), "application/rdf+xml")
+    catalogue.harvest(url)
+    before = catalogue.offers()
+    server.add("/offers.rdf", attack, "application/rdf+xml")
+    start = time.monotonic()
+    outcome = catalogue.harvest(url)
+    assert time.monotonic() - start < 5
+    assert outcome.run.outcome == "failed" and words in outcome.run.message
+    assert catalogue.offers() == before
+    hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else "never-there"
+    dump = catalogue.store.query("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }", default_graphs=[])
+    assert not any(hostname and hostname in r["o"].value for r in dump)
+
+
+def test_a_feed_that_suddenly_is_empty_keeps_the_offers(server, catalogue):
+    url, before = _harvested_then(server, catalogue, "status", status=200)
+    server.add("/offers.ttl", "@prefix ex: <https://x.example/> .\nex:a ex:b ex:c .\n", "text/turtle")
+    outcome = catalogue.harvest(url)
+    assert outcome.run.outcome == "failed" and "no offers now" in outcome.run.message
+    assert catalogue.offers() == before
+
+
+def test_a_feed_that_shrinks_a_lot_is_held_until_accepted(server, catalogue):
+    url = server.add("/offers.ttl", NORRSUNDA, "text/turtle")
+    catalogue.harvest(url)
+    server.add("/offers.ttl", _keep_offers(NORRSUNDA, 2), "text/turtle")
+    held = catalogue.harvest(url)
+    assert held.run.outcome == "held" and "--accept-shrink" in held.run.message
+    assert len(catalogue.offers()) == NORRSUNDA_OFFERS
+    accepted = catalogue.harvest(url, accept_shrink=True)
+    assert accepted.run.outcome == "published" and accepted.run.withdrawn == 5
+    assert len(catalogue.offers()) == 2
+
+
+def test_invalid_offers_are_quarantined_with_their_report(server, catalogue):
+    broken = NORRSUNDA.replace('elm:startDate "2027-08-30T00:00:00+02:00"^^xsd:dateTime', 'elm:startDate "2027-08-30"^^xsd:date', 1)
+    outcome = catalogue.harvest(server.add("/offers.ttl", broken, "text/turtle"))
+    assert outcome.run.quarantined == 1 and outcome.run.published == NORRSUNDA_OFFERS - 1
+    assert catalogue.quarantined() == {"https://data.norrsunda.example/lo/2027-data-analysis-python"}
+    assert "https://data.norrsunda.example/lo/2027-data-analysis-python" not in catalogue.offers()
+
+
+def test_runs_are_recorded_as_provenance_and_records_keep_first_seen(server, catalogue):
+    url = server.add("/offers.ttl", NORRSUNDA, "text/turtle")
+    first = catalogue.harvest(url)
+    time.sleep(1.1)
+    server.add("/offers.ttl", NORRSUNDA.replace('"Data analysis with Python"@en', '"Data analysis in Python"@en'), "text/turtle")
+    second = catalogue.harvest(url)
+    runs = list(catalogue.store.query(
+        "SELECT ?run ?outcome ?status ?published WHERE { GRAPH <%s> { ?run a prov:Activity ; mcc:outcome ?outcome ; "
+        "mcc:httpStatus ?status ; mcc:published ?published ; prov:used ?source ; prov:startedAtTime ?t } }" % catalogue.store.provenance_graph,
+        default_graphs=[],
+    ))
+    assert {r["run"].value for r in runs} == {first.run.id, second.run.id}
+    assert all(r["status"].value == "200" and r["published"].value == "7" for r in runs)
+    rows = list(catalogue.store.query(
+        "SELECT ?offer ?issued ?modified ?run WHERE { ?r foaf:primaryTopic ?offer ; dcterms:issued ?issued ; "
+        "dcterms:modified ?modified ; prov:wasGeneratedBy ?run ; dcterms:source ?source }"
+    ))
+    changed = [r for r in rows if r["offer"].value.endswith("data-analysis-python")][0]
+    unchanged = [r for r in rows if r["offer"].value.endswith("plc-automation")][0]
+    assert changed["run"].value == second.run.id and changed["issued"].value != changed["modified"].value
+    assert unchanged["run"].value == first.run.id and unchanged["issued"].value == unchanged["modified"].value
+
+
+def test_cli_harvest_sources_and_report(server, workdir, cli):
+    broken = NORRSUNDA.replace('elm:startDate "2027-08-30T00:00:00+02:00"^^xsd:dateTime', 'elm:startDate "2027-08-30"^^xsd:date', 1)
+    url = server.add("/offers.ttl", broken, "text/turtle")
+    (workdir / "catalogue.toml").write_text(
+        f'[[sources]]\nid = "norrsunda"\nname = "Norrsunda"\nharvester = "rdf"\nurl = "{url}"\nretries = 0\n'
+        f'[[sources]]\nid = "gone"\nname = "Gone"\nharvester = "rdf"\nurl = "{server.url("/gone.ttl")}"\nretries = 0\n',
+        encoding="utf-8",
+    )
+    result = cli("harvest")
+    assert result.exit_code == 1 and "failed" in result.output and "404" in result.output
+    sources = json.loads(cli("sources", "--format", "json").output)
+    assert {s["id"]: s["last_run"]["outcome"] for s in sources} == {"norrsunda": "published", "gone": "failed"}
+    report = cli("report", "norrsunda", "--format", "json")
+    data = json.loads(report.output)
+    assert data["quarantined"] == 1 and data["offers"][0]["violations"][0]["path"] == "elm:startDate"
+    assert cli("harvest", "norrsunda").exit_code == 0
+    assert cli("harvest", "nosuch").exit_code == 2
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _as(turtle: str, rdf_format: ox.RdfFormat) -> bytes:
+    return ox.serialize((q.triple for q in ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE)), format=rdf_format)
+
+
+def _offer_groups(turtle: str) -> tuple[list[ox.Triple], list[list[ox.Triple]]]:
+    """Shared triples, and the triples of each offer and its own nodes (by IRI prefix of the offer's key)."""
+    triples = [q.triple for q in ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE)]
+    offers = sorted({t.subject.value for t in triples if t.object.value == "http://data.europa.eu/snb/model/elm/LearningOpportunity"})
+    return triples, [[t for t in triples if t.subject.value == o] for o in offers]
+
+
+def _split_offers(turtle: str) -> tuple[str, str]:
+    triples, groups = _offer_groups(turtle)
+    second_offers = {g[0].subject for g in groups[4:]}
+    first = [t for t in triples if t.subject not in second_offers]
+    second = [t for t in triples if t.subject in second_offers] + [t for t in triples if t.subject not in {g[0].subject for g in groups}]
+    return ox.serialize(first, format=ox.RdfFormat.TURTLE).decode(), ox.serialize(second, format=ox.RdfFormat.TURTLE).decode()
+
+
+def _keep_offers(turtle: str, keep: int) -> str:
+    triples, groups = _offer_groups(turtle)
+    dropped = {g[0].subject for g in groups[keep:]}
+    return ox.serialize([t for t in triples if t.subject not in dropped], format=ox.RdfFormat.TURTLE).decode()
+
+
+def _pages(server: FeedServer, turtle: str, count: int, link: str) -> list[str]:
+    triples, groups = _offer_groups(turtle)
+    offer_nodes = {g[0].subject for g in groups}
+    shared = [t for t in triples if t.subject not in offer_nodes]
+    urls = [server.url(f"/page{i}.ttl") for i in range(1, count + 1)]
+    for i, url in enumerate(urls):
+        own = [t for g in groups[i::count] for t in g]
+        body = ox.serialize(own + (shared if i == 0 else []), format=ox.RdfFormat.TURTLE).decode()
+        if i + 1 < count:
+            nxt = urls[i + 1]
+            if link == "hydra":
+                body += f'\n<{url}> <http://www.w3.org/ns/hydra/core#view> [ <http://www.w3.org/ns/hydra/core#next> <{nxt}> ] .\n'
+            else:
+                body += f'\n<{url}> <https://w3id.org/tree#relation> [ a <https://w3id.org/tree#Relation> ; <https://w3id.org/tree#node> <{nxt}> ] .\n'
+        server.add(f"/page{i + 1}.ttl", body, "text/turtle")
+    return urls
