@@ -149,12 +149,22 @@ def load(ctx: click.Context, file: str, source_id: str, lang: str) -> None:
         from .offers import extract_offers
 
         records = extract_offers(document.quads, load_vocabulary(), config.base).offers
+    from datetime import datetime, timezone
+
+    from .state import HarvestState
+
     store = open_store(config)
+    state = HarvestState(config.data_dir / "state.sqlite")
     try:
         store.ensure_vocabulary(load_vocabulary())
-        outcome = publish(store, source_id, records, result.reports)
+        now = datetime.now(timezone.utc)
+        outcome = publish(store, source_id, records, result.reports, now=now)
+        stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
+        state.log_changes((stamp, source_id, offer, kind, digest, content) for offer, kind, digest, content in outcome.events)
+        _publish(config, store, force=not outcome.change.empty)
     finally:
         store.close()
+        state.close()
     output.print_publish(stdout, source_id, outcome, result.notes)
 
 
@@ -191,10 +201,13 @@ def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool
             for source in sources:
                 with output.harvest_progress(stderr, source.id) as progress:
                     outcomes.append(harvest_source(config, source, store, state, validator, progress, accept_shrink))
+        generation = _publish(config, store, force=any(o.run.outcome in ("published", "partial") for o in outcomes))
     finally:
         store.close()
         state.close()
     output.print_harvest(stdout, outcomes)
+    if generation is not None:
+        stdout.print(f"Published generation {generation.id}: {generation.meta.get('offers', 0)} offers, dumps and search index.")
     if any(o.run.outcome in ("failed", "held") for o in outcomes):
         ctx.exit(1)
 
@@ -370,6 +383,34 @@ def export(ctx: click.Context, export_format: str, destination: str, include: tu
     finally:
         store.close()
     stderr.print(f"Exported {count} statements from {len(graphs)} graphs.")
+
+
+def _publish(config: Config, store, force: bool):
+    """A new published generation (snapshot, dumps, search index) when the store changed or none exists yet."""
+    from .generations import current_generation, publish_generation
+    from .store import OxigraphStore
+
+    if not isinstance(store, OxigraphStore):
+        return None
+    if force or current_generation(config) is None:
+        return publish_generation(config, store)
+    return None
+
+
+@main.command(name="publish")
+@click.pass_context
+def publish_command(ctx: click.Context) -> None:
+    """Make a new published generation now: store snapshot, dumps and search index for the server."""
+    from .store import open_store
+
+    config = get_config(ctx)
+    store = open_store(config)
+    try:
+        generation = _publish(config, store, force=True)
+    finally:
+        store.close()
+    if generation is not None:
+        stdout.print(f"Published generation {generation.id}: {generation.meta.get('offers', 0)} offers.")
 
 
 def _read_argument(value: str) -> str:

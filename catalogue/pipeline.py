@@ -120,6 +120,7 @@ def harvest_source(
     run.published, run.quarantined, run.unchanged = published.published, published.quarantined, published.unchanged
     run.withdrawn = len(published.withdrawn)
     state.set_record_offers(source.id, _record_offers(records, carried, offers))
+    state.log_changes((run.started, source.id, offer, kind, digest, content) for offer, kind, digest, content in published.events)
     kind = "partial" if failed or incomplete else ("unchanged" if published.change.empty else "published")
     message = _summary(run, published.change, kind)
     return _finish(store, state, config, source, outcome, kind, message, clock)

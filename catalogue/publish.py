@@ -27,6 +27,8 @@ class PublishResult:
     unchanged: int
     change: Change
     withdrawn: list[str] = field(default_factory=list)
+    # (offer, "create" | "update" | "delete", content hash, N-Triples) for the public change feed
+    events: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,14 @@ def publish(
     catalogue_records: list[ox.Triple] = []
     quarantine: list[ox.Triple] = []
     published = quarantined = unchanged = 0
+    events: list[tuple[str, str, str | None, str | None]] = []
     for record, report in zip(records, reports, strict=True):
         previous = before.get(record.iri)
         if report.conforms:
             published += 1
             source.extend(record.triples())
+            if previous is None or previous.content_hash != record.content_hash:
+                events.append((record.iri, "update" if previous else "create", record.content_hash, record.ntriples()))
             if previous and previous.content_hash == record.content_hash:
                 unchanged += 1
                 issued, modified, produced_by = previous.issued, previous.modified, previous.run
@@ -89,6 +94,8 @@ def publish(
             quarantine.extend(quarantine_record(store.base, source_id, report, now, run))
     current = {r.iri for r in records}
     withdrawn = sorted(offer for offer in before if offer not in current)
+    published_now = {r.iri for r, rep in zip(records, reports) if rep.conforms}
+    events += [(offer, "delete", None, None) for offer in sorted(before) if offer not in published_now]
     change = store.write(
         [
             GraphWrite(store.source_graph(source_id), triples=source),
@@ -97,7 +104,7 @@ def publish(
             *(extra or []),
         ]
     )
-    return PublishResult(published, quarantined, unchanged, change, withdrawn)
+    return PublishResult(published, quarantined, unchanged, change, withdrawn, events)
 
 
 def _parse_datetime(text: str) -> datetime:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,6 +32,11 @@ CREATE TABLE IF NOT EXISTS mapping_notes (
     run TEXT NOT NULL, record TEXT, field TEXT, kind TEXT, value TEXT, detail TEXT
 );
 CREATE INDEX IF NOT EXISTS mapping_notes_by_run ON mapping_notes (run);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, source TEXT NOT NULL, offer TEXT NOT NULL,
+    kind TEXT NOT NULL, content_hash TEXT, content BLOB
+);
+CREATE INDEX IF NOT EXISTS changes_by_time ON changes (time);
 CREATE TABLE IF NOT EXISTS record_offers (
     source TEXT NOT NULL, record TEXT NOT NULL, offer TEXT NOT NULL, PRIMARY KEY (source, record, offer)
 );
@@ -114,6 +120,27 @@ class HarvestState:
                 "INSERT OR IGNORE INTO record_offers VALUES (?, ?, ?)",
                 ((source, record, offer) for record, offers in mapping.items() for offer in offers),
             )
+
+    def log_changes(self, changes: Iterable[tuple[str, str, str, str, str | None, str | None]]) -> int:
+        """Append (time, source, offer, kind, content hash, N-Triples) rows to the change log; returns how many."""
+        rows = [(t, s, o, k, h, zlib.compress(c.encode("utf-8")) if c else None) for t, s, o, k, h, c in changes]
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO changes (time, source, offer, kind, content_hash, content) VALUES (?, ?, ?, ?, ?, ?)", rows
+            )
+        return len(rows)
+
+    def changes(self, after: int = 0, limit: int = 100) -> list[dict]:
+        rows = self.db.execute("SELECT * FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
+        found = []
+        for row in rows:
+            entry = dict(row)
+            entry["content"] = zlib.decompress(entry["content"]).decode("utf-8") if entry["content"] else None
+            found.append(entry)
+        return found
+
+    def change_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
 
     def prune(self, source: str, keep: int = 50) -> None:
         """Keep the newest ``keep`` runs of a source, with their errors and notes."""

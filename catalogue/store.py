@@ -41,7 +41,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from .errors import StoreError
-from .namespaces import sparql_prefixes
+from .namespaces import PREFIXES
 from .vocab import Vocabulary
 
 EXPORT_FORMATS = {
@@ -302,9 +302,9 @@ class OxigraphStore(CatalogueStore):
         prefixes: bool = True,
     ) -> QuerySolutions:
         graphs = self.public_graphs() if default_graphs is None else default_graphs
-        text = sparql_prefixes() + sparql if prefixes else sparql
         return self.store.query(
-            text,
+            sparql,
+            prefixes=PREFIXES if prefixes else None,
             default_graph=[ox.NamedNode(g) for g in graphs] if graphs else ox.DefaultGraph(),
             named_graphs=[ox.NamedNode(g) for g in named_graphs] if named_graphs is not None else None,
         )
@@ -350,8 +350,6 @@ class _Counter:
 
 
 def _export_prefixes() -> dict[str, str]:
-    from .namespaces import PREFIXES
-
     return {p: ns for p, ns in PREFIXES.items() if p not in ("sh", "pub", "mcp", "hydra", "tree", "ldes", "sd", "void")}
 
 

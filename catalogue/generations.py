@@ -1,0 +1,122 @@
+"""Published generations: what the server serves, consistent with itself.
+
+After a harvest or load changes the store, ``publish_generation`` makes:
+
+* a snapshot of the store (a RocksDB hard-link checkpoint, milliseconds),
+* the full dumps (N-Quads and Turtle, gzipped) with their size and SHA-256,
+* the search index (SQLite FTS5),
+* ``meta.json`` with counts and times,
+
+in ``DATA/published/<generation>/``, then points ``DATA/published/CURRENT`` at
+it (write and rename: atomic). The server reads the snapshot read-only, so a
+harvest writing the primary store never blocks it and clients never see a
+half-written state; when CURRENT changes, the server moves to the new
+generation. Older generations are removed, keeping the last few for servers
+that may still be reading them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .config import Config
+from .offer_data import read_offers
+from .search_index import build as build_index
+from .store import OxigraphStore
+
+KEEP_GENERATIONS = 3
+
+
+@dataclass(frozen=True)
+class Generation:
+    id: str
+    path: Path
+
+    @property
+    def store_path(self) -> Path:
+        return self.path / "store"
+
+    @property
+    def dumps(self) -> Path:
+        return self.path / "dumps"
+
+    @property
+    def search_path(self) -> Path:
+        return self.path / "search.sqlite"
+
+    @property
+    def meta(self) -> dict:
+        try:
+            return json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+
+def published_root(config: Config) -> Path:
+    return config.data_dir / "published"
+
+
+def current_generation(config: Config) -> Generation | None:
+    root = published_root(config)
+    try:
+        name = (root / "CURRENT").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    path = root / name
+    return Generation(name, path) if (path / "meta.json").exists() else None
+
+
+def publish_generation(config: Config, store: OxigraphStore, now: datetime | None = None) -> Generation:
+    moment = now or datetime.now(timezone.utc)
+    generation_id = moment.strftime("%Y%m%dT%H%M%S%fZ")
+    root = published_root(config)
+    path = root / generation_id
+    path.mkdir(parents=True)
+    generation = Generation(generation_id, path)
+    store.snapshot(generation.store_path)
+    snapshot = OxigraphStore.open(generation.store_path, config.base, read_only=True)
+    try:
+        dumps = _write_dumps(snapshot, generation.dumps)
+        offers = build_index(generation.search_path, read_offers(snapshot))
+        counts = snapshot.source_counts()
+        meta = {
+            "generation": generation_id,
+            "created": moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "offers": offers,
+            "sources": counts,
+            "dumps": dumps,
+            "graphs": snapshot.graphs(),
+        }
+    finally:
+        snapshot.close()
+    (path / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    pointer = root / "CURRENT.tmp"
+    pointer.write_text(generation_id, encoding="utf-8")
+    pointer.replace(root / "CURRENT")
+    _prune(root, generation_id)
+    return generation
+
+
+def _write_dumps(store: OxigraphStore, folder: Path) -> dict[str, dict]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, fmt in (("catalogue.nq.gz", "nquads"), ("catalogue.ttl.gz", "turtle")):
+        target = folder / name
+        with gzip.open(target, "wb", compresslevel=6) as handle:
+            statements = store.export(handle, fmt)
+        digest = hashlib.sha256(target.read_bytes()).hexdigest()
+        written[name] = {"format": fmt, "bytes": target.stat().st_size, "sha256": digest, "statements": statements}
+    return written
+
+
+def _prune(root: Path, keep_id: str) -> None:
+    generations = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.name)
+    for old in generations[:-KEEP_GENERATIONS]:
+        if old.name != keep_id:
+            shutil.rmtree(old, ignore_errors=True)

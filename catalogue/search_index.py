@@ -1,0 +1,256 @@
+"""The search side index: SQLite with FTS5, rebuilt from the store after each harvest.
+
+SPARQL stays the source of truth; this index exists because text search and
+facet counts over the whole catalogue take hundreds of milliseconds in the
+store at 100,000 offers, and a search API must answer in tens. One row per
+offer with the values people filter and sort by, one row per facet value, and
+an FTS5 table over titles, descriptions, outcomes and provider names in every
+language (with accents folded, so "hogskola" finds "högskola").
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .offer_data import OfferSummary, duration_hours, pick
+from .vocab import ISCED_SCHEME, load_vocabulary
+
+FACETS = ("field", "broad_field", "eqf", "mode", "language", "country", "provider", "microcredential", "source", "schedule")
+SORTS = {
+    "relevance": "rank, o.start_date",
+    "start": "o.start_date IS NULL, o.start_date",
+    "-start": "o.start_date IS NULL, o.start_date DESC",
+    "title": "o.title_sort",
+    "ects": "o.ects IS NULL, o.ects",
+    "-ects": "o.ects IS NULL, o.ects DESC",
+    "price": "o.price IS NULL, o.price",
+    "-price": "o.price IS NULL, o.price DESC",
+    "modified": "o.changed DESC",
+}
+
+_SCHEMA = """
+CREATE TABLE offers (
+    id INTEGER PRIMARY KEY, iri TEXT UNIQUE NOT NULL, source TEXT, provider TEXT,
+    start_date TEXT, end_date TEXT, ects REAL, hours REAL, price REAL, currency TEXT,
+    microcredential INTEGER, changed TEXT, title_sort TEXT, summary TEXT NOT NULL
+);
+CREATE TABLE facets (offer INTEGER NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL);
+CREATE INDEX facets_by_value ON facets (facet, value, offer);
+CREATE INDEX facets_by_offer ON facets (offer, facet);
+CREATE INDEX offers_by_start ON offers (start_date);
+CREATE INDEX offers_by_ects ON offers (ects);
+CREATE INDEX offers_by_price ON offers (price);
+CREATE VIRTUAL TABLE offer_text USING fts5(title, description, outcomes, provider, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+def build(path: Path, offers: Iterable[OfferSummary]) -> int:
+    """Write a fresh index at ``path`` (replacing it atomically); returns the number of offers."""
+    tmp = path.with_suffix(".building")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    db.executescript(_SCHEMA)
+    count = 0
+    vocabulary = load_vocabulary()
+    with db:
+        for number, offer in enumerate(offers, start=1):
+            _insert(db, number, offer, vocabulary)
+            count += 1
+        db.execute("INSERT INTO meta VALUES ('offers', ?)", (str(count),))
+    db.execute("PRAGMA optimize")
+    db.close()
+    tmp.replace(path)
+    return count
+
+
+def _insert(db: sqlite3.Connection, number: int, offer: OfferSummary, vocabulary) -> None:
+    price = min((p.amount for p in offer.prices if p.amount is not None), default=None)
+    currency = next((p.currency for p in offer.prices if p.amount == price and p.currency), None)
+    title, _ = offer.title("en")
+    db.execute(
+        "INSERT INTO offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            number, offer.iri, offer.source, offer.provider.iri if offer.provider else None,
+            (offer.start or "")[:10] or None, (offer.end or "")[:10] or None, offer.ects,
+            duration_hours(offer.volume) if offer.volume else None, price, currency,
+            int(offer.microcredential), offer.changed, title.casefold(), json.dumps(_summary(offer), ensure_ascii=False),
+        ),
+    )
+    values: list[tuple[str, str]] = [("microcredential", "yes" if offer.microcredential else "no"), ("source", offer.source)]
+    values += [("field", f) for f in offer.fields]
+    values += [("broad_field", b) for b in _broad_fields(offer.fields, vocabulary)]
+    values += [("mode", m) for m in offer.modes] + [("language", lang) for lang in offer.languages]
+    if offer.eqf:
+        values.append(("eqf", offer.eqf))
+    if offer.schedule:
+        values.append(("schedule", offer.schedule))
+    if offer.provider:
+        values.append(("provider", offer.provider.iri))
+        if offer.provider.country:
+            values.append(("country", offer.provider.country))
+    for place in offer.places:
+        if place.country and place.country != (offer.provider.country if offer.provider else None):
+            values.append(("country", place.country))
+    db.executemany("INSERT INTO facets VALUES (?, ?, ?)", ((number, f, v) for f, v in dict.fromkeys(values)))
+    provider_names = " ".join(offer.provider.names.values()) if offer.provider else ""
+    db.execute(
+        "INSERT INTO offer_text (rowid, title, description, outcomes, provider) VALUES (?, ?, ?, ?, ?)",
+        (
+            number,
+            " ".join(offer.titles.values()),
+            " ".join(offer.descriptions.values()),
+            " ".join(" ".join(o.values()) for o in offer.outcomes),
+            provider_names,
+        ),
+    )
+
+
+def _broad_fields(fields: list[str], vocabulary) -> list[str]:
+    broad = []
+    for iri in fields:
+        code = iri.rsplit("/", 1)[-1]
+        parent = f"http://data.europa.eu/snb/isced-f/{code[:2]}"
+        if vocabulary.in_scheme(parent, ISCED_SCHEME):
+            broad.append(parent)
+    return list(dict.fromkeys(broad))
+
+
+def _summary(offer: OfferSummary) -> dict:
+    """What a result list shows, stored with the row so a search never goes back to the store."""
+    return {
+        "iri": offer.iri,
+        "source": offer.source,
+        "titles": offer.titles,
+        "descriptions": {k: v[:400] for k, v in offer.descriptions.items()},
+        "homepage": offer.homepage,
+        "provider": {"iri": offer.provider.iri, "names": offer.provider.names, "country": offer.provider.country} if offer.provider else None,
+        "fields": offer.fields,
+        "eqf": offer.eqf,
+        "modes": offer.modes,
+        "languages": offer.languages,
+        "schedule": offer.schedule,
+        "start": offer.start,
+        "end": offer.end,
+        "ects": offer.ects,
+        "hours": duration_hours(offer.volume) if offer.volume else None,
+        "prices": [{"amount": p.amount, "currency": p.currency, "labels": p.labels} for p in offer.prices],
+        "places": [{"names": p.names, "address": p.address, "country": p.country} for p in offer.places],
+        "microcredential": offer.microcredential,
+        "missing": offer.missing,
+        "changed": offer.changed,
+    }
+
+
+# -- searching ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchQuery:
+    text: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)  # facet -> accepted values (OR within a facet)
+    start_from: str | None = None  # YYYY-MM-DD
+    start_to: str | None = None
+    ects_min: float | None = None
+    ects_max: float | None = None
+    price_max: float | None = None
+    price_min: float | None = None
+    sort: str = "relevance"
+    page: int = 1
+    page_size: int = 20
+
+
+@dataclass
+class SearchResult:
+    total: int
+    items: list[dict]
+    facets: dict[str, list[tuple[str, int]]]
+    ranges: dict[str, dict]
+
+
+class SearchIndex:
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM offers").fetchone()[0]
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        where, params, uses_text = self._conditions(query, skip=None)
+        order = SORTS.get(query.sort, SORTS["relevance"]) if uses_text or query.sort != "relevance" else SORTS["start"]
+        text_join = "JOIN offer_text ON offer_text.rowid = o.id" if uses_text else ""
+        rank = "offer_text.rank AS rank" if uses_text else "0 AS rank"
+        total = self.db.execute(f"SELECT COUNT(*) FROM offers o {text_join} WHERE {where}", params).fetchone()[0]
+        offset = max(0, (query.page - 1) * query.page_size)
+        rows = self.db.execute(
+            f"SELECT o.summary, {rank} FROM offers o {text_join} WHERE {where} ORDER BY {order}, o.iri LIMIT ? OFFSET ?",
+            [*params, query.page_size, offset],
+        ).fetchall()
+        facets = {name: self._facet_counts(query, name) for name in FACETS}
+        return SearchResult(total, [json.loads(r[0]) for r in rows], facets, self._ranges(query))
+
+    def _conditions(self, query: SearchQuery, skip: str | None) -> tuple[str, list, bool]:
+        clauses = ["1"]
+        params: list = []
+        uses_text = bool(query.text.strip())
+        if uses_text:
+            clauses.append("offer_text MATCH ?")
+            params.append(_fts_query(query.text))
+        for facet, values in query.filters.items():
+            if facet == skip or not values:
+                continue
+            marks = ",".join("?" * len(values))
+            clauses.append(f"o.id IN (SELECT offer FROM facets WHERE facet = ? AND value IN ({marks}))")
+            params += [facet, *values]
+        for column, value, operator in (
+            ("o.start_date", query.start_from, ">="), ("o.start_date", query.start_to, "<="),
+            ("o.ects", query.ects_min, ">="), ("o.ects", query.ects_max, "<="),
+            ("o.price", query.price_min, ">="), ("o.price", query.price_max, "<="),
+        ):
+            if value is not None:
+                clauses.append(f"{column} {operator} ?")
+                params.append(value)
+        return " AND ".join(clauses), params, uses_text
+
+    def _facet_counts(self, query: SearchQuery, facet: str) -> list[tuple[str, int]]:
+        """Counts for one facet under every filter except the facet's own (so choices stay visible)."""
+        where, params, uses_text = self._conditions(query, skip=facet)
+        text_join = "JOIN offer_text ON offer_text.rowid = o.id" if uses_text else ""
+        rows = self.db.execute(
+            f"SELECT f.value, COUNT(*) FROM facets f JOIN offers o ON o.id = f.offer {text_join} "
+            f"WHERE f.facet = ? AND {where} GROUP BY f.value ORDER BY COUNT(*) DESC, f.value",
+            [facet, *params],
+        ).fetchall()
+        return [(value, count) for value, count in rows]
+
+    def _ranges(self, query: SearchQuery) -> dict[str, dict]:
+        where, params, uses_text = self._conditions(query, skip=None)
+        text_join = "JOIN offer_text ON offer_text.rowid = o.id" if uses_text else ""
+        row = self.db.execute(
+            f"SELECT MIN(o.ects), MAX(o.ects), MIN(o.price), MAX(o.price), MIN(o.start_date), MAX(o.start_date) "
+            f"FROM offers o {text_join} WHERE {where}",
+            params,
+        ).fetchone()
+        return {
+            "ects": {"min": row[0], "max": row[1]},
+            "price": {"min": row[2], "max": row[3]},
+            "start": {"min": row[4], "max": row[5]},
+        }
+
+
+def _fts_query(text: str) -> str:
+    """Each word as a prefix term, all required; quotes keep FTS5 syntax out of users' hands."""
+    words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w]
+    return " AND ".join(f'"{w}"*' for w in words) or '""'
+
+
+def title_for(summary: dict, lang: str) -> str:
+    return pick(summary.get("titles", {}), lang)[0]

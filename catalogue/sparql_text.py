@@ -1,0 +1,41 @@
+"""Looking at SPARQL text without a full parser: which keywords appear outside strings, IRIs and comments.
+
+The endpoint must refuse SERVICE (federation would let anyone make the server
+call other hosts) and needs to know whether a query names its own dataset
+(FROM / FROM NAMED). Oxigraph parses and runs the query itself; this only
+strips the parts of the text where a keyword would not be a keyword.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'  # short strings
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|<[^<>\"{}|^`\\\s]*>"  # IRIs
+    r"|#[^\n]*",  # comments
+    re.DOTALL,
+)
+
+
+def keywords_only(sparql: str) -> str:
+    """The query with strings, IRIs and comments blanked out."""
+    return _TOKENS.sub(" ", sparql)
+
+
+def uses(sparql: str, keyword: str) -> bool:
+    return re.search(rf"(?<![\w:?$]){keyword}(?![\w:])", keywords_only(sparql), re.IGNORECASE) is not None
+
+
+def names_its_dataset(sparql: str) -> bool:
+    return uses(sparql, "FROM")
+
+
+def is_update(sparql: str) -> bool:
+    text = keywords_only(sparql)
+    return re.search(r"(?<![\w:?$])(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)(?![\w:])", text, re.IGNORECASE) is not None and not re.search(
+        r"(?<![\w:?$])(SELECT|CONSTRUCT|ASK|DESCRIBE)(?![\w:])", text, re.IGNORECASE
+    )
