@@ -252,7 +252,7 @@ def print_source_report(console: Console, source_id: str, counts, last, errors, 
         console.print(f"\n[red]Records that could not be read ({len(errors)}):[/]")
         for error in errors:
             where = f" at {error['position']}" if error.get("position") else ""
-            console.print(f"  • {escape(error['record'] or '')} [{error['stage']}/{error['code']}]{where}: {escape(error['message'])}")
+            console.print(f"  • {escape(error['record'] or '')} {escape('[' + error['stage'] + '/' + error['code'] + ']')}{escape(where)}: {escape(error['message'])}")
     if notes:
         console.print(f"\n[yellow]Mapping notes ({len(notes)}): values the catalogue dropped, could not map, or guessed[/]")
         for note in notes:

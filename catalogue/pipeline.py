@@ -149,7 +149,7 @@ def _collect(harvester, context: HarvestContext, progress: Progress | None) -> t
     except (RecordFailed, InputError) as error:
         # The list of records broke off (a page could not be read): what follows it is unknown.
         code = getattr(error, "code", "unreadable")
-        context.errors.append(RecordError("(gather)", "gather", code, str(error), _position(error), True))
+        context.errors.append(RecordError("(gather)", "gather", code, str(error), getattr(error, "position", None) or _position(error), True))
         incomplete = True
     return records, failed, incomplete
 
