@@ -413,6 +413,30 @@ def publish_command(ctx: click.Context) -> None:
         stdout.print(f"Published generation {generation.id}: {generation.meta.get('offers', 0)} offers.")
 
 
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--allow-updates", is_flag=True, help="Accept SPARQL Update on an empty in-memory store: for the W3C conformance tests only; loopback only.")
+@click.option("--log-level", type=click.Choice(["info", "warning", "error"]), default="info", show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, allow_updates: bool, log_level: str) -> None:
+    """Serve the SPARQL endpoint, the APIs and the guidance site (if built) on 127.0.0.1:8000."""
+    import logging
+
+    import uvicorn
+
+    from .server import ServerSettings, create_app
+    from .store import OxigraphStore
+
+    config = get_config(ctx)
+    settings = ServerSettings.from_config(config, host=host, port=port, allow_updates=allow_updates or None)
+    update_store = OxigraphStore.open(None, config.base) if settings.allow_updates else None
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = create_app(config, settings, update_store)
+    stdout.print(f"Serving {config.title} on http://{settings.host}:{settings.port}/ (SPARQL at /sparql, API docs at /docs)")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False)
+
+
 def _read_argument(value: str) -> str:
     if value == "-":
         return sys.stdin.read()

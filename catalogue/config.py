@@ -57,6 +57,7 @@ class Config:
     store: StoreConfig = StoreConfig()
     validation_workers: int = 0  # 0: one per core
     sources: tuple[SourceConfig, ...] = ()
+    server: dict[str, Any] = field(default_factory=dict)  # the [server] table, read by catalogue.server
 
     @property
     def cache_path(self) -> Path:
@@ -115,6 +116,7 @@ def _build(raw: dict[str, Any], root: Path, path: Path) -> Config:
         store=store,
         validation_workers=int(validation.get("workers", 0)),
         sources=sources,
+        server=_table(raw, "server", path),
     )
 
 

@@ -22,8 +22,26 @@ _TOKENS = re.compile(
 
 
 def keywords_only(sparql: str) -> str:
-    """The query with strings, IRIs and comments blanked out."""
-    return _TOKENS.sub(" ", sparql)
+    """The query with strings, IRIs and comments blanked out (same length, so positions still match)."""
+    return _TOKENS.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), sparql)
+
+
+def add_using(update: str, default_graphs: list[str], named_graphs: list[str]) -> str:
+    """Apply the protocol's using-graph-uri / using-named-graph-uri to every INSERT/DELETE … WHERE of an update."""
+    clauses = "".join(f"USING <{g}> " for g in default_graphs) + "".join(f"USING NAMED <{g}> " for g in named_graphs)
+    text = keywords_only(update)
+    positions = [
+        m.start()
+        for m in re.finditer(r"(?<![\w:?$])WHERE(?![\w:])", text, re.IGNORECASE)
+        if not re.search(r"DELETE\s*$", text[: m.start()], re.IGNORECASE)
+    ]
+    for position in reversed(positions):
+        update = update[:position] + clauses + update[position:]
+    return update
+
+
+def names_its_update_dataset(update: str) -> bool:
+    return uses(update, "USING") or uses(update, "WITH")
 
 
 def uses(sparql: str, keyword: str) -> bool:

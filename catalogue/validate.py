@@ -5,8 +5,10 @@ vocabulary concepts it uses, so one bad offer never hides the rest and every
 result names its offer. To make that cheap:
 
 * offers whose content and rules are unchanged come from the cache;
-* the rest are validated in batches (one pyshacl call per batch, results
-  attributed back to offers, see ``catalogue.shacl``);
+* the rest are validated in batches (one SHACL engine call per batch, results
+  attributed back to offers, see ``catalogue.shacl``); the engine is pyshacl
+  or rudof (``catalogue.shacl_rudof``, same findings, faster), see
+  ``ValidatorSettings.engine``;
 * large inputs use a process pool, one worker per core; results come back in
   input order whatever the order batches finish in.
 
@@ -20,6 +22,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .cache import ValidationCache, document_key, offer_key
 from .errors import InputError
@@ -27,7 +30,7 @@ from .offers import Extraction, OfferRecord, extract_offers
 from .fetch import fetch, is_url, read_local
 from .rdfio import RDF_ACCEPT, RdfDocument, parse_rdf
 from .report import Finding, InputProblem, OfferReport, ValidationRun
-from .shacl import BatchOffer, engine
+from .shacl import BatchOffer, ShaclEngine, engine
 from .vocab import Vocabulary, load_vocabulary
 
 Progress = Callable[[int], None]  # called with the number of offers just finished
@@ -39,6 +42,43 @@ class ValidatorSettings:
     batch_size: int = 150
     parallel_from: int = 300  # fewer offers to validate than this: no pool
     cache: ValidationCache | None = None
+    # "pyshacl", "rudof" (needs pyrudof; same findings, faster) or "auto": rudof when
+    # pyrudof can be imported and supports the shapes, else pyshacl.
+    engine: str = "auto"
+
+
+ENGINES = ("pyshacl", "rudof", "auto")
+
+
+@lru_cache(maxsize=None)
+def resolve_engine(name: str) -> str:
+    """The engine ``name`` stands for: "pyshacl" or "rudof" (ImportError if "rudof" cannot be loaded)."""
+    if name not in ENGINES:
+        raise ValueError(f"Unknown validation engine {name!r}: use one of {', '.join(ENGINES)}.")
+    if name == "pyshacl":
+        return name
+    try:
+        from . import shacl_rudof
+    except ImportError:
+        if name == "rudof":
+            raise
+        return "pyshacl"
+    try:
+        shacl_rudof.rudof_engine()
+    except shacl_rudof.UnsupportedShapes:
+        if name == "rudof":
+            raise
+        return "pyshacl"
+    return "rudof"
+
+
+def validation_engine(name: str) -> ShaclEngine:
+    """The engine object (loaded once per process) for a resolved engine name."""
+    if name == "rudof":
+        from .shacl_rudof import rudof_engine
+
+        return rudof_engine()
+    return engine()
 
 
 @dataclass
@@ -55,6 +95,13 @@ class Validator:
         self.vocabulary = vocabulary or load_vocabulary()
         self.cache = self.settings.cache or ValidationCache(None)
         self._pool: ProcessPoolExecutor | None = None
+        if self.settings.engine not in ENGINES:
+            raise ValueError(f"Unknown validation engine {self.settings.engine!r}: use one of {', '.join(ENGINES)}.")
+
+    @property
+    def engine_name(self) -> str:
+        """"pyshacl" or "rudof": the engine this validator uses (resolved, and loaded, on first use)."""
+        return resolve_engine(self.settings.engine)
 
     # -- whole inputs ------------------------------------------------------------
 
@@ -159,13 +206,14 @@ class Validator:
         chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
         payloads = [[_payload(records[i]) for i in chunk] for chunk in chunks]
         if len(todo) < self.settings.parallel_from or self._worker_count() < 2:
+            shacl_engine = validation_engine(self.engine_name)
             for chunk, payload in zip(chunks, payloads):
-                yield chunk, engine().validate(payload)
+                yield chunk, shacl_engine.validate(payload)
                 if progress:
                     progress(len(chunk))
             return
         pool = self._executor()
-        futures: list[Future] = [pool.submit(_validate_batch, payload) for payload in payloads]
+        futures: list[Future] = [pool.submit(_validate_batch, payload, self.engine_name) for payload in payloads]
         for chunk, future in zip(chunks, futures):
             yield chunk, future.result()
             if progress:
@@ -176,7 +224,7 @@ class Validator:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            engine()  # load shapes and vocabulary once; forked workers inherit them
+            validation_engine(self.engine_name)  # load shapes and vocabulary once; forked workers inherit them
             context = multiprocessing.get_context("fork")
             self._pool = ProcessPoolExecutor(max_workers=self._worker_count(), mp_context=context)
         return self._pool
@@ -202,8 +250,8 @@ def _payload(record: OfferRecord) -> BatchOffer:
     return BatchOffer(record.iri, record.ntriples(), tuple(record.concepts), tuple(record.references))
 
 
-def _validate_batch(batch: list[BatchOffer]) -> list[list[dict]]:
-    return engine().validate(batch)
+def _validate_batch(batch: list[BatchOffer], engine_name: str = "pyshacl") -> list[list[dict]]:
+    return validation_engine(engine_name).validate(batch)
 
 
 def _no_offer_hint(document: RdfDocument) -> str:

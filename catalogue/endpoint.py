@@ -1,0 +1,270 @@
+"""``/sparql``: the SPARQL 1.1 Protocol, read-only.
+
+* Queries by GET (``query=``), POST form-encoded and POST ``application/sparql-query``,
+  with ``default-graph-uri`` / ``named-graph-uri``; results by content negotiation
+  (SPARQL JSON, XML, CSV, TSV; Turtle, N-Triples, JSON-LD, RDF/XML, N-Quads, TriG),
+  or ``format=json|xml|csv|tsv|turtle|…`` for links.
+* The default graph is the public catalogue; quarantine and provenance are named graphs.
+* SPARQL Update is refused (403), as are SERVICE and over-long or malformed
+  requests, each with a message saying why. Only a server started for the W3C
+  conformance tests, bound to loopback, accepts updates (on its own in-memory store).
+* GET without a query returns the Service Description (RDF), or a query page for browsers.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+
+from .describe import service_description
+from .namespaces import PREFIXES
+from .negotiation import negotiate, prefers_html
+from .query_pool import GRAPH_MEDIA, QueryAnswer, QueryJob, execute
+from .results import GRAPH_FORMATS
+from .sparql_text import add_using, names_its_update_dataset, uses
+from .templates import render
+
+STATUS = {"ok": 200, "syntax": 400, "forbidden": 403, "too-large": 413, "not-acceptable": 406, "timeout": 503, "busy": 503, "failed": 500}
+
+EXAMPLES = [
+    {
+        "id": "by-field-and-level",
+        "title": {"en": "Micro-credentials in ICT at EQF level 6", "sv": "Mikromeriter inom IKT på EQF-nivå 6"},
+        "query": """SELECT ?offer ?title ?provider WHERE {
+  ?record foaf:primaryTopic ?offer ; mcc:microCredential true .
+  ?offer elm:learningAchievementSpecification ?spec ; dcterms:title ?title ;
+         elm:providedBy/rov:legalName ?provider .
+  ?spec elm:ISCEDFCode ?field ; elm:educationLevel <http://data.europa.eu/snb/eqf/6> .
+  ?field skos:broader* <http://data.europa.eu/snb/isced-f/06> .
+  FILTER(LANG(?title) = "en" && LANG(?provider) = "en")
+}
+ORDER BY ?title""",
+    },
+    {
+        "id": "online-swedish-next-month",
+        "title": {"en": "Online offers in Swedish starting next month", "sv": "Distansutbildningar på svenska som startar nästa månad"},
+        "query": """SELECT ?offer ?title ?start WHERE {
+  ?offer a elm:LearningOpportunity ; dcterms:title ?title ;
+         elm:mode <http://data.europa.eu/snb/learning-assessment/920fbb3cbe> ;
+         elm:learningAchievementSpecification/dcterms:language <http://publications.europa.eu/resource/authority/language/SWE> ;
+         dcterms:temporal/elm:startDate ?start .
+  BIND(NOW() AS ?now)
+  BIND(YEAR(?now) * 12 + MONTH(?now) AS ?thisMonth)
+  FILTER(YEAR(?start) * 12 + MONTH(?start) = ?thisMonth + 1)
+  FILTER(LANG(?title) = "sv")
+}
+ORDER BY ?start""",
+    },
+    {
+        "id": "providers-per-country",
+        "title": {"en": "Providers per country", "sv": "Anordnare per land"},
+        "query": """SELECT ?country (COUNT(DISTINCT ?provider) AS ?providers) (COUNT(DISTINCT ?offer) AS ?offers) WHERE {
+  ?offer a elm:LearningOpportunity ; elm:providedBy ?provider .
+  ?provider elm:location/elm:address/elm:countryCode ?code .
+  ?code skos:prefLabel ?country FILTER(LANG(?country) = "en")
+}
+GROUP BY ?country
+ORDER BY DESC(?offers)""",
+    },
+    {
+        "id": "missing-elements",
+        "title": {"en": "What keeps offers from being micro-credentials", "sv": "Vad som saknas för att vara mikromerit"},
+        "query": """SELECT ?element (COUNT(?offer) AS ?offers) WHERE {
+  ?record foaf:primaryTopic ?offer ; mcc:missingElement ?e .
+  ?e skos:prefLabel ?element FILTER(LANG(?element) = "en")
+}
+GROUP BY ?element
+ORDER BY DESC(?offers)""",
+    },
+]
+
+
+class ProtocolError(Exception):
+    def __init__(self, status: int, message: str):
+        self.status = status
+        self.message = message
+
+
+def router(server) -> APIRouter:
+    api = APIRouter(tags=["SPARQL"])
+
+    @api.api_route("/sparql", methods=["GET", "POST", "HEAD"], include_in_schema=False)
+    @api.api_route("/sparql/", methods=["GET", "POST", "HEAD"], include_in_schema=False)
+    async def sparql(request: Request) -> Response:
+        try:
+            operation, text, params = await _read(request)
+        except ProtocolError as error:
+            return PlainTextResponse(error.message, status_code=error.status)
+        accept = request.headers.get("accept")
+        if operation is None:
+            return _description(server, request, accept)
+        if operation == "update":
+            return _update(server, request, text, params)
+        job = QueryJob(
+            query=text,
+            accept=params.get("format", [None])[0] or accept,
+            default_graphs=params.get("default-graph-uri"),
+            named_graphs=params.get("named-graph-uri"),
+            max_rows=server.settings.max_rows,
+            base_iri=str(request.url).split("?")[0],
+        )
+        html = prefers_html(accept) and "format" not in params
+        if html:
+            job.accept = "application/sparql-results+json" if not _is_graph_query(text) else "text/turtle"
+        answer = await _run(server, job)
+        if html:
+            return _query_page(server, request, text, answer)
+        return _answer(answer)
+
+    @api.api_route("/sparql", methods=["PUT", "DELETE", "PATCH", "OPTIONS"], include_in_schema=False)
+    async def wrong_method(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": "GET, POST, HEAD, OPTIONS"})
+        return PlainTextResponse("The SPARQL endpoint answers GET and POST only.", status_code=405, headers={"Allow": "GET, POST, HEAD"})
+
+    return api
+
+
+async def _read(request: Request) -> tuple[str | None, str, dict[str, list[str]]]:
+    """(operation, text, parameters) from a protocol request, or ProtocolError for a malformed one."""
+    params = parse_qs(request.url.query, keep_blank_values=True)
+    if request.method in ("GET", "HEAD"):
+        if "update" in params:
+            raise ProtocolError(405, "SPARQL Update cannot be sent with GET; and this endpoint is read-only.")
+        return _single(params, "query")
+    content_type = request.headers.get("content-type", "")
+    media, _, options = content_type.partition(";")
+    media = media.strip().lower()
+    charset = re.search(r"charset\s*=\s*\"?([\w-]+)", options, re.IGNORECASE)
+    if charset and charset.group(1).lower() not in ("utf-8", "utf8"):
+        raise ProtocolError(415, f"Requests must be UTF-8; this one declares {charset.group(1)}.")
+    body = await request.body()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(400, "The request body is not valid UTF-8.") from None
+    if media == "application/x-www-form-urlencoded":
+        form = parse_qs(text, keep_blank_values=True)
+        for key, values in form.items():
+            params.setdefault(key, []).extend(values)
+        if "query" in form and "update" in form:
+            raise ProtocolError(400, "Send either a query or an update, not both.")
+        if "update" in params:
+            operation, update, _ = _single(params, "update")
+            return operation, update, params
+        return _single(params, "query")
+    if media == "application/sparql-query":
+        if "query" in params:
+            raise ProtocolError(400, "Give the query either in the body or as the query parameter, not both.")
+        return "query", text, params
+    if media == "application/sparql-update":
+        return "update", text, params
+    raise ProtocolError(
+        415,
+        "POST a query as application/x-www-form-urlencoded (query=…) or as application/sparql-query; "
+        f"this request is {media or 'without a content type'}.",
+    )
+
+
+def _single(params: dict[str, list[str]], name: str) -> tuple[str | None, str, dict[str, list[str]]]:
+    values = params.get(name, [])
+    if len(values) > 1:
+        raise ProtocolError(400, f"Send one {name}, not {len(values)}.")
+    if not values:
+        return None, "", params
+    return name, values[0], params
+
+
+def _is_graph_query(text: str) -> bool:
+    return uses(text, "CONSTRUCT") or uses(text, "DESCRIBE")
+
+
+async def _run(server, job: QueryJob) -> QueryAnswer:
+    if server.update_store is not None:
+        return execute(server.update_store.store, [], job)
+    published = server.refresh()
+    if published.generation is None or server.pool is None:
+        if published.generation is not None and server.pool is None:
+            await server.start()
+        else:
+            return QueryAnswer("busy", message="Nothing has been published yet: run catalogue harvest (or load), then try again.")
+    return await server.pool.run(job)
+
+
+def _answer(answer: QueryAnswer) -> Response:
+    status = STATUS.get(answer.status, 500)
+    if answer.status != "ok":
+        headers = {"Retry-After": "5"} if answer.status == "busy" else {}
+        return PlainTextResponse(answer.message, status_code=status, headers=headers)
+    return Response(
+        answer.body,
+        media_type=answer.media_type,
+        headers={"Vary": "Accept", "X-Result-Count": str(answer.count), "Cache-Control": "no-cache"},
+    )
+
+
+def _update(server, request: Request, text: str, params: dict[str, list[str]]) -> Response:
+    if server.update_store is None:
+        return PlainTextResponse(
+            "This endpoint is read-only: SPARQL Update is refused. The catalogue changes only through harvests.",
+            status_code=403,
+        )
+    using, using_named = params.get("using-graph-uri", []), params.get("using-named-graph-uri", [])
+    if using or using_named:
+        if names_its_update_dataset(text):
+            return PlainTextResponse("Give the dataset either in the update (USING/WITH) or as protocol parameters, not both.", status_code=400)
+        text = add_using(text, using, using_named)
+    try:
+        server.update_store.store.update(text, base_iri=str(request.url).split("?")[0])
+    except SyntaxError as error:
+        return PlainTextResponse(f"The update is not valid SPARQL: {error}", status_code=400)
+    except OSError as error:
+        return PlainTextResponse(f"The update failed: {error}", status_code=500)
+    return Response(status_code=204)
+
+
+def _description(server, request: Request, accept: str | None) -> Response:
+    if prefers_html(accept):
+        return _query_page(server, request, "", None)
+    media = negotiate(accept, GRAPH_MEDIA) or "text/turtle"
+    endpoint = str(request.url).split("?")[0]
+    meta = server.refresh().meta
+    import pyoxigraph as ox
+
+    triples = service_description(server.config, meta, endpoint, updates=server.update_store is not None)
+    rdf_format = GRAPH_FORMATS[media]
+    items = [ox.Quad(t.subject, t.predicate, t.object) for t in triples] if rdf_format.supports_datasets else triples
+    prefixes = {p: PREFIXES[p] for p in ("sd", "void", "dcterms", "rdfs", "xsd")}
+    body = ox.serialize(items, format=rdf_format, prefixes=prefixes if rdf_format == ox.RdfFormat.TURTLE else None)
+    return Response(body, media_type=rdf_format.media_type, headers={"Vary": "Accept"})
+
+
+def _query_page(server, request: Request, query: str, answer: QueryAnswer | None) -> HTMLResponse:
+    import json
+
+    lang = "sv" if (request.headers.get("accept-language", "").lower().startswith("sv")) else "en"
+    table = None
+    if answer is not None and answer.status == "ok" and answer.media_type.startswith("application/sparql-results+json"):
+        data = json.loads(answer.body)
+        if "boolean" in data:
+            table = {"boolean": data["boolean"]}
+        else:
+            table = {"vars": data["head"]["vars"], "rows": data["results"]["bindings"]}
+    elif answer is not None and answer.status == "ok":
+        table = {"text": answer.body.decode("utf-8", "replace")}
+    page = render(
+        "api/sparql.html",
+        lang=lang,
+        title=server.config.title,
+        query=query or EXAMPLES[0]["query"],
+        examples=EXAMPLES,
+        answer=answer,
+        table=table,
+        settings=server.settings,
+        prefixes=PREFIXES,
+    )
+    status = STATUS.get(answer.status, 200) if answer is not None else 200
+    return HTMLResponse(page, status_code=status)

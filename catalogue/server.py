@@ -1,0 +1,227 @@
+"""The HTTP server: settings, the published generation it serves, and the FastAPI application.
+
+``catalogue serve`` starts it (uvicorn) on 127.0.0.1:8000. It serves the
+newest published generation (see ``catalogue.generations``) read-only and
+moves to a newer one when a harvest publishes it. Routes live in their own
+modules: ``endpoint`` (SPARQL), ``linked_data`` (dereferencing), ``feed``
+(change feed), ``search_api``, ``validation_service``; this module wires them,
+adds CORS, request-size limits and request logging, and serves the static
+site when it has been built.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.staticfiles import StaticFiles
+
+from . import __version__
+from .config import Config
+from .errors import ConfigError
+from .generations import Generation, current_generation
+from .query_pool import QueryPool
+from .search_index import SearchIndex
+from .state import HarvestState
+from .store import OxigraphStore
+
+log = logging.getLogger("catalogue.server")
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    query_timeout: float = 20.0
+    max_rows: int = 100_000
+    max_request_bytes: int = 1_000_000
+    max_upload_bytes: int = 20_000_000
+    workers: int = 2
+    worker_memory_megabytes: int = 2048
+    allow_updates: bool = False  # only for conformance testing, on loopback
+    validate_allowed_hosts: tuple[str, ...] = ()  # addresses the validation service may fetch despite being private
+    site_dir: Path | None = None
+
+    @classmethod
+    def from_config(cls, config: Config, **overrides) -> ServerSettings:
+        section = dict(config.server)
+        section.update({k: v for k, v in overrides.items() if v is not None})
+        site = section.get("site_dir")
+        settings = cls(
+            host=str(section.get("host", cls.host)),
+            port=int(section.get("port", cls.port)),
+            query_timeout=float(section.get("query_timeout", cls.query_timeout)),
+            max_rows=int(section.get("max_rows", cls.max_rows)),
+            max_request_bytes=int(section.get("max_request_bytes", cls.max_request_bytes)),
+            max_upload_bytes=int(section.get("max_upload_bytes", cls.max_upload_bytes)),
+            workers=int(section.get("workers", cls.workers)),
+            worker_memory_megabytes=int(section.get("worker_memory_megabytes", cls.worker_memory_megabytes)),
+            allow_updates=bool(section.get("allow_updates", False)),
+            validate_allowed_hosts=tuple(section.get("validate_allowed_hosts", ())),
+            site_dir=Path(site) if site else config.data_dir / "site",
+        )
+        if settings.allow_updates and settings.host not in LOOPBACK:
+            raise ConfigError("SPARQL Update may only be switched on for a server bound to loopback (127.0.0.1), for conformance tests.")
+        return settings
+
+
+@dataclass
+class Published:
+    """What the server currently serves."""
+
+    generation: Generation | None = None
+    meta: dict = field(default_factory=dict)
+    search: SearchIndex | None = None
+
+
+class CatalogueServer:
+    def __init__(self, config: Config, settings: ServerSettings, update_store: OxigraphStore | None = None):
+        self.config = config
+        self.settings = settings
+        self.update_store = update_store  # conformance-test mode: an in-memory store that accepts updates
+        self.published = Published()
+        self.pool: QueryPool | None = None
+        self.state = HarvestState(config.data_dir / "state.sqlite") if update_store is None else HarvestState(None)
+        self._checked = 0.0
+        self.started = time.time()
+        self.requests = 0
+        self.errors = 0
+
+    async def start(self) -> None:
+        self.refresh(force=True)
+        if self.update_store is None and self.published.generation is not None:
+            self.pool = QueryPool(
+                self.published.generation.store_path,
+                workers=self.settings.workers,
+                timeout=self.settings.query_timeout,
+                memory_megabytes=self.settings.worker_memory_megabytes,
+            )
+            await self.pool.start()
+
+    async def stop(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+        if self.published.search is not None:
+            self.published.search.close()
+        self.state.close()
+
+    def refresh(self, force: bool = False) -> Published:
+        """Move to a newer published generation if there is one (checked at most once a second)."""
+        now = time.monotonic()
+        if not force and now - self._checked < 1.0:
+            return self.published
+        self._checked = now
+        if self.update_store is not None:
+            return self.published
+        generation = current_generation(self.config)
+        if generation is None or (self.published.generation and generation.id == self.published.generation.id):
+            return self.published
+        old = self.published.search
+        search = SearchIndex(generation.search_path) if generation.search_path.exists() else None
+        self.published = Published(generation, generation.meta, search)
+        if self.pool is not None:
+            self.pool.switch(generation.store_path)
+        if old is not None:
+            old.close()
+        log.info("serving generation %s (%s offers)", generation.id, self.published.meta.get("offers"))
+        return self.published
+
+    def local_store(self) -> OxigraphStore | None:
+        """A read-only view of the published store, for small lookups done in the server process."""
+        if self.update_store is not None:
+            return self.update_store
+        generation = self.refresh().generation
+        if generation is None:
+            return None
+        return _read_only(generation)
+
+
+_OPEN: dict[str, OxigraphStore] = {}
+
+
+def _read_only(generation: Generation) -> OxigraphStore:
+    store = _OPEN.get(generation.id)
+    if store is None:
+        for stale in list(_OPEN):
+            _OPEN.pop(stale).close()
+        store = _OPEN[generation.id] = OxigraphStore.open(generation.store_path, "", read_only=True)
+    return store
+
+
+def create_app(config: Config, settings: ServerSettings, update_store: OxigraphStore | None = None) -> FastAPI:
+    server = CatalogueServer(config, settings, update_store)
+    for cached in list(_OPEN):
+        _OPEN.pop(cached).close()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await server.start()
+        yield
+        await server.stop()
+
+    app = FastAPI(
+        title=f"{config.title} API",
+        version=__version__,
+        description=(
+            "Search, harvest and check learning opportunities that lead to micro-credentials. "
+            "SPARQL 1.1 endpoint at /sparql, dumps at /dumps/, change feed at /feed, "
+            "dataset descriptions at /.well-known/void and /catalogue."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.server = server
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["Accept", "Content-Type", "Accept-Language", "If-None-Match", "If-Modified-Since"],
+        expose_headers=["ETag", "Last-Modified", "Link", "Content-Location"],
+        max_age=86400,
+    )
+
+    @app.middleware("http")
+    async def limits_and_logging(request: Request, call_next):
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex[:12]
+        server.requests += 1
+        length = request.headers.get("content-length")
+        limit = settings.max_upload_bytes if request.url.path.startswith("/api/validate") else settings.max_request_bytes
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            response = PlainTextResponse(f"The request body is larger than this endpoint's limit of {limit} bytes.", status_code=413)
+        else:
+            response = await call_next(request)
+        if response.status_code >= 500:
+            server.errors += 1
+        response.headers["X-Request-Id"] = request_id
+        log.info(
+            "%s %s %s %d %.1fms",
+            request_id, request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    from . import endpoint, feed, linked_data, search_api, status, validation_service
+
+    app.include_router(endpoint.router(server))
+    app.include_router(status.router(server))
+    app.include_router(feed.router(server))
+    app.include_router(search_api.router(server))
+    app.include_router(validation_service.router(server))
+    app.include_router(linked_data.router(server))
+
+    @app.exception_handler(ConfigError)
+    async def config_error(request: Request, error: ConfigError):
+        return JSONResponse({"error": str(error)}, status_code=500)
+
+    site = settings.site_dir
+    if site is not None and (site / "index.html").exists():
+        app.mount("/", StaticFiles(directory=site, html=True), name="site")
+    return app
