@@ -187,7 +187,8 @@ class SearchIndex:
         where, params, uses_text = self._conditions(query, skip=None)
         order = SORTS.get(query.sort, SORTS["relevance"]) if uses_text or query.sort != "relevance" else SORTS["start"]
         text_join = "JOIN offer_text ON offer_text.rowid = o.id" if uses_text else ""
-        rank = "offer_text.rank AS rank" if uses_text else "0 AS rank"
+        # Title matches count most, then provider names, descriptions, learning outcomes.
+        rank = "bm25(offer_text, 10.0, 2.0, 1.0, 3.0) AS rank" if uses_text else "0 AS rank"
         total = self.db.execute(f"SELECT COUNT(*) FROM offers o {text_join} WHERE {where}", params).fetchone()[0]
         offset = max(0, (query.page - 1) * query.page_size)
         rows = self.db.execute(

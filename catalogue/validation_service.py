@@ -81,24 +81,26 @@ def _check(validator: Validator, content: bytes, source: str, content_type: str 
 async def _input(request: Request, server) -> tuple[bytes, str, str | None]:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":
-        form = await request.form()
-        upload = form.get("file")
-        if upload is not None and hasattr(upload, "read"):
-            data = await upload.read()
-            if data:
-                return data, upload.filename or "upload", upload.content_type if upload.content_type not in (None, "application/octet-stream") else None
-        url = str(form.get("url") or "").strip()
+        async with request.form() as form:
+            upload = form.get("file")
+            if upload is not None and hasattr(upload, "read"):
+                data = await upload.read()
+                if data:
+                    declared = upload.content_type if upload.content_type not in (None, "application/octet-stream") else None
+                    return data, upload.filename or "upload", declared
+            url = str(form.get("url") or "").strip()
         if url:
             return _fetch(url, server)
         raise InputError("send a file (field 'file') or an address (field 'url').", "request")
     if media == "application/x-www-form-urlencoded":
-        form = await request.form()
-        url = str(form.get("url") or "").strip()
+        async with request.form() as form:
+            url = str(form.get("url") or "").strip()
+            data = str(form.get("data") or "")
+            declared_type = str(form.get("content_type") or "") or None
         if url:
             return _fetch(url, server)
-        data = str(form.get("data") or "")
         if data:
-            return data.encode("utf-8"), "pasted.ttl", str(form.get("content_type") or "") or None
+            return data.encode("utf-8"), "pasted.ttl", declared_type
         raise InputError("send 'url' or 'data'.", "request")
     if media == "application/json" and request.headers.get("content-type", "").find("ld+json") < 0:
         body = await request.body()
