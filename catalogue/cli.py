@@ -413,6 +413,38 @@ def publish_command(ctx: click.Context) -> None:
         stdout.print(f"Published generation {generation.id}: {generation.meta.get('offers', 0)} offers.")
 
 
+@main.command(name="build-site")
+@click.argument("outdir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def build_site_command(ctx: click.Context, outdir: Path | None) -> None:
+    """Build the guidance site (Swedish and English) from the published catalogue into OUTDIR.
+
+    Default OUTDIR: the site folder that ``catalogue serve`` serves (data/site).
+    Only pages whose content changed are written again.
+    """
+    from . import output
+    from .site_builder import build_site
+
+    config = get_config(ctx)
+    target = outdir or config.data_dir / "site"
+    with output.progress(stderr, "Rendering offer pages", "offers") as advance:
+        report = build_site(config, target, lambda _kind, n: advance(n))
+    stdout.print(
+        f"Site in {target}: {report.offers} offers, {report.offers_rendered} offer pages rendered, "
+        f"{report.written} files written, {report.unchanged} unchanged, {report.removed} removed in {report.seconds:.1f} s."
+    )
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def template(folder: Path) -> None:
+    """Write the spreadsheet template for providers (XLSX, CSV and a description of every column) into FOLDER."""
+    from harvesters.spreadsheet_template import write_template
+
+    for path in write_template(folder):
+        stdout.print(f"Wrote {path}")
+
+
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")

@@ -5,6 +5,11 @@ browsers go to the offer's page on the guidance site (or a plain page when the
 site has not been built), RDF clients to a document of the same path with a
 format extension (``.ttl``, ``.jsonld``, ``.rdf``, ``.nt``), which answers 200
 with ``Link`` headers to its other formats. Every answer carries ``Vary: Accept``.
+
+Offers that keep their provider's own IRIs (harvested as RDF) cannot be
+dereferenced here; ``GET /data/offer.ttl?iri=IRI`` (or ``.jsonld``, ``.rdf``,
+``.nt``) gives the same document for any published offer: the offer, all it
+reaches in its source's graph, and its catalogue record.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from .namespaces import FOAF, PREFIXES, RDF_TYPE, curie
+from .namespaces import FOAF, LEARNING_OPPORTUNITY, PREFIXES, RDF_TYPE, curie
 from .negotiation import negotiate, prefers_html
 from .templates import render
 from .urls import offer_page
@@ -31,10 +36,8 @@ KINDS = ("offer", "org", "spec", "source", "record", "run", "version")
 def router(server) -> APIRouter:
     api = APIRouter(tags=["Linked data"])
 
-    @api.get("/{kind}/{rest:path}", include_in_schema=False)
-    def dereference(kind: str, rest: str, request: Request) -> Response:
-        if kind not in KINDS and not (kind == ".well-known" and rest.startswith("genid/")):
-            return PlainTextResponse("Not found.", status_code=404)
+    def dereference(request: Request, rest: str) -> Response:
+        kind = request.url.path.split("/")[1]
         store = server.local_store()
         if store is None:
             return PlainTextResponse("Nothing has been published yet.", status_code=503)
@@ -55,7 +58,32 @@ def router(server) -> APIRouter:
             return PlainTextResponse("Available as: " + ", ".join(MEDIA_TO_EXTENSION), status_code=406, headers={"Vary": "Accept"})
         return RedirectResponse(f"{_path(base, iri)}.{MEDIA_TO_EXTENSION[media]}", status_code=303, headers={"Vary": "Accept"})
 
+    @api.get("/data/offer.{extension}", tags=["Linked data"], summary="One published offer with everything it reaches, by its IRI")
+    def offer_document(extension: str, iri: str) -> Response:
+        if extension not in EXTENSIONS:
+            return PlainTextResponse("Available as: " + ", ".join(f"offer.{e}" for e in EXTENSIONS), status_code=404)
+        store = server.local_store()
+        if store is None:
+            return PlainTextResponse("Nothing has been published yet.", status_code=503)
+        triples = offer_triples(store, iri)
+        if not triples:
+            return PlainTextResponse(f"<{iri}> is not a published offer.", status_code=404)
+        rdf_format = EXTENSIONS[extension]
+        body = ox.serialize(triples, format=rdf_format, prefixes=PREFIXES if rdf_format == ox.RdfFormat.TURTLE else None)
+        return Response(body, media_type=rdf_format.media_type, headers={"Cache-Control": "public, max-age=60"})
+
+    # One route per kind of resource, so that every other path reaches the static guidance site.
+    for kind in KINDS:
+        api.add_api_route(f"/{kind}/{{rest:path}}", dereference, methods=["GET", "HEAD"], include_in_schema=False)
+    api.add_api_route("/.well-known/genid/{rest:path}", _genid(dereference), methods=["GET", "HEAD"], include_in_schema=False)
     return api
+
+
+def _genid(dereference):
+    def skolem(request: Request, rest: str) -> Response:
+        return dereference(request, "genid/" + rest)
+
+    return skolem
 
 
 def _path(base: str, iri: str) -> str:
@@ -89,6 +117,22 @@ def description(store, iri: str) -> list[ox.Triple]:
                 seen.add(obj.value)
                 queue.append(obj.value)
     return list(dict.fromkeys(found))
+
+
+def offer_triples(store, iri: str) -> list[ox.Triple]:
+    """A published offer as its source gave it (closure in the source graph), and its catalogue record."""
+    node = ox.NamedNode(iri)
+    graphs = [
+        q.graph_name.value
+        for q in store.store.quads_for_pattern(node, ox.NamedNode(RDF_TYPE), ox.NamedNode(LEARNING_OPPORTUNITY))
+        if isinstance(q.graph_name, ox.NamedNode) and "/graph/source/" in q.graph_name.value
+    ]
+    if not graphs:
+        return []
+    triples = store.closure(graphs, iri)
+    for quad in store.store.quads_for_pattern(None, ox.NamedNode(FOAF + "primaryTopic"), node):
+        triples += [q.triple for q in store.store.quads_for_pattern(quad.subject, None, None)]
+    return list(dict.fromkeys(triples))
 
 
 def _document(server, store, iri: str, extension: str) -> Response:

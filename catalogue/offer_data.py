@@ -95,6 +95,7 @@ class OfferSummary:
     first_seen: str | None = None
     changed: str | None = None
     run: str | None = None
+    content_hash: str | None = None
 
     def title(self, lang: str) -> tuple[str, str]:
         """The title in ``lang``, else a fallback; returns (text, language of the text)."""
@@ -368,10 +369,11 @@ class _Reader:
 
     def _record(self) -> None:
         rows = self.rows(
-            "?r foaf:primaryTopic ?o ; mcc:microCredential ?mc ; mcc:warningCount ?w ; dcterms:issued ?i ; dcterms:modified ?m . "
+            "?r foaf:primaryTopic ?o ; mcc:microCredential ?mc ; mcc:warningCount ?w ; dcterms:issued ?i ; dcterms:modified ?m ; "
+            "mcc:contentHash ?hash . "
             "OPTIONAL { ?r mcc:missingElement ?missing } OPTIONAL { ?r mcc:missingOptionalElement ?optional } "
             "OPTIONAL { ?r prov:wasGeneratedBy ?run }",
-            "?o ?mc ?w ?i ?m ?missing ?optional ?run",
+            "?o ?mc ?w ?i ?m ?hash ?missing ?optional ?run",
         )
         for row in rows:
             offer = self.summaries[row["o"].value]
@@ -379,6 +381,7 @@ class _Reader:
             offer.warnings = int(row["w"].value)
             offer.first_seen, offer.changed = row["i"].value, row["m"].value
             offer.run = row["run"].value if row["run"] is not None else None
+            offer.content_hash = row["hash"].value
             for name, attribute in (("missing", "missing"), ("optional", "missing_optional")):
                 if row[name] is not None:
                     key = row[name].value.rsplit("/", 1)[-1]

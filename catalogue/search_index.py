@@ -143,6 +143,9 @@ def _summary(offer: OfferSummary) -> dict:
         "microcredential": offer.microcredential,
         "missing": offer.missing,
         "changed": offer.changed,
+        "first_seen": offer.first_seen,
+        "warnings": offer.warnings,
+        "content_hash": offer.content_hash,
     }
 
 

@@ -3,7 +3,7 @@
 For small providers without a course system: one row per offer, one column per
 Annex I element or offer field. ``COLUMNS`` below is the single definition of
 those columns; the harvester, the template files and their documentation
-(``examples/template/make_template.py``) are all made from it.
+(``harvesters/spreadsheet_template.py``, ``catalogue template``) are all made from it.
 
 Reading. CSV in UTF-8 (with or without byte-order mark, or UTF-16 with one, as
 Excel's "Unicode text" saves), separated by ``;``, ``,`` or tab (whichever the

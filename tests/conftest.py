@@ -68,3 +68,11 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def bundled_site(tmp_path_factory):
+    """Every bundled example source harvested with the real pipeline, plus a hostile one, and the site built."""
+    from .sitebuild import build_bundled_site
+
+    return build_bundled_site(tmp_path_factory.mktemp("bundled-site"))

@@ -1,0 +1,329 @@
+"""Building the static guidance site from a published generation.
+
+The site is plain files (``catalogue build-site OUTDIR``) in Swedish and
+English: home, search (in the browser, from a compact prebuilt index; with
+browse pages per facet value for readers without JavaScript), one page per
+offer and per provider, the provider register, a comparison page, about the
+data, for providers, and the accessibility statement.
+
+Building is incremental: a manifest remembers the content hash of every
+offer and the SHA-256 of every page written. An offer page is rendered again
+only when the offer's content, or the templates, translations or vocabulary,
+changed; any page is written only when its bytes differ. Each file is
+replaced atomically (write, then rename), so a server never sends half a page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from . import i18n
+from .config import Config
+from .generations import Generation, current_generation
+from .offer_data import OfferSummary, pick, read_offers
+from .resources import data_dir, rules_fingerprint
+from .search_index import SearchIndex
+from .site_pages import Pages
+from .site_view import Presenter, offer_view
+from .state import HarvestState
+from .store import OxigraphStore
+from .templates import is_http
+from .urls import offer_page
+
+Progress = Callable[[str, int], None]
+MANIFEST = ".build-manifest.json"
+
+
+@dataclass
+class BuildReport:
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    offers_rendered: int = 0
+    offers: int = 0
+    seconds: float = 0.0
+    generation: str = ""
+
+
+@dataclass
+class _Manifest:
+    version: str = ""
+    pages: dict[str, str] = field(default_factory=dict)
+    offers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> _Manifest:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(data.get("version", ""), data.get("pages", {}), data.get("offers", {}))
+        except (OSError, ValueError):
+            return cls()
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"version": self.version, "pages": self.pages, "offers": self.offers}), encoding="utf-8")
+        tmp.replace(path)
+
+
+def site_fingerprint() -> str:
+    """Templates, static assets, translations, vocabulary and shapes: any change re-renders every page."""
+    digest = hashlib.sha256(rules_fingerprint().encode())
+    for path in sorted(data_dir("site").rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(data_dir("site"))).encode())
+            digest.update(path.read_bytes())
+    here = Path(__file__).parent
+    for path in [here / n for n in ("site_view.py", "site_pages.py", "site_builder.py", "i18n.py", "offer_data.py", "urls.py")] + [
+        here.parent / "harvesters" / n for n in ("spreadsheet.py", "spreadsheet_template.py")
+    ]:
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def environment(lang: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(data_dir("site") / "templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.tests["http"] = is_http
+    env.filters["json_script"] = json_for_script
+    env.filters["language_name"] = lambda code: i18n.language_name(code, lang)
+    return env
+
+
+def json_for_script(value) -> str:
+    """JSON safe inside <script>: no "</script>", no "<!--", no line separators that break JavaScript."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    from markupsafe import Markup
+
+    return Markup(text)
+
+
+class SiteBuilder:
+    def __init__(self, config: Config, out: Path, generation: Generation | None = None, progress: Progress | None = None):
+        self.config = config
+        self.out = out
+        self.generation = generation or current_generation(config)
+        self.progress = progress
+        self.report = BuildReport()
+        self.manifest = _Manifest.load(out / MANIFEST)
+        self.seen_pages: set[str] = set()
+        self.current_offers: set[str] = set()
+
+    def build(self) -> BuildReport:
+        started = time.perf_counter()
+        if self.generation is None:
+            from .errors import CatalogueError
+
+            raise CatalogueError("Nothing has been published yet: run catalogue harvest (or load) before building the site.")
+        self.out.mkdir(parents=True, exist_ok=True)
+        version = site_fingerprint()
+        rebuild = version != self.manifest.version
+        if rebuild:
+            self.manifest.offers = {}
+            self.manifest.version = version
+        index = SearchIndex(self.generation.search_path)
+        store = OxigraphStore.open(self.generation.store_path, self.config.base, read_only=True)
+        state = HarvestState(self.config.data_dir / "state.sqlite")
+        try:
+            summaries = [json.loads(row[0]) for row in index.db.execute("SELECT summary FROM offers ORDER BY iri")]
+            self.report.offers = len(summaries)
+            self.current_offers = {s["iri"] for s in summaries}
+            last_harvest = {s.id: (r.started if (r := state.last_run(s.id, successful=True)) else None) for s in self.config.sources}
+            pages = Pages(self.config, summaries, store, last_harvest, self.generation)
+            self._offer_pages(store, summaries, last_harvest)
+            for path, content in pages.everything():
+                self._write(path, content)
+            self._assets(rebuild)
+        finally:
+            index.close()
+            store.close()
+            state.close()
+        self._remove_stale()
+        self.manifest.save(self.out / MANIFEST)
+        self.report.seconds = time.perf_counter() - started
+        self.report.generation = self.generation.id
+        return self.report
+
+    # -- offer pages --------------------------------------------------------------------
+
+    def _offer_pages(self, store: OxigraphStore, summaries: list[dict], last_harvest: dict[str, str | None]) -> None:
+        stale = []
+        for summary in summaries:
+            paths = [offer_page(summary["iri"], summary["source"], self.config.base, lang).lstrip("/") for lang in i18n.LANGUAGES]
+            current = self.manifest.offers.get(summary["iri"]) == summary.get("content_hash")
+            if current and all((self.out / path).exists() for path in paths):
+                self.seen_pages.update(paths)
+                self.report.unchanged += len(paths)
+            else:
+                stale.append((summary["iri"], summary["source"]))
+        if not stale:
+            return
+        environments = {lang: environment(lang) for lang in i18n.LANGUAGES}
+        presenters = {lang: Presenter(lang) for lang in i18n.LANGUAGES}
+        sources = {s.id: s.name for s in self.config.sources}
+        for offer in read_offers(store, stale):
+            for lang in i18n.LANGUAGES:
+                view = offer_view(offer, presenters[lang], self.config.base, sources.get(offer.source, offer.source), last_harvest.get(offer.source))
+                page = environments[lang].get_template("offer.html").render(
+                    **common_context(self.config, lang, view.url, view.other_language_url),
+                    offer=view,
+                    p=presenters[lang],
+                    jsonld=schema_org(offer, self.config.base, lang),
+                )
+                self._write(view.url.lstrip("/"), page)
+            self.manifest.offers[offer.iri] = offer.content_hash or ""
+            self.report.offers_rendered += 1
+            if self.progress:
+                self.progress("offers", 1)
+
+    # -- files ----------------------------------------------------------------------------
+
+    def _write(self, relative: str, content: str | bytes) -> None:
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        digest = hashlib.sha256(data).hexdigest()
+        self.seen_pages.add(relative)
+        target = self.out / relative
+        if self.manifest.pages.get(relative) == digest and target.exists():
+            self.report.unchanged += 1
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+        self.manifest.pages[relative] = digest
+        self.report.written += 1
+
+    def _assets(self, rebuild: bool) -> None:
+        static = data_dir("site") / "static"
+        for path in sorted(static.rglob("*")):
+            if path.is_file():
+                self._write(f"assets/{path.relative_to(static)}", path.read_bytes())
+        self._provider_template(rebuild)
+
+    def _provider_template(self, rebuild: bool) -> None:
+        """The spreadsheet template for download; XLSX files carry timestamps, so they are made only when the rules change."""
+        names = ("offers-template.xlsx", "offers-template.csv", "offers-template-columns.md")
+        relative = [f"assets/{name}" for name in names]
+        if not rebuild and all((self.out / r).exists() and r in self.manifest.pages for r in relative):
+            self.seen_pages.update(relative)
+            self.report.unchanged += len(relative)
+            return
+        import tempfile
+
+        from harvesters.spreadsheet_template import write_template
+
+        with tempfile.TemporaryDirectory() as folder:
+            for path in write_template(Path(folder)):
+                self._write(f"assets/{path.name}", path.read_bytes())
+
+    def _remove_stale(self) -> None:
+        for relative in list(self.manifest.pages):
+            if relative not in self.seen_pages:
+                (self.out / relative).unlink(missing_ok=True)
+                del self.manifest.pages[relative]
+                self.report.removed += 1
+        for iri in list(self.manifest.offers):
+            if iri not in self.current_offers:
+                del self.manifest.offers[iri]
+
+
+def common_context(config: Config, lang: str, path: str, other_path: str) -> dict:
+    other = "en" if lang == "sv" else "sv"
+    return {
+        "lang": lang,
+        "other_lang": other,
+        "site_title": config.title,
+        "path": path,
+        "alternates": {lang: path, other: other_path},
+        "base": config.base,
+        "nav": {
+            "home": f"/{lang}/",
+            "search": f"/{lang}/search.html",
+            "browse": f"/{lang}/browse/",
+            "providers": f"/{lang}/providers.html",
+            "compare": f"/{lang}/compare.html",
+            "about": f"/{lang}/about.html",
+            "for_providers": f"/{lang}/for-providers.html",
+            "accessibility": f"/{lang}/accessibility.html",
+        },
+    }
+
+
+def schema_org(offer: OfferSummary, base: str, lang: str) -> dict:
+    """schema.org Course with its CourseInstance, offers and provider, for search engines."""
+    vocabulary = Presenter(lang).vocabulary
+    title, title_lang = pick(offer.titles, lang)
+    description = pick(offer.descriptions, lang)[0]
+    course: dict = {
+        "@context": "https://schema.org",
+        "@type": "Course",
+        "@id": offer.iri,
+        "name": title,
+        "inLanguage": title_lang or lang,
+    }
+    if description:
+        course["description"] = description
+    if offer.homepage and is_http(offer.homepage):
+        course["url"] = offer.homepage
+    if offer.provider:
+        provider = {"@type": "Organization", "name": pick(offer.provider.names, lang)[0]}
+        if offer.provider.homepage and is_http(offer.provider.homepage):
+            provider["url"] = offer.provider.homepage
+        if offer.provider.country:
+            provider["address"] = {"@type": "PostalAddress", "addressCountry": vocabulary.notations.get(offer.provider.country, "")}
+        course["provider"] = provider
+    if offer.eqf:
+        course["educationalLevel"] = f"EQF {vocabulary.notations.get(offer.eqf, '')}".strip()
+    if offer.ects:
+        course["numberOfCredits"] = {"@type": "StructuredValue", "value": offer.ects, "unitText": "ECTS"}
+    if offer.outcomes:
+        course["teaches"] = [pick(o, lang)[0] for o in offer.outcomes]
+    if offer.entry_requirements:
+        course["coursePrerequisites"] = pick(offer.entry_requirements, lang)[0]
+    course["educationalCredentialAwarded"] = {
+        "@type": "EducationalOccupationalCredential",
+        "credentialCategory": "micro-credential" if offer.microcredential else "certificate",
+    }
+    instance: dict = {"@type": "CourseInstance"}
+    modes = {"920fbb3cbe": "online", "9191af2ed9": "onsite", "e92d221e4d": "blended"}
+    course_modes = [modes[m.rsplit("/", 1)[-1]] for m in offer.modes if m.rsplit("/", 1)[-1] in modes]
+    if course_modes:
+        instance["courseMode"] = course_modes
+    if offer.start:
+        instance["startDate"] = offer.start
+    if offer.end:
+        instance["endDate"] = offer.end
+    if offer.languages:
+        instance["inLanguage"] = [vocabulary.notations.get(x, "") for x in offer.languages]
+    if offer.volume:
+        instance["courseWorkload"] = offer.volume
+    course["hasCourseInstance"] = [instance]
+    prices = [p for p in offer.prices if p.amount is not None and p.currency]
+    if prices:
+        course["offers"] = [
+            {"@type": "Offer", "price": p.amount, "priceCurrency": vocabulary.notations.get(p.currency, ""), "category": "Fees"}
+            for p in prices
+        ]
+    return course
+
+
+def build_site(config: Config, out: Path, progress: Progress | None = None) -> BuildReport:
+    return SiteBuilder(config, out, progress=progress).build()
+

@@ -1,0 +1,203 @@
+/* Comparing offers side by side.
+ *
+ * The shortlist is kept in the tab's sessionStorage and in the comparison page's address
+ * (?o=IRI&o=IRI), so a comparison can be bookmarked, shared or printed. The details come
+ * from the offer pages themselves (same site), element by element, so the comparison shows
+ * exactly what each offer page shows. Content from those pages is our own escaped HTML;
+ * provider text never becomes markup here.
+ */
+(function () {
+  "use strict";
+
+  var COMPARE_KEY = "mc-compare";
+
+  function marked() {
+    try { return JSON.parse(window.sessionStorage.getItem(COMPARE_KEY) || "[]"); } catch (error) { return []; }
+  }
+
+  function setMarked(list) {
+    try { window.sessionStorage.setItem(COMPARE_KEY, JSON.stringify(list)); } catch (error) { /* the address still carries them */ }
+  }
+
+  // -- on an offer page: "Add to comparison" ----------------------------------------------
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-add-to-comparison]"), function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var list = marked();
+      var iri = link.getAttribute("data-add-to-comparison");
+      if (list.indexOf(iri) < 0) list.push(iri);
+      setMarked(list);
+      var params = new URLSearchParams();
+      list.forEach(function (item) { params.append("o", item); });
+      window.location.href = link.getAttribute("href").split("?")[0] + "?" + params.toString();
+    });
+  });
+
+  // -- on the comparison page -------------------------------------------------------------
+
+  var container = document.getElementById("comparison");
+  if (!container) return;
+
+  var messages = {};
+  Array.prototype.forEach.call(document.getElementById("compare-messages").content.querySelectorAll("[data-key]"), function (node) {
+    messages[node.getAttribute("data-key")] = node.textContent;
+  });
+  function message(key, values) {
+    return (messages[key] || key).replace(/\{(\w+)\}/g, function (_, name) { return values && name in values ? values[name] : ""; });
+  }
+
+  var status = document.getElementById("compare-status");
+  var table = document.getElementById("compare-table");
+  var shareLink = document.getElementById("compare-share");
+
+  function element(name, attributes, text) {
+    var node = document.createElement(name);
+    Object.keys(attributes || {}).forEach(function (key) { node.setAttribute(key, attributes[key]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function current() {
+    var fromAddress = new URLSearchParams(window.location.search).getAll("o");
+    var list = fromAddress.length ? fromAddress : marked();
+    return list.filter(function (iri, position) { return iri && list.indexOf(iri) === position; });
+  }
+
+  function remember(list) {
+    setMarked(list);
+    var params = new URLSearchParams();
+    list.forEach(function (iri) { params.append("o", iri); });
+    var address = window.location.pathname + (list.length ? "?" + params.toString() : "");
+    window.history.replaceState(null, "", address);
+    shareLink.href = address;
+  }
+
+  function details(url) {
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var rows = [];
+        var provider = page.querySelector(".offer .provider a");
+        rows.push({ key: "provider", label: message("provider"), cell: provider ? [document.createTextNode(provider.textContent)] : [] });
+        var facts = page.querySelector(".offer dl.facts-list");
+        if (facts) {
+          Array.prototype.forEach.call(facts.querySelectorAll("dt"), function (term) {
+            var value = term.nextElementSibling;
+            rows.push({ key: "fact:" + term.textContent, label: term.textContent, cell: value ? Array.prototype.slice.call(value.childNodes) : [] });
+          });
+        }
+        Array.prototype.forEach.call(page.querySelectorAll("table.annex tbody tr"), function (row) {
+          var heading = row.querySelector("th").cloneNode(true);
+          Array.prototype.forEach.call(heading.querySelectorAll(".explanation"), function (node) { node.remove(); });
+          var cell = row.querySelector("td");
+          rows.push({ key: row.getAttribute("data-element"), label: heading.textContent.trim(), present: row.classList.contains("present"),
+                      cell: Array.prototype.slice.call(cell.childNodes) });
+        });
+        return rows;
+      })
+      .catch(function () { return null; });
+  }
+
+  function counted(count) {
+    return count === 1 ? message("count-one") : message("count", { count: count });
+  }
+
+  function draw(list, rowsByOffer, titles, index) {
+    var head = table.tHead;
+    var body = table.tBodies[0];
+    head.textContent = "";
+    body.textContent = "";
+    if (!list.length) {
+      status.textContent = message("empty");
+      return;
+    }
+    var headRow = element("tr");
+    headRow.appendChild(element("th", { scope: "col" }, message("element")));
+    list.forEach(function (iri) {
+      var cell = element("th", { scope: "col" });
+      var row = index[iri];
+      var link = element("a", { href: row[0] }, row[1]);
+      if (row[2] && row[2].split("-")[0] !== container.getAttribute("data-lang")) link.setAttribute("lang", row[2]);
+      cell.appendChild(link);
+      cell.appendChild(document.createElement("br"));
+      var remove = element("button", { type: "button", "class": "secondary", "data-remove": iri }, "×");
+      remove.setAttribute("aria-label", message("remove", { title: row[1] }));
+      cell.appendChild(remove);
+      headRow.appendChild(cell);
+    });
+    head.appendChild(headRow);
+    var order = [];
+    var labels = {};
+    list.forEach(function (iri) {
+      (rowsByOffer[iri] || []).forEach(function (row) {
+        if (!(row.key in labels)) { order.push(row.key); labels[row.key] = row.label; }
+      });
+    });
+    order.forEach(function (key) {
+      var line = element("tr");
+      line.appendChild(element("th", { scope: "row" }, labels[key]));
+      list.forEach(function (iri) {
+        var cell = element("td");
+        var rows = rowsByOffer[iri];
+        if (rows === null) cell.textContent = message("failed");
+        else {
+          var found = rows.filter(function (row) { return row.key === key; })[0];
+          if (found && found.cell.length) found.cell.forEach(function (node) { cell.appendChild(document.importNode(node, true)); });
+          else cell.appendChild(element("p", { "class": "not-given" }, message("not-given")));
+        }
+        line.appendChild(cell);
+      });
+      body.appendChild(line);
+    });
+  }
+
+  function start(data) {
+    var index = {};
+    data.offers.forEach(function (row) { index[row[15]] = row; });
+    var asked = current();
+    var list = asked.filter(function (iri) { return iri in index; });
+    var gone = asked.length - list.length;
+    remember(list);
+    container.hidden = false;
+    Promise.all(list.map(function (iri) { return details(index[iri][0]); })).then(function (all) {
+      var rowsByOffer = {};
+      list.forEach(function (iri, position) { rowsByOffer[iri] = all[position]; });
+      draw(list, rowsByOffer, null, index);
+      var text = list.length ? counted(list.length) : message("empty");
+      if (gone) text += " " + message("missing", { count: gone });
+      status.textContent = text;
+
+      table.addEventListener("click", function (event) {
+        var button = event.target.closest("button[data-remove]");
+        if (!button) return;
+        var iri = button.getAttribute("data-remove");
+        list = list.filter(function (item) { return item !== iri; });
+        remember(list);
+        draw(list, rowsByOffer, null, index);
+        status.textContent = list.length ? counted(list.length) : message("empty");
+      });
+    });
+    document.getElementById("compare-print").addEventListener("click", function () { window.print(); });
+    document.getElementById("compare-clear").addEventListener("click", function () {
+      list = [];
+      remember(list);
+      draw(list, {}, null, index);
+    });
+  }
+
+  fetch(container.getAttribute("data-index"), { credentials: "same-origin" })
+    .then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.json();
+    })
+    .then(start)
+    .catch(function () {
+      container.hidden = false;
+      status.textContent = message("failed");
+    });
+})();

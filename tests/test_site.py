@@ -1,0 +1,312 @@
+"""The static guidance site, built from the bundled sources through the real pipeline (no browser here)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+from markupsafe import escape
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF
+
+from catalogue import i18n
+from catalogue.linked_data import KINDS
+from catalogue.site_builder import SiteBuilder
+from catalogue.site_view import http_only
+from catalogue.urls import offer_page
+from catalogue.vocab import load_vocabulary
+
+from .sitebuild import HOSTILE_DESCRIPTION, HOSTILE_TITLE, run, write_config
+
+SCHEMA = "https://schema.org/"
+
+
+class Links(HTMLParser):
+    """Every href and every JSON-LD block of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.jsonld: list[str] = []
+        self._in_jsonld = False
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "a" and attributes.get("href"):
+            self.hrefs.append(attributes["href"])
+        self._in_jsonld = tag == "script" and attributes.get("type") == "application/ld+json"
+
+    def handle_data(self, data):
+        if self._in_jsonld:
+            self.jsonld.append(data)
+
+    def handle_endtag(self, tag):
+        self._in_jsonld = False
+
+
+def parse(path: Path) -> Links:
+    parser = Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def read_schema_org(block: str) -> Graph:
+    """Parse a page's JSON-LD without fetching https://schema.org's context (tests stay off the internet)."""
+    data = json.loads(block)
+    assert data["@context"] == "https://schema.org"
+    data["@context"] = {"@vocab": SCHEMA}
+    return Graph().parse(data=json.dumps(data), format="json-ld")
+
+
+def page_of(site, summary: dict, lang: str) -> Path:
+    return site.site / offer_page(summary["iri"], summary["source"], site.config.base, lang).lstrip("/")
+
+
+def test_every_published_offer_has_a_page_in_both_languages(bundled_site):
+    assert len(bundled_site.offers) >= 40
+    sources = {s["source"] for s in bundled_site.offers}
+    assert {"norrsunda", "rheinau", "kaamos", "alvdalen", "shannon", "delta", "norrkust", "hostile"} <= sources
+    for summary in bundled_site.offers:
+        for lang in i18n.LANGUAGES:
+            page = page_of(bundled_site, summary, lang)
+            text = page.read_text(encoding="utf-8")
+            assert f'<html lang="{lang}">' in text
+            other = "en" if lang == "sv" else "sv"
+            assert f'hreflang="{other}" href="{offer_page(summary["iri"], summary["source"], bundled_site.config.base, other)}"' in text
+
+
+def test_an_offer_page_shows_every_annex_element_in_order_and_says_what_is_missing(bundled_site):
+    elements = [e for e in load_vocabulary().annex_elements() if e.offer_level]
+    complete = bundled_site.offer("2027-data-analysis-python")
+    incomplete = bundled_site.offer("2027-climate-adaptation")
+    assert complete["microcredential"] and not incomplete["microcredential"]
+    for lang in i18n.LANGUAGES:
+        text = page_of(bundled_site, complete, lang).read_text(encoding="utf-8")
+        assert re.findall(r'data-element="([^"]+)"', text) == [e.key for e in elements]
+        assert "absent" not in re.findall(r'<tr class="(\w+)" data-element="(?:title|provider-country|awarding-body|learning-outcomes|workload|level|assessment-type|participation-form|quality-assurance)"', text)
+        missing = page_of(bundled_site, incomplete, lang).read_text(encoding="utf-8")
+        workload = next(e for e in elements if e.key == "workload")
+        block = missing.split('class="status incomplete"', 1)[1].split("</div>", 1)[0]
+        assert html.escape(workload.label(lang)) in block
+        assert '<tr class="absent" data-element="workload">' in missing
+
+
+def test_offer_pages_carry_schema_org_markup_that_rdflib_reads(bundled_site):
+    summary = bundled_site.offer("2027-data-analysis-python")
+    blocks = parse(page_of(bundled_site, summary, "en")).jsonld
+    assert len(blocks) == 1
+    graph = read_schema_org(blocks[0])
+    course = URIRef(summary["iri"])
+    assert (course, RDF.type, URIRef(SCHEMA + "Course")) in graph
+    assert (course, URIRef(SCHEMA + "name"), Literal("Data analysis with Python")) in graph
+    provider = graph.value(course, URIRef(SCHEMA + "provider"))
+    assert str(graph.value(provider, URIRef(SCHEMA + "name"))) == "Norrsunda University"
+    instance = graph.value(course, URIRef(SCHEMA + "hasCourseInstance"))
+    assert str(graph.value(instance, URIRef(SCHEMA + "courseMode"))) == "online"
+    credits = graph.value(course, URIRef(SCHEMA + "numberOfCredits"))
+    assert float(graph.value(credits, URIRef(SCHEMA + "value"))) == 7.5
+
+
+def test_hostile_provider_text_is_shown_as_text_and_never_as_markup(bundled_site):
+    summary = bundled_site.offer("data.hostile.example/offer-welding-2027")
+    for lang in i18n.LANGUAGES:
+        text = page_of(bundled_site, summary, lang).read_text(encoding="utf-8")
+        assert "<script>window.hostile" not in text and "<img src=x" not in text
+        assert str(escape(HOSTILE_TITLE)) in text
+        # The JSON-LD block stays one block, and reads back as the provider's exact words.
+        blocks = parse(page_of(bundled_site, summary, lang)).jsonld
+        assert len(blocks) == 1 and text.count("</script>") == text.count("<script")
+        graph = read_schema_org(blocks[0])
+        assert str(graph.value(URIRef(summary["iri"]), URIRef(SCHEMA + "name"))) == HOSTILE_TITLE
+        if lang == "en":  # the Swedish page shows the Swedish description
+            assert str(graph.value(URIRef(summary["iri"]), URIRef(SCHEMA + "description"))) == HOSTILE_DESCRIPTION
+    index = json.loads((bundled_site.site / "assets" / "search-en.json").read_text(encoding="utf-8"))
+    assert HOSTILE_TITLE in [row[1] for row in index["offers"]]
+    about = (bundled_site.site / "en" / "about.html").read_text(encoding="utf-8")
+    assert "Hostile &lt;b&gt;provider&lt;/b&gt;" in about
+
+
+def test_only_web_addresses_become_links():
+    assert http_only("https://www.provider.example/course") == "https://www.provider.example/course"
+    for hostile in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>", " vbscript:x", "https://x.example/\"onmouseover=\"x", "//evil.example/"):
+        assert http_only(hostile) is None
+
+
+def test_every_offer_is_reachable_without_javascript_from_the_browse_pages(bundled_site):
+    site = bundled_site.site
+    for lang in i18n.LANGUAGES:
+        seen: set[str] = set()
+        queue = [f"/{lang}/browse/"]
+        offers: set[str] = set()
+        while queue:
+            path = queue.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            file = site / (path.lstrip("/") + ("index.html" if path.endswith("/") else ""))
+            assert file.exists(), f"broken link {path}"
+            for href in parse(file).hrefs:
+                target = urlparse(urljoin(path, href)).path
+                if target.startswith(f"/{lang}/browse/"):
+                    queue.append(target)
+                elif target.startswith(f"/{lang}/offer/"):
+                    offers.add(target)
+        expected = {offer_page(s["iri"], s["source"], bundled_site.config.base, lang) for s in bundled_site.offers}
+        assert offers == expected
+
+
+def test_internal_links_resolve_and_the_sitemap_lists_real_pages(bundled_site):
+    site = bundled_site.site
+    pages = [p for p in site.rglob("*.html")]
+    # Answered by the server, not files: the endpoint, APIs and the catalogue's dereferenceable IRIs.
+    server_paths = ("/sparql", "/dumps", "/feed", "/catalogue", "/api/", "/data/", "/docs") + tuple(f"/{kind}/" for kind in KINDS)
+    for page in pages[:: max(1, len(pages) // 150)] + [site / "en" / "for-providers.html", site / "sv" / "about.html"]:
+        path = "/" + page.relative_to(site).as_posix()
+        for href in parse(page).hrefs:
+            target = urlparse(urljoin(path, href))
+            if target.scheme in ("http", "https", "mailto") or target.netloc or target.path.startswith(server_paths) or not target.path:
+                continue
+            file = site / target.path.lstrip("/")
+            assert (file / "index.html").exists() if target.path.endswith("/") else file.exists(), f"{path} links to missing {href}"
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    locations = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    assert len(locations) >= 2 * len(bundled_site.offers)
+    for location in locations:
+        path = urlparse(location).path
+        assert (site / path.lstrip("/") / "index.html").exists() if path.endswith("/") else (site / path.lstrip("/")).exists()
+
+
+def test_search_index_rows_match_the_published_offers(bundled_site):
+    for lang in i18n.LANGUAGES:
+        index = json.loads((bundled_site.site / "assets" / f"search-{lang}.json").read_text(encoding="utf-8"))
+        assert sorted(row[15] for row in index["offers"]) == sorted(s["iri"] for s in bundled_site.offers)
+        eqf = {value[0]: position for position, value in enumerate(index["values"]["eqf"])}
+        for row in index["offers"]:
+            summary = next(s for s in bundled_site.offers if s["iri"] == row[15])
+            assert row[0] == offer_page(summary["iri"], summary["source"], bundled_site.config.base, lang)
+            assert row[9] == (1 if summary["microcredential"] else 0)
+            assert row[4]["eqf"] == ([eqf[summary["eqf"]]] if summary.get("eqf") else [])
+
+
+def test_swedish_pages_are_in_swedish(bundled_site):
+    home = (bundled_site.site / "sv" / "index.html").read_text(encoding="utf-8")
+    assert "Sök" in home and "Search offers" not in home
+    offer = page_of(bundled_site, bundled_site.offer("2027-data-analysis-python"), "sv").read_text(encoding="utf-8")
+    assert "Dataanalys med Python" in offer
+    assert "augusti 2027" in offer  # dates written the Swedish way
+    english_only = page_of(bundled_site, bundled_site.offer("delta"), "sv").read_text(encoding="utf-8")
+    # Provider text missing in Swedish is shown in its own language, marked for screen readers.
+    assert re.search(r'<span lang="en">[^<]+</span> <span class="fallback">', english_only) or 'lang="nl"' in english_only
+
+
+def test_the_swedish_catalogue_translates_every_message():
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent / "site" / "locale"
+    with (root / "messages.pot").open("rb") as handle:
+        template = {m.id for m in read_po(handle) if m.id}
+    with (root / "sv" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        swedish = {m.id: m for m in read_po(handle) if m.id}
+    assert template <= set(swedish), sorted(template - set(swedish))[:5]
+    for message in swedish.values():
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings) and not message.fuzzy, message.id
+        placeholders = sorted(re.findall(r"%\(\w+\)s", ids[-1]))
+        assert all(sorted(re.findall(r"%\(\w+\)s", text)) == placeholders for text in strings), message.id
+
+
+def test_the_message_template_is_up_to_date(tmp_path):
+    """Every translatable string in the templates and the site code is in messages.pot (run pybabel extract after changes)."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    method_map = [("catalogue/site_*.py", "python"), ("catalogue/i18n.py", "python"), ("site/templates/*.html", "jinja2")]
+    options = {"site/templates/*.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}}
+    found = {message[2] if isinstance(message[2], str) else message[2][0] for message in extract_from_dir(str(root), method_map, options)}
+    with (root / "site" / "locale" / "messages.pot").open("rb") as handle:
+        template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+    assert found == template, f"missing: {sorted(found - template)[:5]}, stale: {sorted(template - found)[:5]}"
+
+
+def test_the_examples_for_providers_are_what_the_catalogue_accepts(cli, workdir):
+    root = Path(__file__).resolve().parent.parent / "site" / "static"
+    result = cli("validate", str(root / "example-offer.ttl"), "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [o["microcredential"] for o in report["offers"]] == [True]
+
+
+def test_the_schema_org_example_for_providers_is_harvested(tmp_path):
+    root = Path(__file__).resolve().parent.parent / "site" / "static"
+    config = tmp_path / "catalogue.toml"
+    config.write_text(
+        f'[catalogue]\nbase = "http://127.0.0.1:8000/"\n[[sources]]\nid = "example"\nname = "Example"\nharvester = "schemaorg"\n'
+        f'urls = ["{(root / "example-course.html").as_posix()}"]\n',
+        encoding="utf-8",
+    )
+    run(config, "harvest")
+    output = run(config, "query", "SELECT ?title WHERE { ?o a elm:LearningOpportunity ; dcterms:title ?title }", "--format", "csv")
+    assert "Welding for maintenance technicians" in output and "Svetsning för underhållstekniker" in output
+
+
+def test_rebuilding_writes_only_what_changed(bundled_site, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(bundled_site.site, site)
+    again = SiteBuilder(bundled_site.config, site).build()
+    assert again.offers_rendered == 0
+    assert again.removed == 0
+    # Only pages that show the build moment may change (none today: they show the generation's date).
+    assert again.written <= 2, again
+
+    summary = bundled_site.offer("2027-data-analysis-python")
+    page = page_of(bundled_site, summary, "en").relative_to(bundled_site.site)
+    (site / page).unlink()
+    repaired = SiteBuilder(bundled_site.config, site).build()
+    assert repaired.offers_rendered == 1 and (site / page).exists()
+
+    stale = site / "en" / "offer" / "gone" / "old.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old", encoding="utf-8")
+    manifest = json.loads((site / ".build-manifest.json").read_text(encoding="utf-8"))
+    manifest["pages"]["en/offer/gone/old.html"] = "x"
+    (site / ".build-manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    cleaned = SiteBuilder(bundled_site.config, site).build()
+    assert cleaned.removed == 1 and not stale.exists()
+
+
+def test_a_changed_offer_renders_only_its_own_pages(tmp_path):
+    config_path = write_config(tmp_path)
+    text = config_path.read_text(encoding="utf-8")
+    # Only the Norrsunda source, from a copy that the test then edits.
+    copy = tmp_path / "norrsunda.ttl"
+    original = Path(__file__).resolve().parent.parent / "examples" / "elm" / "norrsunda-universitet.ttl"
+    copy.write_text(original.read_text(encoding="utf-8"), encoding="utf-8")
+    head = text.split("[[sources]]")[0]
+    config_path.write_text(head + f'[[sources]]\nid = "norrsunda"\nname = "Norrsunda"\nharvester = "rdf"\nurl = "{copy.as_posix()}"\n', encoding="utf-8")
+    run(config_path, "harvest")
+    first = run(config_path, "build-site")
+    assert "7 offer pages rendered" in first
+    copy.write_text(copy.read_text(encoding="utf-8").replace('"Dataanalys med Python"@sv , "Data analysis with Python"@en ;\n    dcterms:description',
+                                                              '"Dataanalys med Python"@sv , "Data analysis in Python"@en ;\n    dcterms:description', 1), encoding="utf-8")
+    run(config_path, "harvest")
+    second = run(config_path, "build-site")
+    assert "1 offer pages rendered" in second
+    page = next((tmp_path / "data" / "site" / "en" / "offer" / "norrsunda").glob("2027-data-analysis-python-*.html"))
+    assert "Data analysis in Python" in page.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_the_spreadsheet_template_is_offered_for_download(bundled_site, lang):
+    page = (bundled_site.site / lang / "for-providers.html").read_text(encoding="utf-8")
+    for name in ("offers-template.xlsx", "offers-template.csv", "example-offer.ttl"):
+        assert f"/assets/{name}" in page
+        assert (bundled_site.site / "assets" / name).stat().st_size > 100
+    assert html.escape("elm:learningOutcome", quote=False) in page

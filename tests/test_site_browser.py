@@ -1,0 +1,253 @@
+"""The guidance site in a real Chromium, served by the real catalogue server: accessibility (axe),
+keyboard use, search and comparison state in the address, no-JavaScript reading, hostile data."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import replace
+from urllib.parse import parse_qs, quote, urlparse
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect, sync_playwright
+
+from catalogue.urls import offer_page, provider_page
+
+from .apiserver import LiveServer, settings_for
+from .sitebuild import HOSTILE_TITLE
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run"]
+
+
+def chromium_path() -> str:
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium (or set CHROMIUM to its path).")
+    return found
+
+
+@pytest.fixture(scope="module")
+def server(bundled_site):
+    settings = replace(settings_for(bundled_site.config), site_dir=bundled_site.site)
+    with LiveServer(bundled_site.config, settings) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture()
+def page(browser, server):
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}") or dialog.dismiss())
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def found(count: int) -> str:
+    return "1 offer found." if count == 1 else f"{count} offers found."
+
+
+def every_page_type(site, lang: str) -> list[str]:
+    complete = site.offer("2027-data-analysis-python")
+    incomplete = site.offer("2027-climate-adaptation")
+    hostile = site.offer("data.hostile.example")
+    two = [complete["iri"], incomplete["iri"]]
+    return [
+        "/",
+        f"/{lang}/",
+        f"/{lang}/search.html",
+        f"/{lang}/search.html?q=data&eqf=6",
+        f"/{lang}/browse/",
+        f"/{lang}/browse/eqf/6/",
+        offer_page(complete["iri"], complete["source"], site.config.base, lang),
+        offer_page(incomplete["iri"], incomplete["source"], site.config.base, lang),
+        offer_page(hostile["iri"], hostile["source"], site.config.base, lang),
+        f"/{lang}/providers.html",
+        provider_page(complete["provider"]["iri"], lang),
+        f"/{lang}/compare.html?" + "&".join(f"o={quote(iri, safe='')}" for iri in two),
+        f"/{lang}/about.html",
+        f"/{lang}/for-providers.html",
+        f"/{lang}/accessibility.html",
+    ]
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_every_page_type_has_no_accessibility_violations(page: Page, bundled_site, lang):
+    axe = Axe()
+    failures = {}
+    for path in every_page_type(bundled_site, lang):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        results = axe.run(page)
+        if results.violations_count:
+            failures[path] = results.generate_report()
+    assert not failures, "\n\n".join(f"{path}\n{report}" for path, report in failures.items())
+
+
+def test_pages_reflow_on_a_narrow_screen_without_violations(browser, server, bundled_site):
+    context = browser.new_context(base_url=server.url, viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    axe = Axe()
+    try:
+        for path in every_page_type(bundled_site, "sv")[1:9]:
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 330, f"{path} scrolls sideways at 320 px ({width} px wide)"
+            assert axe.run(page).violations_count == 0, path
+    finally:
+        context.close()
+
+
+def test_skip_link_and_keyboard_search(page: Page, bundled_site):
+    page.goto("/en/search.html")
+    expect(page.locator("#status")).to_contain_text(f"{len(bundled_site.offers)} offers found")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.locator("#q").focus()
+    page.keyboard.type("python")
+    page.keyboard.press("Enter")
+    expected = sum(1 for s in bundled_site.offers if "python" in " ".join(s["titles"].values()).lower()
+                   or "python" in " ".join((s.get("descriptions") or {}).values()).lower())
+    expect(page.locator("#status")).to_have_text(found(expected))
+    assert parse_qs(urlparse(page.url).query)["q"] == ["python"]
+    # Reaching a filter with the keyboard and ticking it with the space bar.
+    box = page.locator("input[name=mode]").first
+    box.focus()
+    page.keyboard.press("Space")
+    expect(box).to_be_checked()
+    assert "mode" in parse_qs(urlparse(page.url).query)
+    focused = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert focused != "none", "the focused control must show where the focus is"
+
+
+def test_a_search_address_restores_the_search(page: Page, bundled_site):
+    index = json.loads((bundled_site.site / "assets" / "search-en.json").read_text(encoding="utf-8"))
+    positions = {value[2]: position for position, value in enumerate(index["values"]["eqf"])}
+    mc = {value[2]: position for position, value in enumerate(index["values"]["microcredential"])}
+    expected = [row for row in index["offers"] if positions["6"] in row[4]["eqf"] and mc["yes"] in row[4]["microcredential"]]
+    page.goto("/en/search.html?eqf=6&microcredential=yes&sort=title")
+    expect(page.locator("#status")).to_have_text(found(len(expected)))
+    expect(page.locator("input[name=eqf][value='6']")).to_be_checked()
+    titles = page.locator("#results h3 a").all_inner_texts()
+    assert titles == sorted((row[1] for row in expected), key=str.casefold)[: len(titles)] or sorted(titles) == sorted(row[1] for row in expected)
+    # Back and forward move between searches.
+    page.locator("input[name=eqf][value='6']").uncheck()
+    expect(page.locator("#status")).not_to_have_text(found(len(expected)))
+    page.go_back()
+    expect(page.locator("#status")).to_have_text(found(len(expected)))
+    expect(page.locator("input[name=eqf][value='6']")).to_be_checked()
+
+
+def test_facet_counts_follow_the_other_filters(page: Page, bundled_site):
+    page.goto("/en/search.html?microcredential=yes")
+    complete = sum(1 for s in bundled_site.offers if s["microcredential"])
+    expect(page.locator("#status")).to_have_text(found(complete))
+    online = sum(1 for s in bundled_site.offers if s["microcredential"] and any(m.endswith("920fbb3cbe") for m in s.get("modes", [])))
+    count = page.locator("[data-count-for='mode:920fbb3cbe']")
+    expect(count).to_have_text(f"({online})")
+
+
+def test_comparison_lives_in_the_address_and_survives_a_new_browser(page: Page, browser, server, bundled_site):
+    page.goto("/en/search.html?q=solar")
+    boxes = page.locator("#results input[data-iri]")
+    expect(boxes.first).to_be_visible()
+    chosen = [boxes.nth(0).get_attribute("data-iri"), boxes.nth(1).get_attribute("data-iri")]
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    expect(page.locator("#compare-link")).to_contain_text("(2)")
+    page.locator("#compare-link").click()
+    expect(page.locator("#compare-table thead th[scope=col]")).to_have_count(3)
+    address = page.url
+    assert parse_qs(urlparse(address).query)["o"] == chosen
+    # The address alone carries the comparison: a new context has no session storage.
+    other = browser.new_context(base_url=server.url)
+    try:
+        fresh = other.new_page()
+        fresh.goto(address)
+        expect(fresh.locator("#compare-table thead th[scope=col]")).to_have_count(3)
+        rows = fresh.locator("#compare-table tbody th[scope=row]").all_inner_texts()
+        assert "Learning outcomes" in rows and "Type of assessment" in rows
+        fresh.locator("button[data-remove]").first.click()
+        expect(fresh.locator("#compare-table thead th[scope=col]")).to_have_count(2)
+        assert len(parse_qs(urlparse(fresh.url).query)["o"]) == 1
+    finally:
+        other.close()
+
+
+def test_add_to_comparison_from_an_offer_page(page: Page, bundled_site):
+    first = bundled_site.offer("2027-data-analysis-python")
+    second = bundled_site.offer("2027-palliative-care-home")
+    for summary in (first, second):
+        page.goto(offer_page(summary["iri"], summary["source"], bundled_site.config.base, "en"))
+        page.get_by_role("link", name="Add to comparison").click()
+        page.wait_for_url("**/compare.html?**")
+    assert parse_qs(urlparse(page.url).query)["o"] == [first["iri"], second["iri"]]
+    expect(page.locator("#compare-table thead th[scope=col] a")).to_have_text(["Data analysis with Python", "Palliative care in the home"])
+
+
+def test_without_javascript_every_offer_is_reachable(browser, server, bundled_site):
+    context = browser.new_context(base_url=server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("/sv/search.html")
+        notice = page.locator("noscript, .notice").first
+        assert page.locator("form#search").is_hidden()
+        page.get_by_role("link", name="Bläddra bland utbildningar").first.click() if page.get_by_role("link", name="Bläddra bland utbildningar").count() else page.goto("/sv/browse/")
+        page.wait_for_url("**/sv/browse/")
+        level = page.locator("a[href='/sv/browse/eqf/6/']")
+        level.click()
+        cards = page.locator("ol.cards li.card")
+        expected = sum(1 for s in bundled_site.offers if (s.get("eqf") or "").endswith("/6"))
+        expect(cards).to_have_count(expected)
+        cards.first.locator("h2 a").click()
+        expect(page.locator("table.annex")).to_be_visible()
+        assert notice is not None
+    finally:
+        context.close()
+
+
+def test_hostile_data_is_shown_but_never_run(page: Page, bundled_site):
+    summary = bundled_site.offer("data.hostile.example")
+    page.goto(offer_page(summary["iri"], summary["source"], bundled_site.config.base, "en"))
+    expect(page.locator("h1")).to_have_text(HOSTILE_TITLE)
+    assert page.evaluate("window.hostile") is None
+    page.goto("/en/search.html?q=welding")
+    expect(page.locator("#results h3 a", has_text="quotes").first).to_have_text(HOSTILE_TITLE)
+    assert page.evaluate("window.hostile") is None
+    page.goto("/en/compare.html?o=" + quote(summary["iri"], safe=""))
+    expect(page.locator("#compare-table thead th[scope=col] a")).to_have_text(HOSTILE_TITLE)
+    assert page.evaluate("window.hostile") is None
+
+
+def test_printing_an_offer_leaves_out_navigation(page: Page, bundled_site):
+    summary = bundled_site.offer("2027-data-analysis-python")
+    page.goto(offer_page(summary["iri"], summary["source"], bundled_site.config.base, "sv"))
+    page.emulate_media(media="print")
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.locator("table.annex")).to_be_visible()
+    pdf = page.pdf()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+
+
+def test_language_switch_leads_to_the_same_offer(page: Page, bundled_site):
+    summary = bundled_site.offer("2027-data-analysis-python")
+    page.goto(offer_page(summary["iri"], summary["source"], bundled_site.config.base, "sv"))
+    expect(page.locator("h1")).to_have_text("Dataanalys med Python")
+    page.get_by_role("link", name="In English").click()
+    expect(page.locator("h1")).to_have_text("Data analysis with Python")
+    assert page.locator("html").get_attribute("lang") == "en"
