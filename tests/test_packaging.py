@@ -27,6 +27,7 @@ def test_an_installed_wheel_validates_a_file(tmp_path: Path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "catalogue/_data/shapes/publishing.ttl" in names
     assert "catalogue/_data/vocab/isced-f.ttl" in names
+    assert "catalogue/_data/site/templates/offer.html" in names and "catalogue/_data/site/locale/sv/LC_MESSAGES/messages.po" in names
     assert any(n.startswith("harvesters/") for n in names)
 
     target = tmp_path / "installed"
@@ -49,3 +50,13 @@ def test_an_installed_wheel_validates_a_file(tmp_path: Path):
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert len(report["offers"]) == 5 and all(o["conforms"] for o in report["offers"])
+
+    # The guidance site builds from the wheel's own templates, translations and assets.
+    steps = (
+        "from catalogue.cli import main; import sys; sys.argv = ['catalogue', 'load', 'offer.ttl', '--source', 'norrkust']; main(standalone_mode=False); "
+        "sys.argv = ['catalogue', 'build-site', 'out']; main()"
+    )
+    run = subprocess.run([sys.executable, "-c", steps], cwd=elsewhere, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert len(list((elsewhere / "out" / "sv" / "offer" / "norrkust").glob("*.html"))) == 5
+    assert "Sök" in (elsewhere / "out" / "sv" / "index.html").read_text(encoding="utf-8")
