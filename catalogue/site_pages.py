@@ -27,6 +27,18 @@ from .urls import offer_page, provider_page
 from .vocab import load_vocabulary
 
 PAGE_SIZE = 50
+EXAMPLE_QUERY = """PREFIX elm: <http://data.europa.eu/snb/model/elm/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX mcc: <https://w3id.org/mc-catalogue/ns#>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+SELECT ?offer ?title WHERE {
+  ?offer a elm:LearningOpportunity ;
+         dcterms:title ?title ;
+         elm:learningAchievementSpecification/elm:educationLevel <http://data.europa.eu/snb/eqf/6> .
+  ?record mcc:microCredential true ; foaf:primaryTopic ?offer .
+  FILTER(LANGMATCHES(LANG(?title), "en"))
+}
+ORDER BY ?title"""
 ECTS_BANDS = [("0-3", 0, 3), ("3-7.5", 3, 7.5), ("7.5-15", 7.5, 15), ("15-", 15, math.inf)]
 
 
@@ -110,7 +122,7 @@ class Pages:
                     offers=[self._card(s, lang, p) for s in sorted(provider["offers"], key=lambda s: pick(s["titles"], lang)[0])],
                 )
             yield f"{lang}/compare.html", render("compare.html", "compare.html")
-            yield f"{lang}/about.html", render("about.html", "about.html", sources=self._sources(lang, p), meta=self.generation.meta, licence=self.config.licence if is_http(self.config.licence) else "")
+            yield f"{lang}/about.html", render("about.html", "about.html", sources=self._sources(lang, p), meta=self.generation.meta, licence=self.config.licence if is_http(self.config.licence) else "", example_query=EXAMPLE_QUERY)
             yield f"{lang}/for-providers.html", render(
                 "for_providers.html", "for-providers.html", guide=self._annex_guide(lang), example=self._example_offer()
             )

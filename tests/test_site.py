@@ -310,3 +310,20 @@ def test_the_spreadsheet_template_is_offered_for_download(bundled_site, lang):
         assert f"/assets/{name}" in page
         assert (bundled_site.site / "assets" / name).stat().st_size > 100
     assert html.escape("elm:learningOutcome", quote=False) in page
+
+
+def test_the_example_query_on_the_about_page_answers_what_it_says(bundled_site):
+    from catalogue.generations import current_generation
+    from catalogue.site_pages import EXAMPLE_QUERY
+    from catalogue.store import OxigraphStore
+
+    generation = current_generation(bundled_site.config)
+    store = OxigraphStore.open(generation.store_path, bundled_site.config.base, read_only=True)
+    try:
+        answered = {row["offer"].value for row in store.query(EXAMPLE_QUERY)}
+    finally:
+        store.close()
+    expected = {s["iri"] for s in bundled_site.offers if s["microcredential"] and (s.get("eqf") or "").endswith("/eqf/6") and "en" in s["titles"]}
+    assert answered == expected and len(expected) >= 3
+    about = (bundled_site.site / "en" / "about.html").read_text(encoding="utf-8")
+    assert "/sparql?query=PREFIX%20elm" in about
