@@ -47,6 +47,7 @@ def language_name(code: str, in_lang: str) -> str:
         return code
 
 
+@lru_cache(maxsize=65536)
 def day(value: str | date | datetime | None, lang: str) -> str:
     if not value:
         return ""
@@ -64,6 +65,7 @@ def month(year_month: str, lang: str) -> str:
     return format_date(date(year, number_, 1), format="LLLL yyyy", locale=LOCALES[lang])
 
 
+@lru_cache(maxsize=65536)
 def number(value: float | None, lang: str) -> str:
     if value is None:
         return ""

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.staticfiles import StaticFiles
 
@@ -223,5 +224,6 @@ def create_app(config: Config, settings: ServerSettings, update_store: OxigraphS
 
     site = settings.site_dir
     if site is not None and (site / "index.html").exists():
-        app.mount("/", StaticFiles(directory=site, html=True), name="site")
+        # Compressed for browsers that accept it: the search index is the largest file a reader loads.
+        app.mount("/", GZipMiddleware(StaticFiles(directory=site, html=True), minimum_size=1024), name="site")
     return app

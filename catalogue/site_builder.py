@@ -58,18 +58,20 @@ class _Manifest:
     version: str = ""
     pages: dict[str, str] = field(default_factory=dict)
     offers: dict[str, str] = field(default_factory=dict)
+    generation: str = ""  # the published generation the folder was last built from
 
     @classmethod
     def load(cls, path: Path) -> _Manifest:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(data.get("version", ""), data.get("pages", {}), data.get("offers", {}))
+            return cls(data.get("version", ""), data.get("pages", {}), data.get("offers", {}), data.get("generation", ""))
         except (OSError, ValueError):
             return cls()
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": self.version, "pages": self.pages, "offers": self.offers}), encoding="utf-8")
+        data = {"version": self.version, "generation": self.generation, "pages": self.pages, "offers": self.offers}
+        tmp.write_text(json.dumps(data), encoding="utf-8")
         tmp.replace(path)
 
 
@@ -134,6 +136,12 @@ class SiteBuilder:
             raise CatalogueError("Nothing has been published yet: run catalogue harvest (or load) before building the site.")
         self.out.mkdir(parents=True, exist_ok=True)
         version = site_fingerprint()
+        if self._up_to_date(version):
+            self.report.unchanged = len(self.manifest.pages)
+            self.report.offers = len(self.manifest.offers)
+            self.report.seconds = time.perf_counter() - started
+            self.report.generation = self.generation.id
+            return self.report
         rebuild = version != self.manifest.version
         if rebuild:
             self.manifest.offers = {}
@@ -156,10 +164,17 @@ class SiteBuilder:
             store.close()
             state.close()
         self._remove_stale()
+        self.manifest.generation = self.generation.id
         self.manifest.save(self.out / MANIFEST)
         self.report.seconds = time.perf_counter() - started
         self.report.generation = self.generation.id
         return self.report
+
+    def _up_to_date(self, version: str) -> bool:
+        """Same generation, same templates and rules, every page still there: nothing to do."""
+        if version != self.manifest.version or self.generation.id != self.manifest.generation or not self.manifest.pages:
+            return False
+        return all((self.out / relative).exists() for relative in self.manifest.pages)
 
     # -- offer pages --------------------------------------------------------------------
 

@@ -71,6 +71,7 @@ class Pages:
         self.generation = generation
         self.vocabulary = load_vocabulary()
         self.providers = self._providers()
+        self._cards: dict[tuple[str, str], dict] = {}
 
     def everything(self) -> Iterator[tuple[str, str]]:
         from .site_builder import common_context, environment
@@ -134,6 +135,13 @@ class Pages:
     # -- data -------------------------------------------------------------------------------------
 
     def _card(self, summary: dict, lang: str, p: Presenter) -> dict:
+        """What a listing shows of an offer; made once per offer and language, since every listing reuses it."""
+        key = (summary["iri"], lang)
+        if key not in self._cards:
+            self._cards[key] = self._make_card(summary, lang, p)
+        return self._cards[key]
+
+    def _make_card(self, summary: dict, lang: str, p: Presenter) -> dict:
         title, title_lang = pick(summary["titles"], lang)
         provider = summary.get("provider") or {}
         return {
@@ -356,15 +364,16 @@ class Pages:
             )
             rows.append([
                 card["url"], card["title"], card["title_lang"], card["provider"],
-                {name: [position[(name, v)] for v in set(_facet_values(summary, name)) if (name, v) in position] for name in values},
+                [sorted(position[(name, v)] for v in set(_facet_values(summary, name)) if (name, v) in position) for name in values],
                 summary.get("start", "")[:10] if summary.get("start") else "",
                 summary.get("ects"), summary.get("hours"),
                 min((x["amount"] for x in summary.get("prices", []) if x.get("amount") is not None), default=None),
                 1 if summary["microcredential"] else 0,
                 card["eqf"], card["modes"], card["start"], card["ects"],
-                _fold(searchable), summary["iri"],
+                " ".join(dict.fromkeys(_fold(searchable).split())), summary["iri"],
             ])
-        return {"facets": {f.name: f.label for f in facets}, "values": values, "offers": rows}
+        # Facet positions in each row follow "order"; words for the free-text search once each.
+        return {"order": list(values), "facets": {f.name: f.label for f in facets}, "values": values, "offers": rows}
 
     def _sitemap(self) -> str:
         base = self.config.base.rstrip("/")

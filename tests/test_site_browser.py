@@ -139,7 +139,8 @@ def test_a_search_address_restores_the_search(page: Page, bundled_site):
     index = json.loads((bundled_site.site / "assets" / "search-en.json").read_text(encoding="utf-8"))
     positions = {value[2]: position for position, value in enumerate(index["values"]["eqf"])}
     mc = {value[2]: position for position, value in enumerate(index["values"]["microcredential"])}
-    expected = [row for row in index["offers"] if positions["6"] in row[4]["eqf"] and mc["yes"] in row[4]["microcredential"]]
+    at = index["order"].index
+    expected = [row for row in index["offers"] if positions["6"] in row[4][at("eqf")] and mc["yes"] in row[4][at("microcredential")]]
     page.goto("/en/search.html?eqf=6&microcredential=yes&sort=title")
     expect(page.locator("#status")).to_have_text(found(len(expected)))
     expect(page.locator("input[name=eqf][value='6']")).to_be_checked()
@@ -251,3 +252,21 @@ def test_language_switch_leads_to_the_same_offer(page: Page, bundled_site):
     page.get_by_role("link", name="In English").click()
     expect(page.locator("h1")).to_have_text("Data analysis with Python")
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_the_server_sends_the_site_compressed_and_the_catalogue_iris_still_resolve(server, bundled_site):
+    import requests
+
+    index = requests.get(f"{server.url}/assets/search-en.json", headers={"Accept-Encoding": "gzip"}, timeout=30)
+    assert index.status_code == 200 and index.headers["Content-Encoding"] == "gzip"
+    assert len(index.json()["offers"]) == len(bundled_site.offers)
+    # The site lives at / but the catalogue's own IRIs (/offer/...) are answered by the linked-data routes.
+    minted = next(s for s in bundled_site.offers if s["iri"].startswith(bundled_site.config.base + "offer/"))
+    path = minted["iri"][len(bundled_site.config.base) - 1:]
+    answer = requests.get(f"{server.url}{path}", headers={"Accept": "text/turtle"}, allow_redirects=False, timeout=30)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(".ttl")
+    page = requests.get(f"{server.url}{path}", headers={"Accept": "text/html"}, allow_redirects=False, timeout=30)
+    assert page.status_code == 303 and page.headers["Location"] == offer_page(minted["iri"], minted["source"], bundled_site.config.base, "sv")
+    external = next(s for s in bundled_site.offers if not s["iri"].startswith(bundled_site.config.base))
+    document = requests.get(f"{server.url}/data/offer.ttl", params={"iri": external["iri"]}, timeout=30)
+    assert document.status_code == 200 and external["iri"] in document.text and "learningAchievementSpecification" in document.text

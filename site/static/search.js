@@ -33,6 +33,7 @@
   var compareLink = document.getElementById("compare-link");
   var index = null;
   var keyToPosition = {};  // facet -> value key -> position in index.values[facet]
+  var facetPosition = {};  // facet -> position of its value list in each offer row
   var typingTimer = null;
 
   function fold(text) {
@@ -89,7 +90,7 @@
   // -- matching -------------------------------------------------------------------------
 
   function matchesFacet(row, facet, chosen) {
-    var positions = row[4][facet] || [];
+    var positions = row[4][facetPosition[facet]] || [];
     for (var i = 0; i < chosen.length; i++) {
       if (positions.indexOf(keyToPosition[facet][chosen[i]]) >= 0) return true;
     }
@@ -131,7 +132,7 @@
       // A value's count is what the results would be if it were added to its facet's choices.
       Object.keys(index.values).forEach(function (facet) {
         if (failing.length === 0 || (failing.length === 1 && failing[0] === facet)) {
-          (row[4][facet] || []).forEach(function (position) {
+          (row[4][facetPosition[facet]] || []).forEach(function (position) {
             counts[facet][position] = (counts[facet][position] || 0) + 1;
           });
         }
@@ -251,6 +252,7 @@
   function start(data) {
     index = data;
     index.offers.forEach(function (row, position) { row[16] = position; });
+    index.order.forEach(function (facet, position) { facetPosition[facet] = position; });
     Object.keys(index.values).forEach(function (facet) {
       keyToPosition[facet] = {};
       index.values[facet].forEach(function (value, position) { keyToPosition[facet][value[2]] = position; });
