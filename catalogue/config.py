@@ -33,7 +33,12 @@ class StoreConfig:
     user_env: str = ""
     password_env: str = ""
     timeout: float = 60.0
-    batch_triples: int = 50_000
+    batch_triples: int = 20_000  # triples per update request; larger changes are staged, then switched
+    page_triples: int = 10_000  # triples per page when reading a graph without the Graph Store Protocol
+    load_triples: int = 100_000  # triples per Graph Store Protocol POST when a change is staged
+    graph_store_reads: bool = False  # read whole graphs with GSP GET (only where the server sends all of a graph)
+    retries: int = 3
+    auth: str = "basic"  # "basic" or "digest"
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,9 @@ def _store(section: dict[str, Any], root: Path, data_dir: Path, path: Path) -> S
         raise ConfigError(f"{path}: [store] backend must be 'oxigraph' or 'sparql', not {backend!r}.")
     if backend == "sparql" and not section.get("query_url"):
         raise ConfigError(f"{path}: a 'sparql' store needs query_url (and update_url, graph_store_url).")
+    auth = str(section.get("auth", "basic"))
+    if auth not in ("basic", "digest"):
+        raise ConfigError(f"{path}: [store] auth must be 'basic' or 'digest', not {auth!r}.")
     for secret in ("user", "password"):
         if secret in section:
             raise ConfigError(
@@ -148,7 +156,12 @@ def _store(section: dict[str, Any], root: Path, data_dir: Path, path: Path) -> S
         user_env=section.get("user_env", ""),
         password_env=section.get("password_env", ""),
         timeout=float(section.get("timeout", 60.0)),
-        batch_triples=int(section.get("batch_triples", 50_000)),
+        batch_triples=int(section.get("batch_triples", StoreConfig.batch_triples)),
+        page_triples=int(section.get("page_triples", StoreConfig.page_triples)),
+        load_triples=int(section.get("load_triples", StoreConfig.load_triples)),
+        graph_store_reads=bool(section.get("graph_store_reads", False)),
+        retries=int(section.get("retries", StoreConfig.retries)),
+        auth=auth,
     )
 
 

@@ -119,19 +119,22 @@ class CatalogueStore(ABC):
         start = time.perf_counter()
         removals: dict[str, set[ox.Triple]] = {}
         additions: dict[str, set[ox.Triple]] = {}
+        emptied: set[str] = set()
         for item in writes:
             if item.triples is not None:
                 new = set(item.triples)
                 old = set(self.triples(item.graph))
                 removals[item.graph] = old - new
                 additions[item.graph] = new - old
+                if not new:
+                    emptied.add(item.graph)
             else:
                 removals[item.graph] = set(item.remove or ())
                 additions[item.graph] = set(item.add or ())
         removed = sum(len(v) for v in removals.values())
         added = sum(len(v) for v in additions.values())
         if removed or added:
-            self._apply(removals, additions)
+            self._apply(removals, additions, emptied)
         return Change(removed, added, time.perf_counter() - start)
 
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> Change:
@@ -142,7 +145,8 @@ class CatalogueStore(ABC):
         return self.replace_graph(self.vocabulary_graph, (q.triple for q in vocabulary.quads(self.vocabulary_graph)))
 
     @abstractmethod
-    def _apply(self, removals: dict[str, set[ox.Triple]], additions: dict[str, set[ox.Triple]]) -> None: ...
+    def _apply(self, removals: dict[str, set[ox.Triple]], additions: dict[str, set[ox.Triple]], emptied: set[str]) -> None:
+        """Apply the difference atomically; ``emptied`` names the graphs left with no triples."""
 
     @abstractmethod
     def drop_graph(self, graph: str) -> None: ...
@@ -272,7 +276,7 @@ class OxigraphStore(CatalogueStore):
                 ) from None
             raise StoreError(f"The store at {path} cannot be opened: {error}") from None
 
-    def _apply(self, removals: dict[str, set[ox.Triple]], additions: dict[str, set[ox.Triple]]) -> None:
+    def _apply(self, removals: dict[str, set[ox.Triple]], additions: dict[str, set[ox.Triple]], emptied: set[str]) -> None:
         if self.read_only:
             raise StoreError("This store was opened read-only.")
         if not any(removals.values()):
@@ -281,7 +285,10 @@ class OxigraphStore(CatalogueStore):
                 ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, ts in additions.items() for t in ts
             )
             return
-        self.store.update(_update_text(removals, additions))
+        text = _update_text(removals, additions)
+        # Oxigraph keeps a named graph after its last triple is deleted; an emptied graph is dropped in the same request.
+        text += "".join(f" ;\nDROP SILENT GRAPH <{graph}>" for graph in sorted(emptied))
+        self.store.update(text)
 
     def drop_graph(self, graph: str) -> None:
         self.store.update(f"DROP SILENT GRAPH <{graph}>")

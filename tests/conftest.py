@@ -76,3 +76,46 @@ def bundled_site(tmp_path_factory):
     from .sitebuild import build_bundled_site
 
     return build_bundled_site(tmp_path_factory.mktemp("bundled-site"))
+
+
+# -- the store backends: the same store tests run on each ------------------------------------------
+
+BACKENDS = ["embedded", "oxigraph-server", "virtuoso"]
+_bases = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server_session():
+    from .sparqlservers import oxigraph_server
+
+    with oxigraph_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def virtuoso_session():
+    from .sparqlservers import virtuoso_server
+
+    with virtuoso_server() as server:
+        yield server
+
+
+def remote_store_for(server, base: str, **options):
+    from catalogue.remote_store import RemoteStore, SparqlClient
+
+    from requests.auth import HTTPDigestAuth
+
+    auth = HTTPDigestAuth(server.user, server.password) if server.user else None
+    client = SparqlClient(server.query_url, server.update_url, server.graph_store_url, auth=auth, timeout=120, retries=2)
+    return RemoteStore(client, base, **{"batch_triples": server.batch_triples, **options})
+
+
+def backend_store(name: str, request, **options):
+    """A store on backend ``name`` under a base IRI of its own (so tests sharing a server do not meet)."""
+    from catalogue.store import OxigraphStore
+
+    if name == "embedded":
+        return OxigraphStore.open(None, BASE)
+    base = f"http://127.0.0.1:8000/t{next(_bases)}/"
+    server = request.getfixturevalue("oxigraph_server_session" if name == "oxigraph-server" else "virtuoso_session")
+    return remote_store_for(server, base, **options)
