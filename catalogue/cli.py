@@ -388,10 +388,7 @@ def export(ctx: click.Context, export_format: str, destination: str, include: tu
 def _publish(config: Config, store, force: bool):
     """A new published generation (snapshot, dumps, search index) when the store changed or none exists yet."""
     from .generations import current_generation, publish_generation
-    from .store import OxigraphStore
 
-    if not isinstance(store, OxigraphStore):
-        return None
     if force or current_generation(config) is None:
         return publish_generation(config, store)
     return None

@@ -8,7 +8,9 @@ After a harvest or load changes the store, ``publish_generation`` makes:
 * ``meta.json`` with counts and times,
 
 in ``DATA/published/<generation>/``, then points ``DATA/published/CURRENT`` at
-it (write and rename: atomic). The server reads the snapshot read-only, so a
+it (write and rename: atomic). With a remote SPARQL store there is no
+snapshot: the dumps and the search index are read from the server, and the
+server's own SPARQL endpoint answers queries (``published_store``). The server reads the snapshot read-only, so a
 harvest writing the primary store never blocks it and clients never see a
 half-written state; when CURRENT changes, the server moves to the new
 generation. Older generations are removed, keeping the last few for servers
@@ -28,7 +30,7 @@ from pathlib import Path
 from .config import Config
 from .offer_data import read_offers
 from .search_index import build as build_index
-from .store import OxigraphStore
+from .store import CatalogueStore, OxigraphStore, open_store
 
 KEEP_GENERATIONS = 3
 
@@ -41,6 +43,10 @@ class Generation:
     @property
     def store_path(self) -> Path:
         return self.path / "store"
+
+    @property
+    def has_snapshot(self) -> bool:
+        return (self.store_path / "CURRENT").exists()
 
     @property
     def dumps(self) -> Path:
@@ -72,29 +78,35 @@ def current_generation(config: Config) -> Generation | None:
     return Generation(name, path) if (path / "meta.json").exists() else None
 
 
-def publish_generation(config: Config, store: OxigraphStore, now: datetime | None = None) -> Generation:
+def publish_generation(config: Config, store: CatalogueStore, now: datetime | None = None) -> Generation:
     moment = now or datetime.now(timezone.utc)
-    generation_id = moment.strftime("%Y%m%dT%H%M%S%fZ")
     root = published_root(config)
+    root.mkdir(parents=True, exist_ok=True)
+    generation_id = moment.strftime("%Y%m%dT%H%M%S%fZ")
     path = root / generation_id
     path.mkdir(parents=True)
     generation = Generation(generation_id, path)
-    store.snapshot(generation.store_path)
-    snapshot = OxigraphStore.open(generation.store_path, config.base, read_only=True)
+    if isinstance(store, OxigraphStore):
+        store.snapshot(generation.store_path)
+        source: CatalogueStore = OxigraphStore.open(generation.store_path, config.base, read_only=True)
+    else:
+        source = store  # the server holds the data; what is read here is what it serves
     try:
-        dumps = _write_dumps(snapshot, generation.dumps)
-        offers = build_index(generation.search_path, read_offers(snapshot))
-        counts = snapshot.source_counts()
+        dumps = _write_dumps(source, generation.dumps)
+        offers = build_index(generation.search_path, read_offers(source))
+        counts = source.source_counts()
         meta = {
             "generation": generation_id,
             "created": moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "backend": config.store.backend,
             "offers": offers,
             "sources": counts,
             "dumps": dumps,
-            "graphs": snapshot.graphs(),
+            "graphs": source.graphs(),
         }
     finally:
-        snapshot.close()
+        if source is not store:
+            source.close()
     (path / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     pointer = root / "CURRENT.tmp"
     pointer.write_text(generation_id, encoding="utf-8")
@@ -103,7 +115,14 @@ def publish_generation(config: Config, store: OxigraphStore, now: datetime | Non
     return generation
 
 
-def _write_dumps(store: OxigraphStore, folder: Path) -> dict[str, dict]:
+def published_store(config: Config, generation: Generation) -> CatalogueStore:
+    """A read-only view of what ``generation`` published: its snapshot, or the remote server itself."""
+    if generation.has_snapshot:
+        return OxigraphStore.open(generation.store_path, config.base, read_only=True)
+    return open_store(config)
+
+
+def _write_dumps(store: CatalogueStore, folder: Path) -> dict[str, dict]:
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for name, fmt in (("catalogue.nq.gz", "nquads"), ("catalogue.ttl.gz", "turtle")):

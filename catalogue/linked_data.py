@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from .namespaces import FOAF, LEARNING_OPPORTUNITY, PREFIXES, RDF_TYPE, curie
+from .namespaces import PREFIXES, RDF_TYPE, curie
 from .negotiation import negotiate, prefers_html
 from .templates import render
 from .urls import offer_page
@@ -91,10 +91,8 @@ def _path(base: str, iri: str) -> str:
 
 
 def _exists(store, iri: str) -> bool:
-    node = ox.NamedNode(iri)
-    return any(True for _ in store.store.quads_for_pattern(node, None, None)) or any(
-        True for _ in store.store.quads_for_pattern(None, ox.NamedNode(FOAF + "primaryTopic"), node)
-    )
+    """Whether the public catalogue says anything about ``iri`` or has a record about it."""
+    return bool(store.query(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?record foaf:primaryTopic <{iri}> }} }}"))
 
 
 def description(store, iri: str) -> list[ox.Triple]:
@@ -102,17 +100,16 @@ def description(store, iri: str) -> list[ox.Triple]:
     seen = {iri}
     queue = [iri]
     found: list[ox.Triple] = []
-    for quad in store.store.quads_for_pattern(None, ox.NamedNode(FOAF + "primaryTopic"), ox.NamedNode(iri)):
-        if quad.subject.value not in seen:
-            seen.add(quad.subject.value)
-            queue.append(quad.subject.value)
+    for row in store.query(f"SELECT ?record WHERE {{ ?record foaf:primaryTopic <{iri}> }}"):
+        record = row["record"].value
+        if record not in seen:
+            seen.add(record)
+            queue.append(record)
     while queue:
         node = queue.pop()
-        for quad in store.store.quads_for_pattern(ox.NamedNode(node), None, None):
-            if "/graph/quarantine/" in getattr(quad.graph_name, "value", ""):
-                continue
-            found.append(quad.triple)
-            obj = quad.object
+        for row in store.query(f"SELECT ?p ?o WHERE {{ <{node}> ?p ?o }}"):
+            found.append(ox.Triple(ox.NamedNode(node), row["p"], row["o"]))
+            obj = row["o"]
             if isinstance(obj, ox.NamedNode) and obj.value not in seen and (obj.value.startswith(iri + "/") or "/.well-known/genid/" in obj.value):
                 seen.add(obj.value)
                 queue.append(obj.value)
@@ -121,17 +118,13 @@ def description(store, iri: str) -> list[ox.Triple]:
 
 def offer_triples(store, iri: str) -> list[ox.Triple]:
     """A published offer as its source gave it (closure in the source graph), and its catalogue record."""
-    node = ox.NamedNode(iri)
-    graphs = [
-        q.graph_name.value
-        for q in store.store.quads_for_pattern(node, ox.NamedNode(RDF_TYPE), ox.NamedNode(LEARNING_OPPORTUNITY))
-        if isinstance(q.graph_name, ox.NamedNode) and "/graph/source/" in q.graph_name.value
-    ]
+    rows = store.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{iri}> a elm:LearningOpportunity }} }}", default_graphs=[])
+    graphs = [row["g"].value for row in rows if "/graph/source/" in row["g"].value]
     if not graphs:
         return []
     triples = store.closure(graphs, iri)
-    for quad in store.store.quads_for_pattern(None, ox.NamedNode(FOAF + "primaryTopic"), node):
-        triples += [q.triple for q in store.store.quads_for_pattern(quad.subject, None, None)]
+    for row in store.query(f"SELECT ?record ?p ?o WHERE {{ ?record foaf:primaryTopic <{iri}> ; ?p ?o }}"):
+        triples.append(ox.Triple(row["record"], row["p"], row["o"]))
     return list(dict.fromkeys(triples))
 
 

@@ -96,7 +96,7 @@ class _NotAcceptable(Exception):
 
 
 def _serialise(answer, job: QueryJob) -> tuple[results.Serialised, str]:
-    if isinstance(answer, ox.QueryTriples):
+    if isinstance(answer, ox.QueryTriples) or not isinstance(answer, (ox.QuerySolutions, ox.QueryBoolean)):
         media = _choose(job.accept, GRAPH_MEDIA, "text/turtle")
         return results.triples(answer, results.GRAPH_FORMATS[media], job.max_rows, PREFIXES), "graph"
     media = _choose(job.accept, SOLUTION_MEDIA, "application/sparql-results+json")
@@ -244,6 +244,77 @@ class QueryPool:
         while not self._idle.empty():
             worker = self._idle.get_nowait()
             await loop.run_in_executor(None, worker.stop, False)
+
+
+class RemoteQueryRunner:
+    """Queries for a catalogue kept on a remote SPARQL server: sent there with the same dataset, limits and formats.
+
+    The time limit is enforced on the request; the server's own query timeout (Oxigraph ``--timeout-s``,
+    Virtuoso ``MaxQueryExecutionTime``) should be set too, so an abandoned query also stops there.
+    """
+
+    def __init__(self, store, workers: int = 2, timeout: float = 20.0):
+        self.store = store
+        self.timeout = timeout
+        self.size = max(1, workers)
+        self.killed = 0  # queries abandoned at the time limit
+        self._slots: asyncio.Semaphore | None = None
+
+    async def start(self) -> None:
+        self._slots = asyncio.Semaphore(self.size)
+
+    async def run(self, job: QueryJob) -> QueryAnswer:
+        assert self._slots is not None, "call start() first"
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(self._slots.acquire(), 30.0)
+        except asyncio.TimeoutError:
+            return QueryAnswer("busy", message="All query slots are busy; try again in a moment.")
+        try:
+            return await loop.run_in_executor(None, self._execute, job)
+        finally:
+            self._slots.release()
+
+    def _execute(self, job: QueryJob) -> QueryAnswer:
+        from .errors import StoreError
+        from .remote_store import with_prologue
+
+        started = time.perf_counter()
+        if uses(job.query, "SERVICE"):
+            return QueryAnswer("forbidden", message="SERVICE (federated queries to other endpoints) is switched off on this endpoint.")
+        if job.default_graphs is not None:
+            default = job.default_graphs
+        elif names_its_dataset(job.query):
+            default = []
+        else:
+            default = self.store.public_graphs()
+        try:
+            answer = self.store.client.query(with_prologue(job.query, job.base_iri), default or None, job.named_graphs, timeout=self.timeout)
+            serialised, kind = _serialise(answer, job)
+        except StoreError as error:
+            text = str(error)
+            if "did not answer" in text:
+                self.killed += 1
+                return QueryAnswer("timeout", message=f"The query was stopped after {self.timeout:g} seconds, the time limit of this endpoint. "
+                                   "Make it more selective, or download the full dump.", seconds=time.perf_counter() - started)
+            if "HTTP 400" in text:
+                return QueryAnswer("syntax", message=f"The query was refused: {text.split(': ', 1)[-1]}")
+            return QueryAnswer("failed", message=text)
+        except results.TooManyResults as error:
+            return QueryAnswer(
+                "too-large",
+                message=f"The result has more than {error.limit} {error.unit}, the limit of this endpoint. "
+                "Add LIMIT/OFFSET to page through it, or download the full dump (/dumps/).",
+            )
+        except _NotAcceptable as error:
+            return QueryAnswer("not-acceptable", message=str(error))
+        return QueryAnswer("ok", serialised.body, serialised.media_type, count=serialised.count, seconds=time.perf_counter() - started, kind=kind)
+
+    def switch(self, store_path) -> None:  # a remote server has no snapshots to move between
+        pass
+
+    async def close(self) -> None:
+        pass
 
 
 def cpu_count() -> int:

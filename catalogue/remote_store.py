@@ -128,7 +128,7 @@ class SparqlClient:
         media = _media(response)
         content = response.content
         if "virtuoso" in response.headers.get("Server", "").lower():
-            content = repair_virtuoso_durations(content)
+            content = repair_virtuoso_literals(content)
         try:
             if media in RESULT_FORMATS:
                 return ox.parse_query_results(content, format=RESULT_FORMATS[media])
@@ -523,11 +523,15 @@ class _Triples:
 _VIRTUOSO_JSON_DURATION = re.compile(
     rb'("datatype"\s*:\s*"http://www\.w3\.org/2001/XMLSchema#duration"\s*,\s*"value"\s*:\s*")([-+0-9.eE]+)(")'
 )
+_VIRTUOSO_JSON_BOOLEAN = re.compile(
+    rb'("datatype"\s*:\s*"http://www\.w3\.org/2001/XMLSchema#boolean"\s*,\s*"value"\s*:\s*")([01])(")'
+)
 _VIRTUOSO_NT_DURATION = re.compile(rb'"([-+0-9.eE]+)"(\^\^<http://www\.w3\.org/2001/XMLSchema#duration>)')
 
 
-def repair_virtuoso_durations(content: bytes) -> bytes:
-    """Virtuoso 7 stores day-time xsd:duration values as a number of seconds ("1.44e+06" for PT400H); give them back as durations."""
+def repair_virtuoso_literals(content: bytes) -> bytes:
+    """Virtuoso 7 answers booleans as 1 and 0 in JSON results, and keeps day-time xsd:duration values as a number of
+    seconds ("1.44e+06" for PT400H); give both back in their lexical forms."""
 
     def duration(seconds: bytes) -> bytes:
         value = float(seconds)
@@ -537,6 +541,7 @@ def repair_virtuoso_durations(content: bytes) -> bytes:
                 return f"{sign}PT{int(value // size)}{unit}".encode()
         return f"{sign}PT{value:g}S".encode()
 
+    content = _VIRTUOSO_JSON_BOOLEAN.sub(lambda m: m.group(1) + (b"true" if m.group(2) == b"1" else b"false") + m.group(3), content)
     content = _VIRTUOSO_JSON_DURATION.sub(lambda m: m.group(1) + duration(m.group(2)) + m.group(3), content)
     return _VIRTUOSO_NT_DURATION.sub(lambda m: b'"' + duration(m.group(1)) + b'"' + m.group(2), content)
 
@@ -545,6 +550,14 @@ def _string(value: str | None) -> str:
     """A SPARQL string literal for ``value``."""
     escaped = (value or "").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
     return f'"{escaped}"'
+
+
+def with_prologue(sparql: str, base_iri: str | None = None) -> str:
+    """The catalogue's usual prefixes (and a base IRI) in front of a query that does not declare them itself."""
+    text = _with_prefixes(sparql)
+    if base_iri and not re.search(r"(?im)^\s*BASE\s*<", sparql):
+        text = f"BASE <{base_iri}>\n{text}"
+    return text
 
 
 def _with_prefixes(sparql: str) -> str:

@@ -28,10 +28,10 @@ from . import __version__
 from .config import Config
 from .errors import ConfigError
 from .generations import Generation, current_generation
-from .query_pool import QueryPool
+from .query_pool import QueryPool, RemoteQueryRunner
 from .search_index import SearchIndex
 from .state import HarvestState
-from .store import OxigraphStore
+from .store import CatalogueStore, OxigraphStore
 
 log = logging.getLogger("catalogue.server")
 
@@ -90,27 +90,40 @@ class CatalogueServer:
         self.settings = settings
         self.update_store = update_store  # conformance-test mode: an in-memory store that accepts updates
         self.published = Published()
-        self.pool: QueryPool | None = None
+        self.pool: QueryPool | RemoteQueryRunner | None = None
         self.state = HarvestState(config.data_dir / "state.sqlite") if update_store is None else HarvestState(None)
         self._checked = 0.0
         self.started = time.time()
         self.requests = 0
         self.errors = 0
+        self._remote_store = None  # the SPARQL server, when the catalogue is kept on one
 
     async def start(self) -> None:
         self.refresh(force=True)
         if self.update_store is None and self.published.generation is not None:
-            self.pool = QueryPool(
-                self.published.generation.store_path,
-                workers=self.settings.workers,
-                timeout=self.settings.query_timeout,
-                memory_megabytes=self.settings.worker_memory_megabytes,
-            )
+            if self.published.generation.has_snapshot:
+                self.pool = QueryPool(
+                    self.published.generation.store_path,
+                    workers=self.settings.workers,
+                    timeout=self.settings.query_timeout,
+                    memory_megabytes=self.settings.worker_memory_megabytes,
+                )
+            else:
+                self.pool = RemoteQueryRunner(self._remote(), workers=self.settings.workers, timeout=self.settings.query_timeout)
             await self.pool.start()
+
+    def _remote(self):
+        from .store import open_store
+
+        if self._remote_store is None:
+            self._remote_store = open_store(self.config)
+        return self._remote_store
 
     async def stop(self) -> None:
         if self.pool is not None:
             await self.pool.close()
+        if self._remote_store is not None:
+            self._remote_store.close()
         if self.published.search is not None:
             self.published.search.close()
         self.state.close()
@@ -129,32 +142,34 @@ class CatalogueServer:
         old = self.published.search
         search = SearchIndex(generation.search_path) if generation.search_path.exists() else None
         self.published = Published(generation, generation.meta, search)
-        if self.pool is not None:
+        if self.pool is not None and generation.has_snapshot:
             self.pool.switch(generation.store_path)
         if old is not None:
             old.close()
         log.info("serving generation %s (%s offers)", generation.id, self.published.meta.get("offers"))
         return self.published
 
-    def local_store(self) -> OxigraphStore | None:
+    def local_store(self) -> CatalogueStore | None:
         """A read-only view of the published store, for small lookups done in the server process."""
         if self.update_store is not None:
             return self.update_store
         generation = self.refresh().generation
         if generation is None:
             return None
-        return _read_only(generation)
+        if not generation.has_snapshot:
+            return self._remote()
+        return _read_only(generation, self.config.base)
 
 
 _OPEN: dict[str, OxigraphStore] = {}
 
 
-def _read_only(generation: Generation) -> OxigraphStore:
+def _read_only(generation: Generation, base: str) -> OxigraphStore:
     store = _OPEN.get(generation.id)
     if store is None:
         for stale in list(_OPEN):
             _OPEN.pop(stale).close()
-        store = _OPEN[generation.id] = OxigraphStore.open(generation.store_path, "", read_only=True)
+        store = _OPEN[generation.id] = OxigraphStore.open(generation.store_path, base, read_only=True)
     return store
 
 

@@ -27,14 +27,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from . import i18n
 from .config import Config
-from .generations import Generation, current_generation
+from .generations import Generation, current_generation, published_store
 from .offer_data import OfferSummary, pick, read_offers
 from .resources import data_dir, rules_fingerprint
 from .search_index import SearchIndex
 from .site_pages import Pages
 from .site_view import Presenter, offer_view
 from .state import HarvestState
-from .store import OxigraphStore
+from .store import CatalogueStore
 from .templates import is_http
 from .urls import offer_page
 
@@ -147,7 +147,7 @@ class SiteBuilder:
             self.manifest.offers = {}
             self.manifest.version = version
         index = SearchIndex(self.generation.search_path)
-        store = OxigraphStore.open(self.generation.store_path, self.config.base, read_only=True)
+        store = published_store(self.config, self.generation)
         state = HarvestState(self.config.data_dir / "state.sqlite")
         try:
             summaries = [json.loads(row[0]) for row in index.db.execute("SELECT summary FROM offers ORDER BY iri")]
@@ -178,7 +178,7 @@ class SiteBuilder:
 
     # -- offer pages --------------------------------------------------------------------
 
-    def _offer_pages(self, store: OxigraphStore, summaries: list[dict], last_harvest: dict[str, str | None]) -> None:
+    def _offer_pages(self, store: CatalogueStore, summaries: list[dict], last_harvest: dict[str, str | None]) -> None:
         stale = []
         for summary in summaries:
             paths = [offer_page(summary["iri"], summary["source"], self.config.base, lang).lstrip("/") for lang in i18n.LANGUAGES]

@@ -22,7 +22,7 @@ from .generations import Generation
 from .offer_data import pick
 from .site_view import Presenter, http_only
 from .templates import is_http
-from .store import OxigraphStore
+from .store import CatalogueStore
 from .urls import offer_page, provider_page
 from .vocab import load_vocabulary
 
@@ -63,7 +63,7 @@ def _slug(value: str) -> str:
 
 
 class Pages:
-    def __init__(self, config: Config, summaries: list[dict], store: OxigraphStore, last_harvest: dict[str, str | None], generation: Generation):
+    def __init__(self, config: Config, summaries: list[dict], store: CatalogueStore, last_harvest: dict[str, str | None], generation: Generation):
         self.config = config
         self.summaries = summaries
         self.store = store

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
 from .describe import dcat_catalogue, void_description
+from .errors import CatalogueError
 from .namespaces import PREFIXES
 from .negotiation import negotiate
 from .results import GRAPH_FORMATS
@@ -84,8 +85,8 @@ def router(server) -> APIRouter:
         reachable = False
         if store is not None:
             try:
-                reachable = bool(store.store.query("ASK { GRAPH ?g { ?s ?p ?o } }"))
-            except OSError:
+                reachable = bool(store.query("ASK { ?s ?p ?o }"))
+            except (OSError, CatalogueError):
                 reachable = False
         sources = {}
         for source in server.config.sources:
