@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -178,6 +180,9 @@ def load(ctx: click.Context, file: str, source_id: str, lang: str) -> None:
 def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool) -> None:
     """Harvest the configured sources (all, or those named): fetch, map to ELM, validate, publish.
 
+    Sources are fetched side by side ([harvest] concurrency, default 4); each is validated and written
+    on its own, atomically.
+
     Exit status 1 when any source failed or was held for review; its previous
     content is kept either way.
     """
@@ -195,12 +200,16 @@ def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool
     store = open_store(config)
     state = HarvestState(config.data_dir / "state.sqlite")
     settings = ValidatorSettings(workers=config.validation_workers, cache=ValidationCache(config.cache_path))
-    outcomes = []
+    serial = threading.Lock()
     try:
         with Validator(config.base, settings) as validator:
-            for source in sources:
-                with output.harvest_progress(stderr, source.id) as progress:
-                    outcomes.append(harvest_source(config, source, store, state, validator, progress, accept_shrink))
+            validator.start_workers()  # fork the validation workers before any harvesting thread starts
+            with output.harvest_progress(stderr) as progress, ThreadPoolExecutor(max_workers=max(1, config.harvest_concurrency)) as pool:
+                futures = [
+                    pool.submit(harvest_source, config, source, store, state, validator, progress(source.id), accept_shrink, serial=serial)
+                    for source in sources
+                ]
+                outcomes = [future.result() for future in futures]
         generation = _publish(config, store, force=any(o.run.outcome in ("published", "partial") for o in outcomes))
     finally:
         store.close()

@@ -61,6 +61,7 @@ class Config:
     data_dir: Path = Path("data")
     store: StoreConfig = StoreConfig()
     validation_workers: int = 0  # 0: one per core
+    harvest_concurrency: int = 4  # sources fetched and mapped at the same time
     sources: tuple[SourceConfig, ...] = ()
     server: dict[str, Any] = field(default_factory=dict)  # the [server] table, read by catalogue.server
 
@@ -120,6 +121,7 @@ def _build(raw: dict[str, Any], root: Path, path: Path) -> Config:
         data_dir=data_dir,
         store=store,
         validation_workers=int(validation.get("workers", 0)),
+        harvest_concurrency=int(_table(raw, "harvest", path).get("concurrency", Config.harvest_concurrency)),
         sources=sources,
         server=_table(raw, "server", path),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 
 import pyoxigraph as ox
@@ -176,10 +177,14 @@ def _short(term) -> str:
 
 
 @contextlib.contextmanager
-def harvest_progress(console: Console, source_id: str) -> Iterator[Callable[[str, int], None]]:
-    """One progress line per source: records read, then offers validated."""
+def harvest_progress(console: Console) -> Iterator[Callable[[str], Callable[[str, int], None]]]:
+    """One progress display for sources harvested side by side: a line per source and stage (records read, offers validated).
+
+    Yields a function that gives the progress callback of one source. Without a terminal (logs, CI), a line is printed
+    as each stage of a source starts instead.
+    """
     bar = Progress(
-        TextColumn(f"[bold]{escape(source_id)}[/]"),
+        TextColumn("[bold]{task.fields[source]}[/]"),
         TextColumn("{task.description}"),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -187,14 +192,21 @@ def harvest_progress(console: Console, source_id: str) -> Iterator[Callable[[str
         transient=True,
         disable=not console.is_terminal,
     )
-    tasks: dict[str, object] = {}
+    tasks: dict[tuple[str, str], object] = {}
+    guard = threading.Lock()
     with bar:
-        def advance(stage: str, n: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=None)
-            bar.advance(tasks[stage], n)
+        def for_source(source_id: str) -> Callable[[str, int], None]:
+            def advance(stage: str, n: int) -> None:
+                with guard:
+                    if (source_id, stage) not in tasks:
+                        tasks[(source_id, stage)] = bar.add_task(stage, total=None, source=escape(source_id))
+                        if not console.is_terminal:
+                            console.print(f"{escape(source_id)}: {stage} …")
+                bar.advance(tasks[(source_id, stage)], n)
 
-        yield advance
+            return advance
+
+        yield for_source
 
 
 OUTCOME_STYLE = {"published": "green", "unchanged": "green", "partial": "yellow", "held": "yellow", "failed": "bold red"}

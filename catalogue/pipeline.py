@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import AbstractContextManager, nullcontext
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -66,7 +67,11 @@ def harvest_source(
     progress: Progress | None = None,
     accept_shrink: bool = False,
     now: datetime | None = None,
+    serial: AbstractContextManager | None = None,
 ) -> SourceOutcome:
+    """Harvest one source. With ``serial`` (a lock shared by sources harvested at the same time), only fetching
+    and mapping run concurrently; reading the store, validating and writing happen one source at a time."""
+    serial = serial or nullcontext()
     started = now or datetime.now(timezone.utc)
     clock = time.perf_counter()
     run = Run(id=run_iri(config.base, source.id, _iso(started)), source=source.id, started=_iso(started))
@@ -75,13 +80,22 @@ def harvest_source(
     try:
         harvester = load_harvester(source.harvester)(context)
     except ConfigError as error:
-        return _finish(store, state, config, source, outcome, "failed", str(error), clock)
-    previous = state.last_run(source.id, successful=True)
+        with serial:
+            return _finish(store, state, config, source, outcome, "failed", str(error), clock)
     try:
         records, failed, incomplete = _collect(harvester, context, progress)
     except SourceUnavailable as error:
         run.http_status = error.status
-        return _finish(store, state, config, source, outcome, "failed", f"The source could not be read, so its previous content was kept: {error}", clock)
+        with serial:
+            return _finish(store, state, config, source, outcome, "failed", f"The source could not be read, so its previous content was kept: {error}", clock)
+    with serial:
+        return _publish_collected(config, source, store, state, validator, progress, accept_shrink, started, clock, run,
+                                  context, outcome, records, failed, incomplete)
+
+
+def _publish_collected(config, source, store, state, validator, progress, accept_shrink, started, clock, run, context, outcome,
+                       records, failed, incomplete) -> SourceOutcome:
+    previous = state.last_run(source.id, successful=True)
     run.http_status = _status(context)
     has_content = store.source_graph(source.id) in store.graphs() or store.quarantine_graph(source.id) in store.graphs()
     if context.fetched and all(f.not_modified for f in context.fetched) and not failed and not incomplete and previous and has_content:

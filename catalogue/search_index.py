@@ -57,10 +57,15 @@ def build(path: Path, offers: Iterable[OfferSummary]) -> int:
     db.executescript(_SCHEMA)
     count = 0
     vocabulary = load_vocabulary()
+    seen: set[str] = set()
     with db:
-        for number, offer in enumerate(offers, start=1):
-            _insert(db, number, offer, vocabulary)
+        for offer in offers:
+            # Two sources may publish the same offer (a provider harvested two ways): it is listed once, under the first.
+            if offer.iri in seen:
+                continue
+            seen.add(offer.iri)
             count += 1
+            _insert(db, count, offer, vocabulary)
         db.execute("INSERT INTO meta VALUES ('offers', ?)", (str(count),))
     db.execute("PRAGMA optimize")
     db.close()

@@ -5,7 +5,7 @@
         server.fault("/down.ttl", "status", status=500)
         url = server.url("/offers.ttl")
 
-Faults: ``status`` (any status code), ``hang`` (accepts, never answers),
+Faults: ``status`` (any status code), ``delay`` (answers after ``seconds``), ``hang`` (accepts, never answers),
 ``slow`` (drips the body a few bytes a second), ``truncate`` (announces more
 bytes than it sends, then closes), ``redirect-loop``, ``redirect`` (to
 ``target``), ``huge`` (a body of ``size`` bytes, streamed), ``flaky`` (fails
@@ -105,6 +105,10 @@ class FeedServer:
 
             def _status(self, route: Route) -> None:
                 self._send(route.options.get("status", 500), route.body or b"error", "text/plain")
+
+            def _delay(self, route: Route) -> None:
+                if not server._stop.wait(route.options.get("seconds", 1.0)):
+                    self._send(200, route.body, route.content_type)
 
             def _hang(self, route: Route) -> None:
                 server._stop.wait(route.options.get("seconds", 30))

@@ -350,3 +350,34 @@ def _pages(server: FeedServer, turtle: str, count: int, link: str) -> list[str]:
                 body += f'\n<{url}> <https://w3id.org/tree#relation> [ a <https://w3id.org/tree#Relation> ; <https://w3id.org/tree#node> <{nxt}> ] .\n'
         server.add(f"/page{i + 1}.ttl", body, "text/turtle")
     return urls
+
+
+def test_sources_are_fetched_side_by_side_and_each_is_written_whole(tmp_path, cli, workdir):
+    """Four slow providers (2 s each) harvest in about the time of one, and each source keeps its own offers.
+
+    Each provider is its own server: requests to one host are made one at a time, out of politeness."""
+    import contextlib
+
+    files = sorted(EXAMPLES.glob("*.ttl"))
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(FeedServer()) for _ in range(4)]
+        urls = [servers[i].fault(f"/slow-{i}.ttl", "delay", seconds=2.0, body=files[i % len(files)].read_bytes()) for i in range(4)]
+        config = workdir / "catalogue.toml"
+        config.write_text(
+            f'[catalogue]\nbase = "{BASE}"\n[harvest]\nconcurrency = 4\n'
+            + "".join(f'[[sources]]\nid = "s{i}"\nname = "Slow {i}"\nharvester = "rdf"\nurl = "{url}"\nretries = 0\n' for i, url in enumerate(urls)),
+            encoding="utf-8",
+        )
+        started = time.monotonic()
+        result = cli("--config", str(config), "harvest")
+        seconds = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    assert seconds < 7.0, f"four 2-second sources took {seconds:.1f} s: they were not fetched side by side"
+    stats = json.loads(cli("--config", str(config), "stats", "--format", "json").output)
+    sizes = {"hochschule-rheinau.ttl": 5, "norrkust-kompetens.ttl": 5, "norrsunda-universitet.ttl": 7}
+    assert {source: values["offers"] for source, values in stats["sources"].items()} == {
+        f"s{i}": sizes[files[i % len(files)].name] for i in range(4)
+    }
+    # s0 and s3 publish the same file: the published catalogue lists each offer once.
+    generation = json.loads(next((workdir / "data" / "published").glob("*/meta.json")).read_text(encoding="utf-8"))
+    assert generation["offers"] == sum(sizes.values())
