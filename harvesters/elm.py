@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
@@ -478,17 +478,31 @@ def parse_price(amount: str | float | int, currency: str | None) -> tuple[str | 
         return "0", currency
     symbols = {"€": "EUR", "£": "GBP", "$": "USD", "kr": "SEK", "sek": "SEK", "eur": "EUR", "nok": "NOK", "dkk": "DKK"}
     if currency is None:
-        lowered = text.lower()
-        for symbol, code in symbols.items():
-            if symbol in lowered:
-                currency = code
-                break
+        code = re.search(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])", text)
+        if code:
+            currency = code.group(1)
+        else:
+            lowered = text.lower()
+            for symbol, code_for_symbol in symbols.items():
+                if symbol in lowered:
+                    currency = code_for_symbol
+                    break
     digits = re.sub(r"(?<=\d)[\s\u00a0'](?=\d{3}\b)", "", text)
-    found = re.search(r"\d+(?:[.,]\d{1,2})?", digits)
+    found = re.search(r"\d[\d.,]*", digits)
     if not found:
         return None, currency
+    number = found.group(0).rstrip(".,")
+    if "," in number and "." in number:
+        # The separator that comes last is the decimal one: "1,250.00", "1.250,00".
+        decimal_mark = "." if number.rfind(".") > number.rfind(",") else ","
+        number = number.replace("," if decimal_mark == "." else ".", "").replace(",", ".")
+    elif "," in number:
+        # "6,000" is six thousand; "450,50" is four hundred and fifty and a half.
+        number = number.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", number) else number.replace(",", ".")
+    elif re.fullmatch(r"\d{1,3}(\.\d{3}){2,}", number):
+        number = number.replace(".", "")
     try:
-        value = Decimal(found.group(0).replace(",", "."))
+        value = Decimal(number)
     except InvalidOperation:
         return None, currency
     return format(value.quantize(Decimal("0.01")), "f"), currency
@@ -520,6 +534,9 @@ def _parse_moment(text: str, end_of_day: bool) -> datetime | None:
             return datetime(day.year, day.month, day.day, *clock, tzinfo=timezone.utc)
         if re.fullmatch(r"\d{4}-\d{2}", text):
             year, month = map(int, text.split("-"))
+            if end_of_day:  # "until June 2026" means the end of June
+                last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+                return datetime(year, month, last, 23, 59, 59, tzinfo=timezone.utc)
             return datetime(year, month, 1, tzinfo=timezone.utc)
         moment = datetime.fromisoformat(text)
         return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
