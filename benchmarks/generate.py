@@ -123,19 +123,22 @@ def offer_turtle(i: int, rng: random.Random, variant: int = 0) -> str:
     return text
 
 
-def generate_offers(n: int, seed: int = 42, changed: frozenset[int] = frozenset()) -> Iterator[str]:
-    """Turtle chunks: prefixes, providers, then one chunk per offer. Offers in ``changed`` get a new title."""
-    rng = random.Random(seed)
+def generate_offers(n: int, seed: int = 42, changed: frozenset[int] = frozenset(), start: int = 0) -> Iterator[str]:
+    """Turtle chunks: prefixes, providers, then one chunk per offer (numbers ``start`` to ``start + n - 1``).
+
+    Offers in ``changed`` (by number) get a new title. Numbering from ``start`` lets several feeds together
+    make one larger catalogue without overlapping offers."""
+    rng = random.Random(seed + start)
     yield PREFIXES
     yield QA_AGENCY
-    for p in range((n + 39) // 40):
+    for p in range(start // 40, (start + n + 39) // 40):
         yield provider_turtle(p, rng)
-    for i in range(n):
+    for i in range(start, start + n):
         yield offer_turtle(i, rng, 1 if i in changed else 0)
 
 
-def generate_document(n: int, seed: int = 42, changed: frozenset[int] = frozenset()) -> bytes:
-    return "".join(generate_offers(n, seed, changed)).encode("utf-8")
+def generate_document(n: int, seed: int = 42, changed: frozenset[int] = frozenset(), start: int = 0) -> bytes:
+    return "".join(generate_offers(n, seed, changed, start)).encode("utf-8")
 
 
 if __name__ == "__main__":

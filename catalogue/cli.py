@@ -176,8 +176,9 @@ def load(ctx: click.Context, file: str, source_id: str, lang: str) -> None:
 @main.command()
 @click.argument("source_ids", nargs=-1, metavar="[SOURCE...]")
 @click.option("--accept-shrink", is_flag=True, help="Publish even if a source shrank by more than its max_shrink.")
+@click.option("--timings", is_flag=True, help="Print the seconds spent in each stage (fetch and map, extract, validate, write, publish).")
 @click.pass_context
-def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool) -> None:
+def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool, timings: bool) -> None:
     """Harvest the configured sources (all, or those named): fetch, map to ELM, validate, publish.
 
     Sources are fetched side by side ([harvest] concurrency, default 4); each is validated and written
@@ -217,6 +218,14 @@ def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool
     output.print_harvest(stdout, outcomes)
     if generation is not None:
         stdout.print(f"Published generation {generation.id}: {generation.meta.get('offers', 0)} offers, dumps and search index.")
+    if timings:
+        totals: dict[str, float] = {}
+        for outcome in outcomes:
+            for stage, seconds in outcome.timings.items():
+                totals[stage] = totals.get(stage, 0.0) + seconds
+        for stage, seconds in (generation.meta.get("timings", {}) if generation else {}).items():
+            totals[f"publish: {stage}"] = seconds
+        stdout.print("Timings (seconds, summed over sources): " + ", ".join(f"{k} {v:.2f}" for k, v in totals.items()))
     if any(o.run.outcome in ("failed", "held") for o in outcomes):
         ctx.exit(1)
 

@@ -23,6 +23,7 @@ import gzip
 import hashlib
 import json
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -86,14 +87,21 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
     path = root / generation_id
     path.mkdir(parents=True)
     generation = Generation(generation_id, path)
+    timings: dict[str, float] = {}
+    mark = time.perf_counter()
     if isinstance(store, OxigraphStore):
         store.snapshot(generation.store_path)
         source: CatalogueStore = OxigraphStore.open(generation.store_path, config.base, read_only=True)
     else:
         source = store  # the server holds the data; what is read here is what it serves
+    timings["snapshot"] = time.perf_counter() - mark
     try:
+        mark = time.perf_counter()
         dumps = _write_dumps(source, generation.dumps)
+        timings["dumps"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         offers = build_index(generation.search_path, read_offers(source))
+        timings["search index"] = time.perf_counter() - mark
         counts = source.source_counts()
         meta = {
             "generation": generation_id,
@@ -103,6 +111,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
             "sources": counts,
             "dumps": dumps,
             "graphs": source.graphs(),
+            "timings": {k: round(v, 3) for k, v in timings.items()},
         }
     finally:
         if source is not store:

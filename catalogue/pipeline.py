@@ -56,6 +56,7 @@ class SourceOutcome:
     run: Run
     errors: list[RecordError] = field(default_factory=list)
     notes: list = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, for catalogue harvest --timings
 
 
 def harvest_source(
@@ -82,12 +83,14 @@ def harvest_source(
     except ConfigError as error:
         with serial:
             return _finish(store, state, config, source, outcome, "failed", str(error), clock)
+    mark = time.perf_counter()
     try:
         records, failed, incomplete = _collect(harvester, context, progress)
     except SourceUnavailable as error:
         run.http_status = error.status
         with serial:
             return _finish(store, state, config, source, outcome, "failed", f"The source could not be read, so its previous content was kept: {error}", clock)
+    outcome.timings["fetch and map"] = time.perf_counter() - mark
     with serial:
         return _publish_collected(config, source, store, state, validator, progress, accept_shrink, started, clock, run,
                                   context, outcome, records, failed, incomplete)
@@ -104,6 +107,7 @@ def _publish_collected(config, source, store, state, validator, progress, accept
         run.content_hash = previous.content_hash
         return _finish(store, state, config, source, outcome, "unchanged", "Nothing changed at the source since the last run.", clock)
 
+    mark = time.perf_counter()
     carried = _carry_over(store, state, source, records, failed, incomplete)
     quads = [ox.Quad(t.subject, t.predicate, t.object) for r in records for t in r.triples]
     quads += [ox.Quad(t.subject, t.predicate, t.object) for t in carried.triples]
@@ -123,7 +127,11 @@ def _publish_collected(config, source, store, state, validator, progress, accept
                        f"The source shrank from {previous_count} to {len(offers)} offers (more than {max_shrink:.0%}); "
                        f"nothing was changed. Check the feed, then run: catalogue harvest {source.id} --accept-shrink", clock)
 
+    outcome.timings["extract offers"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     reports = validator.validate_records(offers, (lambda n: progress("validated", n)) if progress else None)
+    outcome.timings["validate"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     store.ensure_vocabulary(context.vocabulary)
     end = datetime.now(timezone.utc)
     run.ended = _iso(end)
@@ -135,6 +143,7 @@ def _publish_collected(config, source, store, state, validator, progress, accept
     run.withdrawn = len(published.withdrawn)
     state.set_record_offers(source.id, _record_offers(records, carried, offers))
     state.log_changes((run.started, source.id, offer, kind, digest, content) for offer, kind, digest, content in published.events)
+    outcome.timings["write"] = time.perf_counter() - mark
     kind = "partial" if failed or incomplete else ("unchanged" if published.change.empty else "published")
     message = _summary(run, published.change, kind)
     return _finish(store, state, config, source, outcome, kind, message, clock)

@@ -275,6 +275,28 @@ class RemoteStore(CatalogueStore):
         if self.graph_store_reads:
             yield from self.client.graph(graph)
             return
+        subjects = [row["s"].value for row in self._keyed_pages("?s", f"GRAPH <{self.digest_graph(graph)}> {{ ?s <{MCC_DIGEST}> ?d }}")]
+        if subjects:
+            # The digests list the graph's subjects: fetch them a batch at a time (index lookups, no sorting).
+            yield from self._triples_of(graph, subjects)
+            return
+        yield from self._triples_by_subject_order(graph)
+
+    def _triples_of(self, graph: str, subjects: list[str], batch: int = 200) -> Iterator[ox.Triple]:
+        start = 0
+        while start < len(subjects):
+            chunk = subjects[start:start + batch]
+            values = " ".join(f"<{subject}>" for subject in chunk)
+            rows = list(self.client.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}"))  # type: ignore[arg-type]
+            if len(rows) >= self.page_triples and batch > 1:
+                # A batch of subjects with very many statements: ask for fewer at a time.
+                yield from self._triples_of(graph, chunk, max(1, batch // 4))
+            else:
+                for row in rows:
+                    yield ox.Triple(row["s"], row["p"], row["o"])
+            start += batch
+
+    def _triples_by_subject_order(self, graph: str) -> Iterator[ox.Triple]:
         # Pages of whole subjects after the last subject seen, each below the server's row limit.
         last: str | None = None
         while True:

@@ -107,7 +107,7 @@ def remote_store_for(server, base: str, **options):
 
     auth = HTTPDigestAuth(server.user, server.password) if server.user else None
     client = SparqlClient(server.query_url, server.update_url, server.graph_store_url, auth=auth, timeout=120, retries=2)
-    return RemoteStore(client, base, **{"batch_triples": server.batch_triples, **options})
+    return RemoteStore(client, base, **{"batch_triples": server.batch_triples, "graph_store_reads": server.graph_store_reads, **options})
 
 
 def backend_store(name: str, request, **options):

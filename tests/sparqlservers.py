@@ -38,6 +38,7 @@ class SparqlServer:
     user: str = ""
     password: str = ""
     batch_triples: int = 20_000  # what one update request may carry on this server
+    graph_store_reads: bool = False  # whether GET on the Graph Store Protocol returns whole graphs (Virtuoso cuts them)
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     def store_settings(self, **extra) -> dict:
@@ -50,6 +51,7 @@ class SparqlServer:
             "auth": self.auth,
             "timeout": 120,
             "batch_triples": self.batch_triples,
+            "graph_store_reads": self.graph_store_reads,
         }
         if self.user:
             settings.update(user_env="CATALOGUE_TEST_STORE_USER", password_env="CATALOGUE_TEST_STORE_PASSWORD")
@@ -62,7 +64,12 @@ class SparqlServer:
     def toml(self, **extra) -> str:
         lines = ["[store]"]
         for key, value in self.store_settings(**extra).items():
-            lines.append(f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {value}")
+            if isinstance(value, bool):
+                lines.append(f"{key} = {'true' if value else 'false'}")
+            elif isinstance(value, str):
+                lines.append(f'{key} = "{value}"')
+            else:
+                lines.append(f"{key} = {value}")
         return "\n".join(lines) + "\n"
 
 
@@ -112,7 +119,7 @@ def oxigraph_server(folder: Path | None = None) -> Iterator[SparqlServer]:
         url = f"http://127.0.0.1:{port}"
         try:
             _wait(f"{url}/query", process, log)
-            yield SparqlServer("oxigraph-server", f"{url}/query", f"{url}/update", f"{url}/store", process=process)
+            yield SparqlServer("oxigraph-server", f"{url}/query", f"{url}/update", f"{url}/store", graph_store_reads=True, process=process)
         finally:
             _stop(process)
 

@@ -1,0 +1,334 @@
+"""Scale: the whole catalogue at 10,000, 100,000 and 1,000,000 offers, on each store backend.
+
+Offers come from benchmarks/generate.py (varied providers, languages, fields, levels, dates, prices;
+about 4% deliberately invalid), in feeds of at most 10,000 offers each, as a national aggregator
+receives them from many providers. Every step runs the real ``catalogue`` command in a child process,
+so the figures include start-up, and memory is the peak resident size of the whole process tree
+(the command and its validation workers), sampled every 0.2 s. For each N and backend it prints:
+
+* harvest: end-to-end time from local feeds to a published generation (fetch, map, validate, write,
+  snapshot, dumps, search index), offers per second, peak memory, and where the time went;
+* unchanged re-harvest: the same feeds again;
+* 1% changed: every hundredth offer edited; time, and how many offers were re-validated and rewritten;
+* API: median and p95 latency over HTTP of the five queries of benchmarks/sparql.py;
+* site: full build time, and the rebuild after one offer changed (up to --site-max offers);
+
+and the naive way in the same run, as the baseline (up to --baseline-max offers): all feeds in one
+rdflib Graph in memory and one pyshacl call over it.
+
+    python benchmarks/scale.py                                  # 10,000 and 100,000; every backend found
+    python benchmarks/scale.py --sizes 1000000 --backends embedded --site-max 0   # the long run
+    python benchmarks/scale.py --sizes 10000 --backends embedded oxigraph-server virtuoso
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from generate import generate_document  # noqa: E402
+from sparql import queries  # noqa: E402
+
+from tests.sparqlservers import free_port, oxigraph_server, virtuoso_server  # noqa: E402
+
+BASE = "http://127.0.0.1:8000/"
+FEED_SIZE = 10_000
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+# -- measuring a child process ---------------------------------------------------------------------
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+                tree.setdefault(int(fields[1]), []).append(int(entry))
+            except OSError:
+                continue
+    return tree
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants."""
+    tree = _children()
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * PAGE_SIZE
+        except OSError:
+            pass
+        stack.extend(tree.get(current, []))
+    return total
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_bytes: int
+    output: str
+
+
+def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.2):
+            peak = max(peak, tree_rss(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    done.set()
+    sampler.join()
+    seconds = time.perf_counter() - started
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{output[-3000:]}")
+    return Measured(seconds, peak, output)
+
+
+def catalogue(config: Path, *args: str, env: dict[str, str] | None = None) -> Measured:
+    return measure([sys.executable, "-m", "catalogue", "--config", str(config), *args], env=env, cwd=config.parent)
+
+
+def timings(output: str) -> str:
+    for line in output.splitlines():
+        if line.startswith("Timings"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+# -- one catalogue ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    backend: str
+    rows: dict[str, str] = field(default_factory=dict)
+
+
+def feeds(folder: Path, n: int, changed: frozenset[int] = frozenset()) -> list[Path]:
+    paths = []
+    for index, start in enumerate(range(0, n, FEED_SIZE)):
+        path = folder / f"feed-{index:03d}.ttl"
+        path.write_bytes(generate_document(min(FEED_SIZE, n - start), changed=changed, start=start))
+        paths.append(path)
+    return paths
+
+
+def write_config(folder: Path, paths: list[Path], store: str) -> Path:
+    text = f'[catalogue]\nbase = "{BASE}"\ndata_dir = "data"\n[validation]\nworkers = 0\n{store}\n'
+    text += "".join(
+        f'[[sources]]\nid = "feed-{i:03d}"\nname = "Feed {i}"\nharvester = "rdf"\nurl = "{path.as_posix()}"\nmax_shrink = 0.9\n'
+        for i, path in enumerate(paths)
+    )
+    config = folder / "catalogue.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def changes_logged(config: Path) -> int:
+    with contextlib.closing(sqlite3.connect(config.parent / "data" / "state.sqlite")) as db:
+        return db.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
+
+
+def api_latency(config: Path, env: dict[str, str], n: int, runs: int) -> dict[str, tuple[float, float]]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "catalogue", "--config", str(config), "serve", "--port", str(port), "--log-level", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=config.parent,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.3)
+        session = requests.Session()
+        latencies: dict[str, tuple[float, float]] = {}
+        for query in queries(n):
+            name, accept = query.name, query.accept
+            times = []
+            for attempt in range(runs + 2):
+                started = time.perf_counter()
+                answer = session.post(f"{url}/sparql", data={"query": query.text}, headers={"Accept": accept}, timeout=120)
+                elapsed = time.perf_counter() - started
+                if answer.status_code != 200:
+                    raise RuntimeError(f"query {name} failed: {answer.status_code} {answer.text[:300]}")
+                if attempt >= 2:
+                    times.append(elapsed)
+            times.sort()
+            latencies[name] = (statistics.median(times) * 1000, times[min(len(times) - 1, int(len(times) * 0.95))] * 1000)
+        return latencies
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def run_backend(n: int, backend: str, folder: Path, store: str, env: dict[str, str], args) -> Result:
+    result = Result(backend)
+    paths = feeds(folder, n)
+    config = write_config(folder, paths, store)
+
+    first = catalogue(config, "harvest", "--timings", env=env)
+    result.rows["harvest, s"] = f"{first.seconds:,.1f}"
+    result.rows["harvest, offers/s"] = f"{n / first.seconds:,.0f}"
+    result.rows["harvest, peak memory MiB"] = f"{first.peak_bytes / 2**20:,.0f}"
+    result.rows["harvest, stages (s)"] = timings(first.output)
+
+    again = catalogue(config, "harvest", env=env)
+    result.rows["unchanged re-harvest, s"] = f"{again.seconds:,.1f}"
+
+    logged = changes_logged(config)
+    feeds(folder, n, changed=frozenset(range(0, n, 100)))
+    changed = catalogue(config, "harvest", "--timings", env=env)
+    result.rows["1% changed, s"] = f"{changed.seconds:,.1f}"
+    result.rows["1% changed, offers rewritten"] = f"{changes_logged(config) - logged:,}"
+    result.rows["1% changed, stages (s)"] = timings(changed.output)
+
+    for name, (median, p95) in api_latency(config, env, n, args.runs).items():
+        result.rows[f"API {name}, median / p95 ms"] = f"{median:,.1f} / {p95:,.1f}"
+
+    if n <= args.site_max:
+        site = catalogue(config, "build-site", env=env)
+        result.rows["site full build, s"] = f"{site.seconds:,.1f} ({site.peak_bytes / 2**20:,.0f} MiB)"
+        only = frozenset(range(0, n, 100)) | {n // 2 + 1}
+        (folder / f"feed-{(n // 2 + 1) // FEED_SIZE:03d}.ttl").write_bytes(
+            generate_document(min(FEED_SIZE, n - ((n // 2 + 1) // FEED_SIZE) * FEED_SIZE), changed=only,
+                              start=((n // 2 + 1) // FEED_SIZE) * FEED_SIZE)
+        )
+        catalogue(config, "harvest", env=env)
+        one = catalogue(config, "build-site", env=env)
+        result.rows["site after one offer changed, s"] = f"{one.seconds:,.1f}"
+    else:
+        result.rows["site full build, s"] = f"not run (over --site-max {args.site_max:,})"
+    return result
+
+
+NAIVE = """
+import sys, time, resource
+from pathlib import Path
+from rdflib import Graph
+import pyshacl
+sys.path.insert(0, sys.argv[1])
+from catalogue.resources import shape_files
+from catalogue.vocab import load_vocabulary
+started = time.perf_counter()
+data = Graph()
+for path in sys.argv[2:]:
+    data.parse(path, format="turtle")
+loaded = time.perf_counter() - started
+vocabulary = load_vocabulary()
+concepts = {str(o) for o in data.objects() if vocabulary.is_concept(str(o))}
+data.parse(data="".join(f"{t} .\n" for c in concepts for t in vocabulary.membership_triples(c)), format="nt")
+shapes = Graph()
+for path in shape_files():
+    shapes.parse(path, format="turtle")
+conforms, _, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+print(f"{loaded:.2f} {time.perf_counter() - started:.2f} {len(data)}")
+"""
+
+
+def naive(n: int, folder: Path) -> str:
+    paths = [str(p) for p in feeds(folder, n)]
+    measured = measure([sys.executable, "-c", NAIVE, str(ROOT), *paths])
+    loaded, total, triples = measured.output.strip().splitlines()[-1].split()
+    return (f"{float(total):,.1f} s ({n / float(total):,.0f} offers/s; parsing {float(loaded):,.1f} s), "
+            f"peak {measured.peak_bytes / 2**20:,.0f} MiB, {int(triples):,} triples in one rdflib Graph")
+
+
+@contextlib.contextmanager
+def backend_store(name: str):
+    """The [store] table and environment for one backend, with a fresh server where one is needed."""
+    env = dict(os.environ)
+    if name == "embedded":
+        yield '[store]\npath = "data/store"\n', env
+        return
+    starter = oxigraph_server if name == "oxigraph-server" else virtuoso_server
+    options = {} if name == "oxigraph-server" else {"memory_megabytes": 4096}
+    with starter(**options) as server:
+        env.update(server.environment())
+        yield server.toml(), env
+
+
+def available_backends() -> list[str]:
+    found = ["embedded"]
+    from tests.sparqlservers import oxigraph_binary, virtuoso_binary
+
+    for name, probe in (("oxigraph-server", oxigraph_binary), ("virtuoso", virtuoso_binary)):
+        with contextlib.suppress(RuntimeError):
+            probe()
+            found.append(name)
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--backends", nargs="+", default=None, help="embedded, oxigraph-server, virtuoso (default: all found)")
+    parser.add_argument("--runs", type=int, default=20, help="timed runs per API query")
+    parser.add_argument("--site-max", type=int, default=100_000, help="build the site only up to this many offers")
+    parser.add_argument("--baseline-max", type=int, default=10_000, help="run the naive baseline only up to this many offers")
+    args = parser.parse_args()
+    backends = args.backends or available_backends()
+    print(f"Scale benchmark on {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * PAGE_SIZE / 2**30:.0f} GiB; backends: {', '.join(backends)}")
+    for n in args.sizes:
+        results = []
+        for backend in backends:
+            with tempfile.TemporaryDirectory(prefix=f"scale-{n}-") as tmp, backend_store(backend) as (store, env):
+                print(f"  … {n:,} offers on {backend}", file=sys.stderr, flush=True)
+                results.append(run_backend(n, backend, Path(tmp), store, env, args))
+        print(f"\nN = {n:,} offers in {(n + FEED_SIZE - 1) // FEED_SIZE} feeds")
+        names = list(dict.fromkeys(name for r in results for name in r.rows))
+        width = max(len(name) for name in names)
+        columns = [max(len(r.backend), *(len(r.rows.get(name, "")) for name in names if "stages" not in name)) for r in results]
+        print(f"{'':{width}}  " + "  ".join(f"{r.backend:>{w}}" for r, w in zip(results, columns)))
+        for name in names:
+            if "stages" in name:
+                continue
+            print(f"{name:{width}}  " + "  ".join(f"{r.rows.get(name, ''):>{w}}" for r, w in zip(results, columns)))
+        for name in (n for n in names if "stages" in n):
+            for r in results:
+                print(f"{name} on {r.backend}: {r.rows.get(name, '')}")
+        if n <= args.baseline_max:
+            with tempfile.TemporaryDirectory(prefix=f"naive-{n}-") as tmp:
+                print(f"naive baseline (rdflib Graph + one pyshacl call): {naive(n, Path(tmp))}")
+        else:
+            print(f"naive baseline: not run above --baseline-max {args.baseline_max:,} offers (see the smaller N for its rate)")
+
+
+if __name__ == "__main__":
+    main()
