@@ -28,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from . import i18n
 from .config import Config
 from .generations import Generation, current_generation, published_store
-from .offer_data import OfferSummary, pick, read_offers
+from .offer_data import OfferSummary, duration_hours, pick, read_offers
 from .resources import data_dir, rules_fingerprint
 from .search_index import SearchIndex
 from .site_pages import Pages
@@ -283,7 +283,8 @@ def common_context(config: Config, lang: str, path: str, other_path: str) -> dic
 
 def schema_org(offer: OfferSummary, base: str, lang: str) -> dict:
     """schema.org Course with its CourseInstance, offers and provider, for search engines."""
-    vocabulary = Presenter(lang).vocabulary
+    presenter = Presenter(lang)
+    vocabulary = presenter.vocabulary
     title, title_lang = pick(offer.titles, lang)
     description = pick(offer.descriptions, lang)[0]
     course: dict = {
@@ -308,6 +309,12 @@ def schema_org(offer: OfferSummary, base: str, lang: str) -> dict:
         course["educationalLevel"] = f"EQF {vocabulary.notations.get(offer.eqf, '')}".strip()
     if offer.ects:
         course["numberOfCredits"] = {"@type": "StructuredValue", "value": offer.ects, "unitText": "ECTS"}
+    if offer.fields:
+        course["about"] = [
+            {"@type": "DefinedTerm", "termCode": vocabulary.notations.get(f, ""), "name": presenter.label(f),
+             "inDefinedTermSet": "http://data.europa.eu/snb/isced-f/25831c2"}
+            for f in offer.fields
+        ]
     if offer.outcomes:
         course["teaches"] = [pick(o, lang)[0] for o in offer.outcomes]
     if offer.entry_requirements:
@@ -328,7 +335,8 @@ def schema_org(offer: OfferSummary, base: str, lang: str) -> dict:
     if offer.languages:
         instance["inLanguage"] = [vocabulary.notations.get(x, "") for x in offer.languages]
     if offer.volume:
-        instance["courseWorkload"] = offer.volume
+        hours = duration_hours(offer.volume)
+        instance["courseWorkload"] = f"PT{hours:g}H" if hours is not None else offer.volume
     course["hasCourseInstance"] = [instance]
     prices = [p for p in offer.prices if p.amount is not None and p.currency]
     if prices:

@@ -328,3 +328,19 @@ def test_the_example_query_on_the_about_page_answers_what_it_says(bundled_site):
     assert answered == expected and len(expected) >= 3
     about = (bundled_site.site / "en" / "about.html").read_text(encoding="utf-8")
     assert "/sparql?query=PREFIX%20elm" in about
+
+
+def test_the_catalogues_own_offer_pages_can_be_harvested_as_schema_org(bundled_site, tmp_path):
+    """What the site says to search engines is good enough for another catalogue's schemaorg harvester."""
+    summary = bundled_site.offer("2027-data-analysis-python")
+    page = page_of(bundled_site, summary, "en")
+    config = tmp_path / "catalogue.toml"
+    config.write_text(
+        f'[catalogue]\nbase = "http://127.0.0.1:8000/"\n[[sources]]\nid = "mirror"\nname = "Mirror"\nharvester = "schemaorg"\n'
+        f'urls = ["{page.as_posix()}"]\n',
+        encoding="utf-8",
+    )
+    run(config, "harvest")
+    output = run(config, "query", "SELECT ?hours ?field WHERE { ?o a elm:LearningOpportunity ; elm:learningAchievementSpecification ?s . "
+                 "?s elm:volumeOfLearning ?hours ; elm:ISCEDFCode ?field }", "--format", "csv")
+    assert "http://data.europa.eu/snb/isced-f/0613" in output
