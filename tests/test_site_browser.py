@@ -18,7 +18,9 @@ from catalogue.urls import offer_page, provider_page
 from .apiserver import LiveServer, settings_for
 from .sitebuild import HOSTILE_TITLE
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run"]
+# Without the networking flags Chromium keeps trying to reach Google's hosts, which a closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run",
+                 "--disable-quic", "--disable-component-update", "--disable-sync"]
 
 
 def chromium_path() -> str:
