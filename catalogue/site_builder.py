@@ -31,7 +31,7 @@ from .generations import Generation, current_generation, published_store
 from .offer_data import OfferSummary, duration_hours, pick, read_offers
 from .resources import data_dir, rules_fingerprint
 from .search_index import SearchIndex
-from .site_pages import Pages
+from .site_pages import Deferred, Pages
 from .site_view import Presenter, offer_view
 from .state import HarvestState
 from .store import CatalogueStore
@@ -59,18 +59,19 @@ class _Manifest:
     pages: dict[str, str] = field(default_factory=dict)
     offers: dict[str, str] = field(default_factory=dict)
     generation: str = ""  # the published generation the folder was last built from
+    inputs: dict[str, str] = field(default_factory=dict)  # listing page -> digest of what it showed
 
     @classmethod
     def load(cls, path: Path) -> _Manifest:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(data.get("version", ""), data.get("pages", {}), data.get("offers", {}), data.get("generation", ""))
+            return cls(data.get("version", ""), data.get("pages", {}), data.get("offers", {}), data.get("generation", ""), data.get("inputs", {}))
         except (OSError, ValueError):
             return cls()
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
-        data = {"version": self.version, "generation": self.generation, "pages": self.pages, "offers": self.offers}
+        data = {"version": self.version, "generation": self.generation, "pages": self.pages, "offers": self.offers, "inputs": self.inputs}
         tmp.write_text(json.dumps(data), encoding="utf-8")
         tmp.replace(path)
 
@@ -145,6 +146,7 @@ class SiteBuilder:
         rebuild = version != self.manifest.version
         if rebuild:
             self.manifest.offers = {}
+            self.manifest.inputs = {}
             self.manifest.version = version
         index = SearchIndex(self.generation.search_path)
         store = published_store(self.config, self.generation)
@@ -157,6 +159,13 @@ class SiteBuilder:
             pages = Pages(self.config, summaries, store, last_harvest, self.generation)
             self._offer_pages(store, summaries, last_harvest)
             for path, content in pages.everything():
+                if isinstance(content, Deferred):
+                    if self.manifest.inputs.get(path) == content.key and path in self.manifest.pages and (self.out / path).exists():
+                        self.seen_pages.add(path)
+                        self.report.unchanged += 1
+                        continue
+                    self.manifest.inputs[path] = content.key
+                    content = content.render()
                 self._write(path, content)
             self._assets(rebuild)
         finally:
@@ -257,6 +266,9 @@ class SiteBuilder:
         for iri in list(self.manifest.offers):
             if iri not in self.current_offers:
                 del self.manifest.offers[iri]
+        for relative in list(self.manifest.inputs):
+            if relative not in self.seen_pages:
+                del self.manifest.inputs[relative]
 
 
 def common_context(config: Config, lang: str, path: str, other_path: str) -> dict:

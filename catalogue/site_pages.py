@@ -8,11 +8,12 @@ identifiers) with one small query per provider.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -40,6 +41,18 @@ SELECT ?offer ?title WHERE {
 }
 ORDER BY ?title"""
 ECTS_BANDS = [("0-3", 0, 3), ("3-7.5", 3, 7.5), ("7.5-15", 7.5, 15), ("15-", 15, math.inf)]
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A page rendered only if what it shows (``key``) changed since the last build: listings are most of a site."""
+
+    key: str
+    render: Callable[[], str]
+
+
+def _key(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -73,7 +86,7 @@ class Pages:
         self.providers = self._providers()
         self._cards: dict[tuple[str, str], dict] = {}
 
-    def everything(self) -> Iterator[tuple[str, str]]:
+    def everything(self) -> Iterator[tuple[str, str | Deferred]]:
         from .site_builder import common_context, environment
 
         yield "index.html", environment("en").get_template("root.html").render(
@@ -101,26 +114,27 @@ class Pages:
                         name = "index.html" if number == 1 else f"{number}.html"
                         chunk = sorted(members, key=lambda s: (s.get("start") or "9999", pick(s["titles"], lang)[0]))
                         chunk = chunk[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
-                        yield f"{lang}/browse/{facet.name}/{value.key}/{name}", render(
-                            "browse.html",
-                            f"browse/{facet.name}/{value.key}/{name if number > 1 else ''}",
-                            facet=facet,
-                            value=value,
-                            offers=[self._card(s, lang, p) for s in chunk],
-                            page=number,
-                            pages=pages,
-                            total=len(members),
+                        cards = [self._card(s, lang, p) for s in chunk]
+                        yield f"{lang}/browse/{facet.name}/{value.key}/{name}", Deferred(
+                            _key(facet.label, value.label, value.url, number, pages, len(members), cards),
+                            lambda facet=facet, value=value, cards=cards, number=number, pages=pages, total=len(members), name=name: render(
+                                "browse.html",
+                                f"browse/{facet.name}/{value.key}/{name if number > 1 else ''}",
+                                facet=facet, value=value, offers=cards, page=number, pages=pages, total=total,
+                            ),
                         )
             providers = sorted(self.providers.values(), key=lambda pr: pick(pr["names"], lang)[0].casefold())
             yield f"{lang}/providers.html", render("providers.html", "providers.html", providers=[self._provider_view(pr, lang, p) for pr in providers])
             for provider in providers:
                 view = self._provider_view(provider, lang, p)
                 path = provider_page(provider["iri"], lang).lstrip("/")
-                yield path, env.get_template("provider.html").render(
-                    **common_context(self.config, lang, "/" + path, provider_page(provider["iri"], other)),
-                    p=p,
-                    provider=view,
-                    offers=[self._card(s, lang, p) for s in sorted(provider["offers"], key=lambda s: pick(s["titles"], lang)[0])],
+                cards = [self._card(s, lang, p) for s in sorted(provider["offers"], key=lambda s: pick(s["titles"], lang)[0])]
+                yield path, Deferred(
+                    _key(view, cards),
+                    lambda path=path, view=view, cards=cards, provider=provider: env.get_template("provider.html").render(
+                        **common_context(self.config, lang, "/" + path, provider_page(provider["iri"], other)),
+                        p=p, provider=view, offers=cards,
+                    ),
                 )
             yield f"{lang}/compare.html", render("compare.html", "compare.html")
             yield f"{lang}/about.html", render("about.html", "about.html", sources=self._sources(lang, p), meta=self.generation.meta, licence=self.config.licence if is_http(self.config.licence) else "", example_query=EXAMPLE_QUERY)
