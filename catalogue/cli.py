@@ -93,14 +93,12 @@ def validate(ctx: click.Context, inputs: tuple[str, ...], output_format: str, no
     Exit status: 0 all offers publishable, 1 some offer is not (or an input holds
     no offer), 2 an input cannot be read.
     """
-    from .cache import ValidationCache
-    from .validate import Validator, ValidatorSettings
+    from .validate import Validator
     from .vocab import load_vocabulary
     from . import output
 
     config = get_config(ctx)
-    cache = None if no_cache else ValidationCache(config.cache_path)
-    settings = ValidatorSettings(workers=workers if workers is not None else config.validation_workers, cache=cache)
+    settings = config.validator_settings(None if no_cache else config.cache_path, workers)
     with Validator(config.base, settings) as validator, output.progress(stderr, "Validating", unit="offers") as progress:
         run = validator.validate_locations(inputs, progress)
     if output_format == "json":
@@ -125,11 +123,10 @@ def load(ctx: click.Context, file: str, source_id: str, lang: str) -> None:
     in quarantine with their report (see ``catalogue report SOURCE``). The
     source's previous content is replaced in one atomic write.
     """
-    from .cache import ValidationCache
     from .config import SOURCE_ID
     from .publish import publish
     from .store import open_store
-    from .validate import Validator, ValidatorSettings
+    from .validate import Validator
     from .vocab import load_vocabulary
     from . import output
 
@@ -137,7 +134,7 @@ def load(ctx: click.Context, file: str, source_id: str, lang: str) -> None:
         raise click.BadParameter("a source id is a slug: lower-case letters, digits and hyphens.", param_hint="--source")
     config = get_config(ctx)
     document = read_rdf(file)
-    settings = ValidatorSettings(workers=config.validation_workers, cache=ValidationCache(config.cache_path))
+    settings = config.validator_settings(config.cache_path)
     with Validator(config.base, settings) as validator, output.progress(stderr, "Validating", unit="offers") as progress:
         result = validator.validate_document(document, progress)
     if not result.reports:
@@ -187,11 +184,10 @@ def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool
     Exit status 1 when any source failed or was held for review; its previous
     content is kept either way.
     """
-    from .cache import ValidationCache
     from .pipeline import harvest_source
     from .state import HarvestState
     from .store import open_store
-    from .validate import Validator, ValidatorSettings
+    from .validate import Validator
     from . import output
 
     config = get_config(ctx)
@@ -200,7 +196,7 @@ def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool
         raise CatalogueError("No sources to harvest: add [[sources]] to the configuration (see README).")
     store = open_store(config)
     state = HarvestState(config.data_dir / "state.sqlite")
-    settings = ValidatorSettings(workers=config.validation_workers, cache=ValidationCache(config.cache_path))
+    settings = config.validator_settings(config.cache_path)
     serial = threading.Lock()
     try:
         with Validator(config.base, settings) as validator:

@@ -15,9 +15,12 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .validate import ValidatorSettings
 
 DEFAULT_CONFIG_NAME = "catalogue.toml"
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -61,6 +64,7 @@ class Config:
     data_dir: Path = Path("data")
     store: StoreConfig = StoreConfig()
     validation_workers: int = 0  # 0: one per core
+    validation_engine: str = "auto"  # "pyshacl", "rudof" or "auto" (see catalogue.validate)
     harvest_concurrency: int = 4  # sources fetched and mapped at the same time
     sources: tuple[SourceConfig, ...] = ()
     server: dict[str, Any] = field(default_factory=dict)  # the [server] table, read by catalogue.server
@@ -68,6 +72,17 @@ class Config:
     @property
     def cache_path(self) -> Path:
         return self.data_dir / "validation-cache.sqlite"
+
+    def validator_settings(self, cache_path: Path | None = None, workers: int | None = None) -> "ValidatorSettings":
+        """How commands validate: this file's workers and engine, with a validation cache at ``cache_path``."""
+        from .cache import ValidationCache
+        from .validate import ValidatorSettings
+
+        return ValidatorSettings(
+            workers=self.validation_workers if workers is None else workers,
+            cache=ValidationCache(cache_path) if cache_path is not None else None,
+            engine=self.validation_engine,
+        )
 
     def graph_iri(self, kind: str, name: str = "") -> str:
         """``BASE/graph/KIND[/NAME]``: where the store keeps each kind of graph."""
@@ -106,6 +121,9 @@ def _build(raw: dict[str, Any], root: Path, path: Path) -> Config:
     data_dir = root / section.get("data_dir", "data")
     store = _store(_table(raw, "store", path), root, data_dir, path)
     validation = _table(raw, "validation", path)
+    engine = str(validation.get("engine", Config.validation_engine))
+    if engine not in ("pyshacl", "rudof", "auto"):
+        raise ConfigError(f"{path}: [validation] engine must be \"pyshacl\", \"rudof\" or \"auto\", not {engine!r}.")
     sources = tuple(_source(entry, root, path) for entry in raw.get("sources", []))
     ids = [s.id for s in sources]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -121,6 +139,7 @@ def _build(raw: dict[str, Any], root: Path, path: Path) -> Config:
         data_dir=data_dir,
         store=store,
         validation_workers=int(validation.get("workers", 0)),
+        validation_engine=engine,
         harvest_concurrency=int(_table(raw, "harvest", path).get("concurrency", Config.harvest_concurrency)),
         sources=sources,
         server=_table(raw, "server", path),

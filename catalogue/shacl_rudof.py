@@ -38,14 +38,17 @@ Shapes that use SHACL features this module has not been checked against raise
 ``UnsupportedShapes`` when the engine is built (the validator then falls back
 to pyshacl when asked for "auto").
 
-A pyrudof session is created per process (the worker pool forks after the
-engine is loaded; each worker makes its own session on first use).
+A pyrudof session is created per process. rudof starts thread pools on its
+first validation, and a process forked from one that has them hangs; see
+``fork_is_safe`` and ``Validator._executor`` for how the worker pool starts.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -59,7 +62,7 @@ from pyshacl.constraints.core.property_pair_constraints import (
 from pyshacl.constraints.core.value_constraints import DatatypeConstraintComponent
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.namespace import RDF, SH, XSD
 
 from .offers import canonical_literal
 from .shacl import BatchOffer, ShaclEngine, _to_rdflib
@@ -86,8 +89,11 @@ _LOGICAL = (SH["or"], SH["and"], SH.xone)
 _PAIR_COMPARISONS = {SH.lessThan: LessThanConstraintComponent, SH.lessThanOrEquals: LessThanOrEqualsConstraintComponent}
 # Python's \s also matches these four (str.isspace); Rust's \s (Unicode White_Space) does not.
 _PY_ONLY_SPACES = "\\x1C-\\x1F"
-_XSD = str(XSD)
 _XSD_STRING = str(XSD.string)
+_SH = str(SH)
+_SOURCE_SHAPE, _FOCUS_NODE, _COMPONENT, _RESULT_PATH, _VALUE = (
+    SH.sourceShape, SH.focusNode, SH.sourceConstraintComponent, SH.resultPath, SH.value
+)
 
 
 class UnsupportedShapes(Exception):
@@ -100,10 +106,21 @@ class _Unsafe(Exception):
 
 @dataclass(frozen=True)
 class _Probe:
-    shape: Any  # the reference shape node that holds the comparison
-    path: URIRef
-    comparisons: tuple[tuple[type, URIRef], ...]  # (pyshacl component, other property)
-    component: str
+    """A shape added to rudof's copy whose results are turned into the reference engine's results.
+
+    kind "compare": one result per focus node of ``shape`` (a property shape with
+    sh:lessThan / sh:lessThanOrEquals); the comparison is pyshacl's own code.
+    kind "node": one result per literal value node of ``shape`` (which has sh:node
+    N, N failing on every literal); stands for ``shape``'s sh:node result.
+    kind "empty": one result per literal focus node of a shape whose property
+    shapes ``failing`` fail on a node without values (sh:minCount, sh:hasValue).
+    """
+
+    kind: str
+    shape: Any
+    path: URIRef | None = None
+    comparisons: tuple[tuple[type, URIRef], ...] = ()  # (pyshacl component, other property)
+    failing: tuple[tuple[Any, str], ...] = ()  # (property shape, component name)
 
 
 class _RudofShapes:
@@ -204,25 +221,126 @@ class _RudofShapes:
         return any(True for _ in self.shapes.subjects(SH.node, shape)) or self.names.get(shape) in getattr(self, "nested", ())
 
     def _add_probes(self, copy: Graph, name) -> None:
-        """sh:lessThan(OrEquals): rudof only lists the focus nodes; the comparison is pyshacl's (see validate)."""
-        for shape in {s for s, p, _ in self.shapes if p in _PAIR_COMPARISONS}:
+        self._add_comparison_probes(copy, name)
+        self._add_literal_probes(copy, name)
+
+    def _probe(self, probe: _Probe) -> URIRef:
+        iri = f"{PROBE_IRI}{len(self.probes)}"
+        self.probes[iri] = probe
+        return URIRef(iri)
+
+    def _parents(self, shape) -> list:
+        """The node shapes ``shape`` is a property shape of; refused if it is used in any other way."""
+        parents = list(self.shapes.subjects(SH.property, shape))
+        if not parents or self.names[shape] in self.nested or self._is_used_nested(shape):
+            raise UnsupportedShapes(f"{shape}: only supported as a property shape of a node shape")
+        for parent in parents:
+            if self.names[parent] in self.nested or self._is_used_nested(parent):
+                raise UnsupportedShapes(f"{shape}: only supported in a shape that is not used through sh:node or a logical constraint")
+        return parents
+
+    def _add_comparison_probes(self, copy: Graph, name) -> None:
+        """sh:lessThan(OrEquals): rudof only lists the focus nodes; the comparison is pyshacl's (see RudofEngine._compare).
+
+        pyshacl orders values it cannot compare (xsd:date against xsd:dateTime) the
+        way SPARQL's ORDER BY does (by datatype IRI), rudof reports every such pair
+        as a violation; neither is wrong by the SHACL text, but pyshacl is the reference.
+        """
+        for shape in sorted({s for s, p, _ in self.shapes if p in _PAIR_COMPARISONS}, key=_sort_key):
             path = self.shapes.value(shape, SH.path)
-            parents = list(self.shapes.subjects(SH.property, shape))
-            if not isinstance(path, URIRef) or self.names[shape] in self.nested or not parents:
-                raise UnsupportedShapes(f"{shape}: sh:lessThan(OrEquals) only on a property shape with an IRI path under a node shape")
-            if any(True for _ in self.shapes.subjects(SH.node, shape)) or any(
-                self.names[p] in self.nested or any(True for _ in self.shapes.subjects(SH.node, p)) for p in parents
-            ):
-                raise UnsupportedShapes(f"{shape}: sh:lessThan(OrEquals) in a shape used through sh:node or a logical constraint")
+            if not isinstance(path, URIRef):
+                raise UnsupportedShapes(f"{shape}: sh:lessThan(OrEquals) only with an IRI path")
             comparisons = []
             for key, component in _PAIR_COMPARISONS.items():
                 comparisons += [(component, other) for other in self.shapes.objects(shape, key)]
-            probe = f"{PROBE_IRI}{len(self.probes)}"
-            self.probes[probe] = _Probe(shape, path, tuple(comparisons), "")
-            for parent in parents:
-                copy.add((name(parent), SH.property, URIRef(probe)))
-            copy.add((URIRef(probe), SH.path, path))
-            copy.add((URIRef(probe), SH.minCount, Literal(EVERY_FOCUS)))
+            probe = self._probe(_Probe("compare", shape, path, tuple(comparisons)))
+            for parent in self._parents(shape):
+                copy.add((name(parent), SH.property, probe))
+            copy.add((probe, SH.path, path))
+            copy.add((probe, SH.minCount, Literal(EVERY_FOCUS)))
+
+    def _add_literal_probes(self, copy: Graph, name) -> None:
+        """Literal focus nodes: rudof skips property shapes on them, pyshacl finds no values.
+
+        So a property shape with sh:minCount >= 1 or sh:hasValue fails on every
+        literal in pyshacl and passes in rudof. Where a literal can be such a focus
+        node (a value of a sh:targetObjectsOf target, or a value checked with
+        sh:node), a probe in rudof's copy lists those literals and the result
+        pyshacl gives is made here.
+        """
+        for shape in sorted(self._shape_nodes(), key=_sort_key):
+            targets = list(self.shapes.objects(shape, SH.targetObjectsOf))
+            failing = self._failing_when_empty(shape) if targets else ()
+            if failing:
+                probe = self._probe(_Probe("empty", shape, failing=failing))
+                self._literal_probe(copy, probe, targets)
+            for logical in (*_LOGICAL, SH["not"]):
+                for lst in self.shapes.objects(shape, logical):
+                    members = [lst] if logical == SH["not"] else list(Collection(self.shapes, lst))
+                    may_be_literal = bool(targets) or self.shapes.value(shape, SH.path) is not None or self._is_used_nested(shape)
+                    if may_be_literal and any(self._failing_when_empty(m) for m in members):
+                        raise UnsupportedShapes(f"{shape}: logical constraint over property shapes on possibly literal nodes")
+        for shape, node in sorted(self.shapes.subject_objects(SH.node), key=lambda so: (_sort_key(so[0]), str(so[1]))):
+            if any(True for _ in self.shapes.objects(node, SH.targetObjectsOf)) or any(
+                self.shapes.value(node, key) is not None for key in (SH.node, *_LOGICAL, SH["not"])
+            ) or any(self.shapes.value(child, SH.node) is not None for child in self.shapes.objects(node, SH.property)):
+                raise UnsupportedShapes(f"{node}: sh:node to a shape with targets or nested shapes")
+            if not self._failing_when_empty(node):
+                continue
+            path = self.shapes.value(shape, SH.path)
+            if path is None:
+                targets = list(self.shapes.objects(shape, SH.targetObjectsOf))
+                if self.names[shape] in self.nested or self._is_used_nested(shape):
+                    raise UnsupportedShapes(f"{shape}: sh:node in a shape used through sh:node or a logical constraint")
+                if targets:
+                    self._literal_probe(copy, self._probe(_Probe("node", shape)), targets)
+            elif isinstance(path, URIRef):
+                probe = self._probe(_Probe("node", shape, path))
+                for parent in self._parents(shape):
+                    copy.add((name(parent), SH.property, probe))
+                copy.add((probe, SH.path, path))
+                copy.add((probe, SH.nodeKind, SH.BlankNodeOrIRI))
+            else:
+                raise UnsupportedShapes(f"{shape}: sh:node on a complex path")
+
+    def _literal_probe(self, copy: Graph, probe: URIRef, targets: list) -> None:
+        copy.add((probe, RDF.type, SH.NodeShape))
+        for target in targets:
+            copy.add((probe, SH.targetObjectsOf, target))
+        copy.add((probe, SH.nodeKind, SH.BlankNodeOrIRI))
+
+    def _failing_when_empty(self, shape) -> tuple[tuple[Any, str], ...]:
+        """(property shape, component) of ``shape`` that fail on a literal focus node (which has no outgoing values).
+
+        Only called where a literal can be the focus node. rudof does evaluate
+        paths that start backwards on literals; mixing both is not checked.
+        """
+        found = []
+        for child in self.shapes.objects(shape, SH.property):
+            if not _forward(self.shapes, self.shapes.value(child, SH.path)):
+                if any(True for _ in self.shapes.objects(child, SH.minCount)) or any(True for _ in self.shapes.objects(child, SH.hasValue)):
+                    raise UnsupportedShapes(f"{child}: sh:minCount / sh:hasValue on a path that starts backwards, on literals")
+                continue
+            if any(int(m) >= 1 for m in self.shapes.objects(child, SH.minCount)):
+                found.append((child, "MinCountConstraintComponent"))
+            if any(True for _ in self.shapes.objects(child, SH.hasValue)):
+                found.append((child, "HasValueConstraintComponent"))
+        return tuple(found)
+
+
+def _forward(shapes: Graph, path) -> bool:
+    """Whether every route of ``path`` starts with a forward step (so a literal has no values)."""
+    if isinstance(path, URIRef):
+        return True
+    if path is None:
+        return False
+    if (path, RDF.first, None) in shapes:
+        members = list(Collection(shapes, path))
+        return bool(members) and _forward(shapes, members[0])
+    alternatives = shapes.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return all(_forward(shapes, p) for p in Collection(shapes, alternatives))
+    return False
 
 
 def _sort_key(node) -> tuple:
@@ -292,16 +410,24 @@ class _Batch:
         texts = [o.ntriples if o.ntriples.endswith("\n") or not o.ntriples else o.ntriples + "\n" for o in batch]
         self.text = "\n" + "".join(texts) + concept_text
         _check_layout(self.text)
-        self.owners = _Owners()
-        add = self.owners.add
+        self.owners = owners = _Owners()
+        self.offsets: list[tuple[int, int]] = []
+        self.referenced_by: dict[str, list[int]] = {}
+        position = 1
+        setdefault = dict.setdefault
         for index, (offer, text) in enumerate(zip(batch, texts)):
+            self.offsets.append((position, position + len(text)))
+            position += len(text)
             subjects = {line[1:line.find(" ") - 1] for line in text.split("\n") if line}
             if offer.references:
                 subjects.difference_update(offer.references)
+                for reference in offer.references:
+                    self.referenced_by.setdefault(reference, []).append(index)
             for subject in subjects:
-                add(subject, index)
+                setdefault(owners, subject, []).append(index)
+        self.concepts_start = position
         self._by_predicate: dict[str, list[tuple[str, str]]] = {}
-        self._first_type: dict[str, str] | None = None
+        self._types: dict[str, str | None] = {}
         self.terms: dict[Any, str] = {}  # rdflib term -> its N-Triples text, for the terms results use
         self.foci: dict[tuple, Any] = {}
 
@@ -334,14 +460,25 @@ class _Batch:
         return [URIRef(s[1:-1]) for s in seen]
 
     def objects(self, subject, predicate):
+        """The first rdf:type of ``subject`` in text order (what rdflib's graph would give first)."""
         if predicate != RDF.type or not isinstance(subject, URIRef):
             raise _Unsafe("unexpected lookup")
-        if self._first_type is None:
-            self._first_type = {}
-            for s, o in self.lines_of(RDF_TYPE_TEXT):
-                self._first_type.setdefault(s, o)
-        found = self._first_type.get(f"<{subject}>")
+        iri = str(subject)
+        if iri not in self._types:
+            self._types[iri] = self._first_type(iri)
+        found = self._types[iri]
         return [] if found is None else [_term(found)]
+
+    def _first_type(self, iri: str) -> str | None:
+        # Only the offers that hold the subject, or point to it as an offer, have lines about it.
+        text, needle = self.text, f"\n<{iri}> {RDF_TYPE_TEXT} "
+        holders = sorted(set(dict.get(self.owners, iri, ())) | set(self.referenced_by.get(iri, ())))
+        ranges = [self.offsets[i] for i in holders] + [(self.concepts_start, len(text))]
+        for start, end in ranges:
+            position = text.find(needle, start - 1, end)
+            if position != -1:
+                return text[position + len(needle):text.find("\n", position + 1) - 2]
+        return None
 
     def values(self, subject: str, predicate: str) -> list[str]:
         return [o for s, o in self.lines_of(predicate) if s == subject]
@@ -353,13 +490,6 @@ class _Owners(dict):
     Keyed by the IRI as a plain string, looked up with rdflib terms as
     ``ShaclEngine._attribute`` does (only IRIs can own: literals never do).
     """
-
-    def add(self, iri: str, index: int) -> None:
-        holders = dict.get(self, iri)
-        if holders is None:
-            dict.__setitem__(self, iri, [index])
-        else:
-            holders.append(index)
 
     def __contains__(self, term) -> bool:  # type: ignore[override]
         return isinstance(term, URIRef) and dict.__contains__(self, str(term))
@@ -382,17 +512,18 @@ def _check_layout(text: str) -> None:
         raise _Unsafe("not one triple per line")
     if "  " in text and ("  <" in text or '  "' in text or "  .\n" in text or ">  " in text):
         raise _Unsafe("more than one space between terms")
-    if "\\" in text and _ODD_ESCAPE.search(text):
+    if "\\" in text and any(m.group(1) is not None for m in _ESCAPE.finditer(text)):
         raise _Unsafe("escapes in a form Oxigraph does not write")
     if _UPPER_LANG.search(text):
         raise _Unsafe("language tags in a form Oxigraph does not write")
 
 
-_ODD_ESCAPE = re.compile(r'\\(?:u(?!00[01][0-9A-F]|007F)|U|[^"\\nrtbfu])')
+# The escapes Oxigraph writes in literals; anything else after a backslash (group 1) is not its form.
+_ESCAPE = re.compile(r'\\(?:["\\nrtbf]|u00[01][0-9A-F]|u007F|(.))')
 _UPPER_LANG = re.compile(r'"@[a-z0-9-]*[A-Z]')
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def _term(text: str):
     """An rdflib term from its N-Triples text, converted the way ShaclEngine converts terms."""
     if text.startswith("<") and text.endswith(">"):
@@ -401,7 +532,7 @@ def _term(text: str):
     return _to_rdflib(triple.object)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def _literal_parts(text: str) -> tuple[str, str | None, str | None]:
     """(lexical form, language, datatype IRI) of a literal's N-Triples text."""
     literal = next(iter(ox.parse(f"<urn:x:s> <urn:x:p> {text} .".encode(), format=ox.RdfFormat.N_TRIPLES))).object
@@ -450,11 +581,16 @@ class RudofEngine(ShaclEngine):
             self._facts = {}
         self.plan = _RudofShapes(self.shapes)
         self._paths = {iri: self.shapes.value(node, SH.path) for iri, node in self.plan.original.items()}
+        self._components: dict[str, tuple[str, URIRef]] = {}
         self._session: tuple[int, Any] | None = None
         self._concept_text: dict[str, str] = {}
         self._datatype_ok: dict[tuple[str, str], bool] = {}
         self.fallbacks = 0  # batches pyshacl validated (for tests and benchmarks)
-        self.fallback_reasons: list[str] = []
+        self.fallback_reasons: deque[str] = deque(maxlen=100)
+        try:
+            self._rudof()  # reading the shapes starts no threads: safe before the pool forks
+        except Exception as error:  # noqa: BLE001 - pyrudof's errors have no common base class
+            raise UnsupportedShapes(f"rudof cannot read the shapes: {error}") from error
 
     # -- the pyrudof session, one per process -----------------------------------
 
@@ -469,20 +605,26 @@ class RudofEngine(ShaclEngine):
             self._session = (pid, rudof)
         return self._session[1]
 
+    def warm_up(self) -> None:
+        """Open this process's pyrudof session now rather than on the first batch (in a new worker)."""
+        self._rudof()
+
     # -- validation ------------------------------------------------------------
 
     def validate(self, batch: list[BatchOffer]) -> list[list[dict[str, Any]]]:
         try:
             return self._validate(batch)
-        except _Unsafe as reason:
+        except Exception as reason:  # noqa: BLE001 - _Unsafe, or anything unforeseen: the reference engine answers
             self.fallbacks += 1
-            self.fallback_reasons.append(str(reason))
+            self.fallback_reasons.append(f"{type(reason).__name__}: {reason}")
+            if not isinstance(reason, _Unsafe):
+                self._session = None  # start the next batch on a fresh pyrudof session
             return ShaclEngine.validate(self, batch)
 
     def _validate(self, batch: list[BatchOffer]) -> list[list[dict[str, Any]]]:
         concepts = sorted({c for offer in batch for c in offer.concepts})
         data = _Batch(batch, "".join(self._concept_lines(c) for c in concepts))
-        probes = self._check_literals(data.text)
+        probes, probing = self._check_literals(data.text)
         rudof = self._rudof()
         rudof.begin_staging()
         try:
@@ -490,12 +632,14 @@ class RudofEngine(ShaclEngine):
                 rudof.read_data(data.text + probes, pyrudof.RDFFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict, merge=True)
             except Exception as error:  # noqa: BLE001 - rudof reads N-Triples differently from Oxigraph
                 raise _Unsafe(f"rudof could not read the batch: {error}") from None
+            global _THREADS_STARTED
+            _THREADS_STARTED = True
             report = rudof.validate_shacl()
             entries = [(e.focus_node, e.path, e.value, e.source_shape, e.constraint_component) for e in report]
         finally:
             rudof.rollback_staging()
-        if probes:
-            self._read_datatype_probes(entries, probes)
+        if probing:
+            self._read_datatype_probes(entries, probing)
         findings: list[dict[tuple, dict[str, Any]]] = [{} for _ in batch]
         for fields in self._results(entries, data):
             for index, finding in self._attribute(fields, data, data.owners):
@@ -513,41 +657,47 @@ class RudofEngine(ShaclEngine):
 
     def _results(self, entries: list[tuple], data: _Batch):
         """pyshacl-style result fields (rdflib terms) for rudof's results."""
-        plan, original, paths = self.plan, self.plan.original, self._paths
-        sh = str(SH)
+        plan, original, paths, components = self.plan, self.plan.original, self._paths, self._components
         for focus_shown, path_shown, value_shown, shape_iri, component_iri in entries:
             shape = original.get(shape_iri)
             if shape is None:
                 if shape_iri in plan.probes:
-                    probe = plan.probes[shape_iri]
-                    yield from self._compare(probe, self._focus(focus_shown, probe.shape, data), data)
+                    yield from self._probed(plan.probes[shape_iri], focus_shown, value_shown, data)
                     continue
                 if shape_iri.startswith(DATATYPE_PROBE):
                     continue
                 raise _Unsafe(f"unknown result shape {shape_iri!r}")
             if shape_iri in plan.nested:
                 continue
-            if not component_iri.startswith(sh):
-                raise _Unsafe(f"unknown component {component_iri!r}")
-            component = component_iri[len(sh):]
+            known = components.get(component_iri)
+            if known is None:
+                if not component_iri.startswith(_SH):
+                    raise _Unsafe(f"unknown component {component_iri!r}")
+                known = components[component_iri] = (component_iri[len(_SH):], URIRef(component_iri))
+            component, component_node = known
             focus = self._focus(focus_shown, shape, data)
-            fields = {SH.sourceShape: shape, SH.focusNode: focus, SH.sourceConstraintComponent: URIRef(component_iri)}
+            fields = {_SOURCE_SHAPE: shape, _FOCUS_NODE: focus, _COMPONENT: component_node}
             path = paths[shape_iri]
             if component == "ClosedConstraintComponent":
                 if not path_shown or not _looks_like_iri(path_shown):
                     raise _Unsafe(f"closed result without a predicate: {path_shown!r}")
-                fields[SH.resultPath] = URIRef(path_shown)
-                fields[SH.value] = self._value(value_shown, focus, f"<{path_shown}>", data)
+                fields[_RESULT_PATH] = URIRef(path_shown)
+                fields[_VALUE] = self._value(value_shown, focus, f"<{path_shown}>", data)
             elif component in _NO_VALUE:
-                pass
+                yield fields
+                continue
             elif path is None:
-                fields[SH.value] = focus  # a node shape's value node is its focus node
+                fields[_VALUE] = focus  # a node shape's value node is its focus node
                 if value_shown is not None and not self._same(value_shown, focus, data):
                     raise _Unsafe(f"node shape value {value_shown!r} is not its focus")
             elif isinstance(path, URIRef):
-                fields[SH.value] = self._value(value_shown, focus, f"<{path}>", data)
+                fields[_VALUE] = self._value(value_shown, focus, f"<{path}>", data)
             else:
                 raise _Unsafe(f"{component} result with a value on a complex path")
+            if component == "NodeConstraintComponent" and fields[_VALUE] in data.owners:
+                # pyshacl nests the results of the node that failed sh:node under this one
+                # (sh:detail), and ShaclEngine reports those of them on nodes of the offer.
+                raise _Unsafe("sh:node failed on a node of the offer")
             yield fields
 
     def _focus(self, shown: str, shape, data: _Batch):
@@ -593,6 +743,22 @@ class RudofEngine(ShaclEngine):
         text = data.terms.get(term)
         return text is not None and _shows(shown, text)
 
+    def _probed(self, probe: _Probe, focus_shown: str, value_shown: str | None, data: _Batch):
+        """The reference engine's results for one result of a probe shape (see ``_Probe``)."""
+        if probe.kind == "compare":
+            yield from self._compare(probe, self._focus(focus_shown, probe.shape, data), data)
+            return
+        focus = self._focus(focus_shown, probe.shape, data)
+        node = SH + "NodeConstraintComponent"
+        if probe.kind == "node" and probe.path is not None:
+            value = self._value(value_shown, focus, f"<{probe.path}>", data)
+            yield {SH.sourceShape: probe.shape, SH.focusNode: focus, SH.value: value, SH.sourceConstraintComponent: URIRef(node)}
+        elif probe.kind == "node":
+            yield {SH.sourceShape: probe.shape, SH.focusNode: focus, SH.value: focus, SH.sourceConstraintComponent: URIRef(node)}
+        else:
+            for shape, component in probe.failing:
+                yield {SH.sourceShape: shape, SH.focusNode: focus, SH.sourceConstraintComponent: URIRef(SH + component)}
+
     def _compare(self, probe: _Probe, focus, data: _Batch):
         """pyshacl's sh:lessThan(OrEquals) on one focus node, with pyshacl's own comparison code."""
         focus_text = data.terms.get(focus)
@@ -614,12 +780,12 @@ class RudofEngine(ShaclEngine):
 
     # -- literals ----------------------------------------------------------------
 
-    def _check_literals(self, text: str) -> str:
+    def _check_literals(self, text: str) -> tuple[str, list[tuple[str, str]]]:
         """Typed literals must be canonical, well-typed and read alike by both engines (else _Unsafe).
 
         Returns N-Triples that ask rudof for its sh:datatype verdict on each
-        literal it has not seen yet (checked against pyshacl's in
-        ``_read_datatype_probes``).
+        literal it has not seen yet, and those literals (the verdicts are
+        checked against pyshacl's in ``_read_datatype_probes``).
         """
         seen: set[tuple[str, str, str]] = set()
         normal: dict[tuple[str, str], str] = {}
@@ -630,13 +796,19 @@ class RudofEngine(ShaclEngine):
         find, rfind = text.find, text.rfind
         position = find('"^^<')
         while position != -1:
+            end = find(">", position)
+            if text[end + 1:end + 4] != " .\n":  # '"^^<' inside a literal
+                position = find('"^^<', position + 4)
+                continue
             start = rfind("\n", 0, position) + 1
             subject_end = find(" ", start)
             object_start = find(" ", subject_end + 1) + 1
-            datatype = text[position + 4:find(">", position)]
+            datatype = text[position + 4:end]
             escaped = text[object_start + 1:position]
             predicate = text[subject_end + 1:object_start - 1]
             position = find('"^^<', position + 4)
+            if text[object_start] != '"':
+                raise _Unsafe("a typed literal where the catalogue writes none")
             key = (escaped, datatype, predicate if watched is not None else "")
             if key in seen:
                 continue
@@ -656,18 +828,21 @@ class RudofEngine(ShaclEngine):
                 elif not verdict:
                     raise _Unsafe(f"rudof and pyshacl disagree on the datatype of {lexical!r}^^<{datatype}>")
         if not new:
-            return ""
-        self._probing = list(new)
-        return "".join(
+            return "", []
+        if len(known) > 100_000:
+            known.clear()
+        probing = list(new)
+        text = "".join(
             f"<{DATATYPE_PROBE}{index}> <{DATATYPE_PROBE}{datatype}> {ox.Literal(lexical, datatype=ox.NamedNode(datatype))} .\n"
-            for index, (lexical, datatype) in enumerate(self._probing)
+            for index, (lexical, datatype) in enumerate(probing)
         )
+        return text, probing
 
-    def _read_datatype_probes(self, entries: list[tuple], probes: str) -> None:
+    def _read_datatype_probes(self, entries: list[tuple], probing: list[tuple[str, str]]) -> None:
         """rudof's sh:datatype verdict on each new literal, compared with pyshacl's (remembered per literal)."""
         failed = {e[0] for e in entries if e[3].startswith(DATATYPE_PROBE)}
         disagree = None
-        for index, (lexical, datatype) in enumerate(self._probing):
+        for index, (lexical, datatype) in enumerate(probing):
             rudof_ok = f"{DATATYPE_PROBE}{index}" not in failed
             agree = self._datatype_ok[(lexical, datatype)] = rudof_ok == _pyshacl_datatype_ok(lexical, datatype)
             if not agree:
@@ -704,7 +879,7 @@ class _ValueCollector:
         return value_node
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def _rdflib_form(lexical: str, datatype: str) -> str | None:
     """The lexical form rdflib gives the literal, or None when it is ill-typed or not Oxigraph's canonical form."""
     if canonical_literal(lexical, datatype).value != lexical:
@@ -715,7 +890,7 @@ def _rdflib_form(lexical: str, datatype: str) -> str | None:
     return str(literal)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def _pyshacl_datatype_ok(lexical: str, datatype: str) -> bool:
     """pyshacl's sh:datatype verdict for a literal of that same datatype (DatatypeConstraintComponent.evaluate)."""
     literal = Literal(lexical, datatype=URIRef(datatype))
@@ -728,9 +903,18 @@ def _looks_like_iri(shown: str) -> bool:
     return bool(shown) and not shown.startswith(('"', "_:")) and " " not in shown and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", shown) is not None
 
 
-def available() -> bool:
-    """Whether pyrudof can be imported (it is, if this module was)."""
-    return True
+_THREADS_STARTED = False  # set once rudof has validated in this process (it then runs thread pools)
+
+
+def fork_is_safe() -> bool:
+    """Whether a child forked now can use rudof: no rudof (or other native) thread pools in this process."""
+    if _THREADS_STARTED:
+        return False
+    try:
+        native = len(os.listdir("/proc/self/task"))
+    except OSError:
+        return True
+    return native <= threading.active_count()
 
 
 @lru_cache(maxsize=1)

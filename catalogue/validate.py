@@ -17,8 +17,10 @@ Validation never touches the network: shapes and vocabulary are local files.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -58,7 +60,7 @@ def resolve_engine(name: str) -> str:
     if name == "pyshacl":
         return name
     try:
-        from . import shacl_rudof
+        shacl_rudof = importlib.import_module("catalogue.shacl_rudof")
     except ImportError:
         if name == "rudof":
             raise
@@ -224,9 +226,29 @@ class Validator:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            validation_engine(self.engine_name)  # load shapes and vocabulary once; forked workers inherit them
-            context = multiprocessing.get_context("fork")
-            self._pool = ProcessPoolExecutor(max_workers=self._worker_count(), mp_context=context)
+            name = self.engine_name
+            if name == "rudof":
+                # rudof starts thread pools on its first validation, and the forked child of a
+                # process that has them hangs in its own first validation. So every worker is
+                # started now: forked while this process has no such threads (they inherit the
+                # loaded engine), else from a fresh forkserver process (which imports __main__:
+                # scripts need the usual `if __name__ == "__main__":` guard then).
+                from .shacl_rudof import fork_is_safe
+
+                if fork_is_safe():
+                    validation_engine(name)
+                    context = multiprocessing.get_context("fork")
+                else:
+                    context = multiprocessing.get_context("forkserver")
+                    context.set_forkserver_preload(["catalogue.validate", "catalogue.shacl_rudof"])
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self._worker_count(), mp_context=context, initializer=_load_engine, initargs=(name,)
+                )
+                _wait_for_workers(self._pool, self._worker_count())
+            else:
+                validation_engine(name)  # load shapes and vocabulary once; forked workers inherit them
+                context = multiprocessing.get_context("fork")
+                self._pool = ProcessPoolExecutor(max_workers=self._worker_count(), mp_context=context)
         return self._pool
 
     def start_workers(self) -> None:
@@ -252,6 +274,26 @@ def _payload(record: OfferRecord) -> BatchOffer:
 
 def _validate_batch(batch: list[BatchOffer], engine_name: str = "pyshacl") -> list[list[dict]]:
     return validation_engine(engine_name).validate(batch)
+
+
+def _load_engine(engine_name: str) -> None:
+    """Worker initializer: load the engine (and, for rudof, its session) before the first batch."""
+    loaded = validation_engine(engine_name)
+    if hasattr(loaded, "warm_up"):
+        loaded.warm_up()
+
+
+def _worker_pid(_: int) -> int:
+    time.sleep(0.05)  # let every worker take one
+    return os.getpid()
+
+
+def _wait_for_workers(pool: ProcessPoolExecutor, count: int, timeout: float = 120.0) -> None:
+    """Start ``count`` workers and wait until each has loaded its engine."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + timeout
+    while len(seen) < count and time.monotonic() < deadline:
+        seen.update(pool.map(_worker_pid, range(count)))
 
 
 def _no_offer_hint(document: RdfDocument) -> str:

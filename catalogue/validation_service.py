@@ -16,7 +16,6 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from .cache import ValidationCache
 from .errors import InputError
 from .fetch import FetchLimits, fetch
 from .negotiation import prefers_html
@@ -24,7 +23,7 @@ from .netguard import public_only
 from .rdfio import RDF_ACCEPT
 from .report import InputProblem, ValidationRun
 from .templates import render
-from .validate import Validator, ValidatorSettings
+from .validate import Validator
 from .vocab import load_vocabulary
 
 RDF_TYPES = ("text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples", "application/n-quads", "application/trig", "application/json", "application/xml", "text/plain")
@@ -34,7 +33,7 @@ def router(server) -> APIRouter:
     api = APIRouter(tags=["Validation"])
     validator = Validator(
         server.config.base,
-        ValidatorSettings(workers=1, cache=ValidationCache(server.config.cache_path if server.update_store is None else None)),
+        server.config.validator_settings(server.config.cache_path if server.update_store is None else None, workers=1),
     )
     lock = asyncio.Lock()
 

@@ -122,7 +122,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("languages", "Undervisningsspråk", "Language of instruction",
            ("Språk som kursen ges på.", "Languages the course is taught in."),
            ("Språkets namn eller kod: svenska, engelska, sv, en … " + _LIST[0], "Language name or code: Swedish, English, sv, en … " + _LIST[1]),
-           "svenska", f"dcterms:language (specification); elm:defaultLanguage", True,
+           "svenska", "dcterms:language (specification); elm:defaultLanguage", True,
            aliases=("språk", "kursspråk", "language", "languages", "languages of instruction")),
     Column("credits", "Poäng (ECTS)", "Credits (ECTS)",
            ("Kursens omfattning i ECTS-poäng (högskolepoäng är samma sak). YH-poäng räknas om: 5 YH-poäng = 1,5 ECTS.",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import gzip
-import io
-import json
 import time
 
 import pytest

@@ -22,7 +22,7 @@ from catalogue.offer_data import duration_hours
 from catalogue.offers import extract_offers
 from catalogue.publish import publish
 from catalogue.rdfio import read_rdf
-from catalogue.store import CatalogueStore, GraphWrite, OxigraphStore
+from catalogue.store import CatalogueStore, OxigraphStore
 from catalogue.validate import Validator
 from catalogue.vocab import load_vocabulary
 
