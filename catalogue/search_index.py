@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +46,7 @@ CREATE INDEX facets_by_offer ON facets (offer, facet);
 CREATE INDEX offers_by_start ON offers (start_date);
 CREATE INDEX offers_by_ects ON offers (ects);
 CREATE INDEX offers_by_price ON offers (price);
+CREATE INDEX offers_by_provider ON offers (provider);
 CREATE VIRTUAL TABLE offer_text USING fts5(title, description, outcomes, provider, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 """
@@ -184,6 +187,22 @@ class SearchIndex:
     def __init__(self, path: Path):
         self.path = path
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        # A published index never changes, so counts computed once stay true: the unfiltered and
+        # common facet counts (every page load asks for them) cost one pass over the index once.
+        self._counts: OrderedDict[tuple, object] = OrderedDict()
+        self._counts_lock = threading.Lock()
+
+    def _cached(self, key: tuple, compute):
+        with self._counts_lock:
+            if key in self._counts:
+                self._counts.move_to_end(key)
+                return self._counts[key]
+        value = compute()
+        with self._counts_lock:
+            self._counts[key] = value
+            while len(self._counts) > 1024:
+                self._counts.popitem(last=False)
+        return value
 
     def close(self) -> None:
         self.db.close()
@@ -206,12 +225,13 @@ class SearchIndex:
         facets = {name: self._facet_counts(query, name) for name in FACETS}
         return SearchResult(total, [json.loads(r[0]) for r in rows], facets, self._ranges(query))
 
-    def _conditions(self, query: SearchQuery, skip: str | None) -> tuple[str, list, bool]:
+    def _conditions(self, query: SearchQuery, skip: str | None, text_as_subquery: bool = False) -> tuple[str, list, bool]:
+        """The WHERE clause over ``offers o``; without ``text_as_subquery`` the caller joins offer_text (for ranking)."""
         clauses = ["1"]
         params: list = []
         uses_text = bool(query.text.strip())
         if uses_text:
-            clauses.append("offer_text MATCH ?")
+            clauses.append("o.id IN (SELECT rowid FROM offer_text WHERE offer_text MATCH ?)" if text_as_subquery else "offer_text MATCH ?")
             params.append(_fts_query(query.text))
         for facet, values in query.filters.items():
             if facet == skip or not values:
@@ -231,23 +251,22 @@ class SearchIndex:
 
     def _facet_counts(self, query: SearchQuery, facet: str) -> list[tuple[str, int]]:
         """Counts for one facet under every filter except the facet's own (so choices stay visible)."""
-        where, params, uses_text = self._conditions(query, skip=facet)
-        text_join = "JOIN offer_text ON offer_text.rowid = o.id" if uses_text else ""
-        rows = self.db.execute(
-            f"SELECT f.value, COUNT(*) FROM facets f JOIN offers o ON o.id = f.offer {text_join} "
-            f"WHERE f.facet = ? AND {where} GROUP BY f.value ORDER BY COUNT(*) DESC, f.value",
-            [facet, *params],
-        ).fetchall()
-        return [(value, count) for value, count in rows]
+        # The text match as a subquery (run once), not a join: joined, SQLite evaluates the match
+        # once per facet row (0.4 s per facet at 10,000 offers instead of a few ms).
+        where, params, _ = self._conditions(query, skip=facet, text_as_subquery=True)
+        sql = (
+            f"SELECT f.value, COUNT(*) FROM facets f JOIN offers o ON o.id = f.offer "
+            f"WHERE f.facet = ? AND {where} GROUP BY f.value ORDER BY COUNT(*) DESC, f.value"
+        )
+        return self._cached((sql, facet, *params), lambda: [(value, count) for value, count in self.db.execute(sql, [facet, *params])])
 
     def _ranges(self, query: SearchQuery) -> dict[str, dict]:
-        where, params, uses_text = self._conditions(query, skip=None)
-        text_join = "JOIN offer_text ON offer_text.rowid = o.id" if uses_text else ""
-        row = self.db.execute(
+        where, params, _ = self._conditions(query, skip=None, text_as_subquery=True)
+        sql = (
             f"SELECT MIN(o.ects), MAX(o.ects), MIN(o.price), MAX(o.price), MIN(o.start_date), MAX(o.start_date) "
-            f"FROM offers o {text_join} WHERE {where}",
-            params,
-        ).fetchone()
+            f"FROM offers o WHERE {where}"
+        )
+        row = self._cached((sql, *params), lambda: self.db.execute(sql, params).fetchone())
         return {
             "ects": {"min": row[0], "max": row[1]},
             "price": {"min": row[2], "max": row[3]},
