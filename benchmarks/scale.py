@@ -254,7 +254,7 @@ def run_backend(n: int, backend: str, folder: Path, store: str, env: dict[str, s
     return result
 
 
-NAIVE = """
+NAIVE = r"""
 import sys, time, resource
 from pathlib import Path
 from rdflib import Graph
