@@ -164,10 +164,19 @@ class _Reader:
         self.store = store
         self.summaries = summaries
         self.values = "VALUES ?o { " + " ".join(f"<{iri}>" for iri in summaries) + " }"
+        self.in_public_graph = "FILTER(?inGraph IN (" + ", ".join(f"<{g}>" for g in store.public_graphs()) + "))"
         self.organisations: dict[str, Organisation] = {}
 
     def rows(self, pattern: str, variables: str):
-        return self.store.query(f"SELECT {variables} WHERE {{ {self.values} {pattern} }}")
+        # Each pattern reads one offer's description, which lives whole in one graph (its source's,
+        # or its records graph). Matched as GRAPH ?g with ?g among the public graphs, Oxigraph looks
+        # each bound offer up once; against a default graph listing the public graphs it looks it
+        # up once per graph, so reading all offers grew with offers x sources (0.30 s instead of
+        # 0.03 s per 1,000 offers at 100,000 offers in 10 sources).
+        return self.store.query(
+            f"SELECT DISTINCT {variables} WHERE {{ {self.values} GRAPH ?inGraph {{ {pattern} }} {self.in_public_graph} }}",
+            default_graphs=[], named_graphs=None,
+        )
 
     def read(self) -> None:
         s = self.summaries
@@ -217,17 +226,19 @@ class _Reader:
             offer.part_of.append(value.value)
 
     def _prices(self) -> None:
-        rows = self.rows(
-            "?o elm:priceDetail ?p . OPTIONAL { ?p elm:amount ?a . ?a rdf:value ?v ; elm:unit ?c } OPTIONAL { ?p skos:prefLabel ?l }",
-            "?o ?p ?v ?c ?l",
-        )
+        # Two queries: an OPTIONAL of two joined triples inside GRAPH makes Oxigraph scan every amount.
+        amounts = {
+            (row["o"].value, row["p"].value): (float(row["v"].value), row["c"].value)
+            for row in self.rows("?o elm:priceDetail ?p . ?p elm:amount ?a . ?a rdf:value ?v ; elm:unit ?c", "?o ?p ?v ?c")
+        }
+        rows = self.rows("?o elm:priceDetail ?p . OPTIONAL { ?p skos:prefLabel ?l }", "?o ?p ?l")
         prices: dict[tuple[str, str], Price] = {}
         for row in rows:
             key = (row["o"].value, row["p"].value)
             price = prices.get(key)
             if price is None:
-                amount = float(row["v"].value) if row["v"] is not None else None
-                price = prices[key] = Price(amount, row["c"].value if row["c"] is not None else None)
+                amount, currency = amounts.get(key, (None, None))
+                price = prices[key] = Price(amount, currency)
                 self.summaries[key[0]].prices.append(price)
             if row["l"] is not None:
                 price.labels[row["l"].language or ""] = row["l"].value
