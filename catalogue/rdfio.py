@@ -177,8 +177,9 @@ def to_utf8(content: bytes, source: str, charset: str | None, rdf_format: ox.Rdf
         ) from None
     text = text.lstrip("\ufeff")
     if rdf_format == ox.RdfFormat.RDF_XML:
-        # pyoxigraph's RDF/XML parser reads UTF-8 only and rejects any other declaration.
-        text = re.sub(r"^(<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9._-]+([\"'])", r"\1UTF-8\2", text)
+        # The text is UTF-8 now, so its declaration must say so: pyoxigraph's RDF/XML parser reads
+        # UTF-8 only, and other XML parsers would decode the bytes as the old declaration says.
+        text = re.sub(r"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9._-]+([\"'])", r"\1UTF-8\2", text)
     return text.encode("utf-8")
 
 
@@ -230,6 +231,7 @@ def _declared_encoding(content: bytes, charset: str | None, rdf_format: ox.RdfFo
         match = XML_DECLARATION.match(content.lstrip())
         if match:
             return match.group(1).decode("ascii"), "its XML declaration"
+        return "utf-8", "an XML document without an encoding declaration, which is UTF-8,"
     return "utf-8", f"{rdf_format.name}, which is always UTF-8,"
 
 

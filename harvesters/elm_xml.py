@@ -26,7 +26,6 @@ take well under a second. Options: none.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -41,7 +40,7 @@ from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from catalogue.errors import InputError
 from catalogue.namespaces import ADMS, CLV, DCTERMS, ELM, FOAF, LOCN, ORG, RDF, RDF_TYPE, ROV, SKOS, XSD, curie
-from catalogue.rdfio import XML_DECLARATION
+from catalogue.rdfio import to_utf8
 from catalogue import vocab as v
 
 from .base import HarvestContext, Harvester, MappedRecord, RecordFailed, RecordRef, SourceUnavailable
@@ -607,7 +606,7 @@ def parse_xml(content: bytes, source: str, charset: str | None = None) -> tuple[
     """Parse XML safely (no DTD, so no entities), in chunks; return the root and the lines of records."""
     if not content.strip():
         raise InputError("the document is empty.", source)
-    data = to_utf8_xml(content, source, charset)
+    data = to_utf8(content, source, charset, ox.RdfFormat.RDF_XML)
     target = _LineTarget()
     parser = DefusedXMLParser(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     target.parser = parser
@@ -626,35 +625,6 @@ def parse_xml(content: bytes, source: str, charset: str | None = None) -> tuple[
         lines = data.split(b"\n")
         near = lines[line - 1].decode("utf-8", "replace").strip()[:120] if line and 0 < line <= len(lines) else ""
         raise InputError(f"this is not well-formed XML ({message}).{' Near: ' + near if near else ''}", source, line, column) from None
-
-
-def to_utf8_xml(content: bytes, source: str, charset: str | None) -> bytes:
-    """The document as UTF-8, decoded as its byte-order mark, the HTTP charset or its XML declaration says."""
-    encoding, declared_by = "utf-8", "an XML document without an encoding declaration, which is UTF-8,"
-    match = XML_DECLARATION.match(content.lstrip())
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if content.startswith(bom):
-            encoding, declared_by = name, "its byte-order mark"
-            break
-    else:
-        if charset:
-            encoding, declared_by = charset, "the server's Content-Type header"
-        elif match:
-            encoding, declared_by = match.group(1).decode("ascii"), "its XML declaration"
-    try:
-        codec = codecs.lookup(encoding)
-    except LookupError:
-        raise InputError(f"{declared_by} declares the unknown character encoding {encoding!r}.", source) from None
-    try:
-        text = content.decode(codec.name)
-    except UnicodeDecodeError as error:
-        line = content.count(b"\n", 0, error.start) + 1
-        column = error.start - (content.rfind(b"\n", 0, error.start) + 1) + 1
-        bad = content[error.start:error.start + 4].hex(" ")
-        raise InputError(f"the text is not valid {codec.name.upper()} as {declared_by} says (bytes {bad}). "
-                         "Save the file as UTF-8 or declare the encoding it really uses.", source, line, column) from None
-    text = re.sub(r"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9._-]+([\"'])", r"\1UTF-8\2", text.lstrip("\ufeff"))
-    return text.encode("utf-8")
 
 
 @lru_cache(maxsize=4096)
