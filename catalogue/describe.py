@@ -29,7 +29,9 @@ DUMP_TYPES = {
 }
 
 
-class _Graph:
+class Triples:
+    """Triples being written for a response: IRIs given as strings, literals as pyoxigraph terms."""
+
     def __init__(self) -> None:
         self.triples: list[ox.Triple] = []
 
@@ -55,7 +57,7 @@ def dataset_iri(config: Config) -> str:
 
 
 def service_description(config: Config, meta: dict, endpoint: str, updates: bool = False) -> list[ox.Triple]:
-    g = _Graph()
+    g = Triples()
     service = ox.NamedNode(endpoint)
     g.add(service, RDF_TYPE, SD + "Service")
     g.add(service, SD + "endpoint", endpoint)
@@ -93,7 +95,7 @@ def service_description(config: Config, meta: dict, endpoint: str, updates: bool
 
 
 def void_description(config: Config, meta: dict, example: str | None = None) -> list[ox.Triple]:
-    g = _Graph()
+    g = Triples()
     base = config.base
     document = f"{base}.well-known/void"
     dataset = dataset_iri(config)
@@ -131,7 +133,7 @@ def void_description(config: Config, meta: dict, example: str | None = None) -> 
 
 def dcat_catalogue(config: Config, meta: dict) -> list[ox.Triple]:
     """DCAT-AP 3: the catalogue, its dataset, the dumps, the endpoint and the change feed."""
-    g = _Graph()
+    g = Triples()
     base = config.base
     catalogue = f"{base}catalogue"
     dataset = dataset_iri(config)
@@ -208,7 +210,7 @@ def dcat_catalogue(config: Config, meta: dict) -> list[ox.Triple]:
     return g.triples
 
 
-def _titled(g: _Graph, config: Config, node: str, kind: str) -> None:
+def _titled(g: Triples, config: Config, node: str, kind: str) -> None:
     titles = {
         "catalogue": ("Katalog över utbildningar som leder till mikromeriter", "Catalogue of learning opportunities leading to micro-credentials"),
     }
@@ -223,7 +225,7 @@ def _titled(g: _Graph, config: Config, node: str, kind: str) -> None:
            "profile and the Council Recommendation on micro-credentials.", "en")
 
 
-def _dataset_core(g: _Graph, config: Config, meta: dict, dataset: str) -> None:
+def _dataset_core(g: Triples, config: Config, meta: dict, dataset: str) -> None:
     g.add(dataset, RDF_TYPE, DCAT + "Dataset")
     g.text(dataset, DCTERMS + "title", config.title)
     g.text(dataset, DCTERMS + "description",

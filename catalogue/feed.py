@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from .describe import Triples
 from .namespaces import DCTERMS, LDES, RDF_TYPE, TREE, XSD
 from .negotiation import negotiate
 from .results import GRAPH_FORMATS
@@ -35,7 +36,7 @@ def router(server) -> APIRouter:
     @api.get("/feed", summary="The event stream: how to read it, and its first page")
     def stream(request: Request) -> Response:
         base = server.config.base
-        g = _Triples()
+        g = Triples()
         feed = f"{base}feed"
         g.add(feed, RDF_TYPE, LDES + "EventStream")
         g.add(feed, LDES + "timestampPath", DCTERMS + "created")
@@ -64,7 +65,7 @@ def router(server) -> APIRouter:
         if not changes and number > 1:
             return PlainTextResponse(f"The feed has no page {number} yet.", status_code=404)
         members, following = changes[:PAGE_SIZE], changes[PAGE_SIZE:]
-        g = _Triples()
+        g = Triples()
         g.add(node, RDF_TYPE, TREE + "Node")
         g.add(feed, RDF_TYPE, LDES + "EventStream")
         g.add(feed, TREE + "view", f"{feed}/page/1")
@@ -86,17 +87,7 @@ def router(server) -> APIRouter:
     return api
 
 
-class _Triples:
-    def __init__(self) -> None:
-        self.triples: list[ox.Triple] = []
-
-    def add(self, s, p: str, o) -> None:
-        subject = s if isinstance(s, (ox.NamedNode, ox.BlankNode)) else ox.NamedNode(s)
-        obj = o if isinstance(o, (ox.NamedNode, ox.BlankNode, ox.Literal)) else ox.NamedNode(o)
-        self.triples.append(ox.Triple(subject, ox.NamedNode(p), obj))
-
-
-def _member(g: _Triples, base: str, feed: str, change: dict) -> None:
+def _member(g: Triples, base: str, feed: str, change: dict) -> None:
     version = f"{base}version/{change['seq']}"
     offer = change["offer"]
     g.add(feed, TREE + "member", version)

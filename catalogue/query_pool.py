@@ -79,11 +79,7 @@ def execute(store: ox.Store, public: list[str], job: QueryJob) -> QueryAnswer:
     except SyntaxError as error:
         return QueryAnswer("syntax", message=f"The query is not valid SPARQL: {error}")
     except results.TooManyResults as error:
-        return QueryAnswer(
-            "too-large",
-            message=f"The result has more than {error.limit} {error.unit}, the limit of this endpoint. "
-            "Add LIMIT/OFFSET to page through it, or download the full dump (/dumps/).",
-        )
+        return _too_large(error)
     except _NotAcceptable as error:
         return QueryAnswer("not-acceptable", message=str(error))
     except OSError as error:
@@ -93,6 +89,14 @@ def execute(store: ox.Store, public: list[str], job: QueryJob) -> QueryAnswer:
 
 class _NotAcceptable(Exception):
     pass
+
+
+def _too_large(error: results.TooManyResults) -> QueryAnswer:
+    return QueryAnswer(
+        "too-large",
+        message=f"The result has more than {error.limit} {error.unit}, the limit of this endpoint. "
+        "Add LIMIT/OFFSET to page through it, or download the full dump (/dumps/).",
+    )
 
 
 def _serialise(answer, job: QueryJob) -> tuple[results.Serialised, str]:
@@ -301,11 +305,7 @@ class RemoteQueryRunner:
                 return QueryAnswer("syntax", message=f"The query was refused: {text.split(': ', 1)[-1]}")
             return QueryAnswer("failed", message=text)
         except results.TooManyResults as error:
-            return QueryAnswer(
-                "too-large",
-                message=f"The result has more than {error.limit} {error.unit}, the limit of this endpoint. "
-                "Add LIMIT/OFFSET to page through it, or download the full dump (/dumps/).",
-            )
+            return _too_large(error)
         except _NotAcceptable as error:
             return QueryAnswer("not-acceptable", message=str(error))
         return QueryAnswer("ok", serialised.body, serialised.media_type, count=serialised.count, seconds=time.perf_counter() - started, kind=kind)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
 from . import i18n
 from .config import Config
@@ -35,7 +35,7 @@ from .site_pages import Deferred, Pages
 from .site_view import Presenter, offer_view
 from .state import HarvestState
 from .store import CatalogueStore
-from .templates import is_http
+from .templates import is_http, new_environment
 from .urls import offer_page
 
 Progress = Callable[[str, int], None]
@@ -93,16 +93,8 @@ def site_fingerprint() -> str:
 
 
 def environment(lang: str) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(data_dir("site") / "templates")),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
+    env = new_environment(("jinja2.ext.i18n",))
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.tests["http"] = is_http
     env.filters["json_script"] = json_for_script
     env.filters["language_name"] = lambda code: i18n.language_name(code, lang)
     return env

@@ -12,18 +12,24 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from .resources import data_dir
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
+def new_environment(extensions: tuple[str, ...] = ()) -> Environment:
+    """An environment over site/templates with the safety settings every page needs (the site builder adds i18n)."""
     env = Environment(
         loader=FileSystemLoader(str(data_dir("site") / "templates")),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=list(extensions),
     )
     # Provider data may hold javascript: or data: URLs; only http(s) addresses become links.
     env.tests["http"] = is_http
     return env
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return new_environment()
 
 
 def is_http(value) -> bool:
