@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from catalogue.cli import main
+from catalogue.validate import Validator
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "elm"
@@ -24,6 +25,12 @@ def example_files() -> list[Path]:
     files = sorted(EXAMPLES.glob("*.ttl"))
     assert len(files) >= 3
     return files
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    """A validator with the catalogue's shapes, loaded once per test module."""
+    return Validator(BASE)
 
 
 @pytest.fixture()

@@ -12,14 +12,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from catalogue.config import Config, SourceConfig
-from catalogue.pipeline import harvest_source
-from catalogue.state import HarvestState
-from catalogue.store import OxigraphStore
-from catalogue.validate import Validator
 
 from .conftest import BASE, EXAMPLES
 from .feedserver import FeedServer
+from .harvesting import HarvestingCatalogue
 
 NORRSUNDA = (EXAMPLES / "norrsunda-universitet.ttl").read_text(encoding="utf-8")
 NORRSUNDA_OFFERS = 7
@@ -31,35 +27,8 @@ def server():
         yield running
 
 
-@pytest.fixture(scope="module")
-def validator():
-    return Validator(BASE)
-
-
-class Catalogue:
-    """A real in-memory store, harvest state and validator, harvesting one source."""
-
-    def __init__(self, tmp_path: Path, validator: Validator):
-        self.config = Config(base=BASE, data_dir=tmp_path / "data")
-        self.store = OxigraphStore.open(None, BASE)
-        self.state = HarvestState(None)
-        self.validator = validator
-
-    def harvest(self, *urls: str, accept_shrink: bool = False, **options):
-        options.setdefault("retries", 0)
-        options.setdefault("backoff", 0)
-        source = SourceConfig("prov", "Provider", "rdf", tuple(urls), options)
-        return harvest_source(self.config, source, self.store, self.state, self.validator, accept_shrink=accept_shrink)
-
-    def offers(self) -> set[str]:
-        rows = self.store.query("SELECT ?o WHERE { ?o a elm:LearningOpportunity }")
-        return {r["o"].value for r in rows}
-
-    def quarantined(self) -> set[str]:
-        rows = self.store.query(
-            "SELECT ?o WHERE { GRAPH ?g { ?r a mcc:QuarantineRecord ; foaf:primaryTopic ?o } }", default_graphs=[]
-        )
-        return {r["o"].value for r in rows}
+class Catalogue(HarvestingCatalogue):
+    source_id, source_name, harvester = "prov", "Provider", "rdf"
 
 
 @pytest.fixture()

@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import codecs
 import time
-from pathlib import Path
 
 import pytest
 
-from catalogue.config import Config, SourceConfig
+from catalogue.config import SourceConfig
 from catalogue.http_cache import HttpClient
-from catalogue.pipeline import harvest_source
-from catalogue.state import HarvestState
-from catalogue.store import OxigraphStore
-from catalogue.validate import Validator
 from catalogue.vocab import load_vocabulary
 from harvesters.base import HarvestContext, slug
 from harvesters.elm_xml import ElmXmlHarvester
 
 from .conftest import BASE, ROOT, SHARED
 from .feedserver import FeedServer
+from .harvesting import HarvestingCatalogue
 
 EXAMPLE = ROOT / "examples" / "feeds" / "elm-xml" / "kaamos-loq.xml"
 KAAMOS = EXAMPLE.read_text(encoding="utf-8")
@@ -47,31 +43,9 @@ def server():
         yield running
 
 
-@pytest.fixture(scope="module")
-def validator():
-    return Validator(BASE)
-
-
-class Catalogue:
-    """A real in-memory store, harvest state and validator, harvesting one elm-xml source."""
-
-    def __init__(self, tmp_path: Path, validator: Validator):
-        self.config = Config(base=BASE, data_dir=tmp_path / "data")
-        self.store = OxigraphStore.open(None, BASE)
-        self.state = HarvestState(None)
-        self.validator = validator
-
-    def harvest(self, url: str | Path, **options):
-        options = {"retries": 0, "backoff": 0, "timeout": 2, "connect_timeout": 1, **options}
-        source = SourceConfig(SOURCE, "Kaamoksen ammattiopisto", "elm-xml", (str(url),), options)
-        return harvest_source(self.config, source, self.store, self.state, self.validator)
-
-    def offers(self) -> set[str]:
-        return {r["o"].value for r in self.store.query("SELECT ?o WHERE { ?o a elm:LearningOpportunity }")}
-
-    def quarantined(self) -> set[str]:
-        rows = self.store.query("SELECT ?o WHERE { GRAPH ?g { ?r a mcc:QuarantineRecord ; foaf:primaryTopic ?o } }", default_graphs=[])
-        return {r["o"].value for r in rows}
+class Catalogue(HarvestingCatalogue):
+    source_id, source_name, harvester = SOURCE, "Kaamoksen ammattiopisto", "elm-xml"
+    defaults = {"retries": 0, "backoff": 0, "timeout": 2, "connect_timeout": 1}
 
     def values(self, sparql: str) -> set[str]:
         return {row[0].value for row in self.store.query(sparql)}

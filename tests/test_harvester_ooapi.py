@@ -34,11 +34,6 @@ LANG = "http://publications.europa.eu/resource/authority/language/"
 MODE = "http://data.europa.eu/snb/learning-assessment/"
 
 
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return Validator(BASE)
-
-
 class Harness:
     """One source, one store, one state: run the pipeline again and again, as the scheduler would."""
 

@@ -13,15 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from catalogue.config import Config, SourceConfig
-from catalogue.pipeline import harvest_source
-from catalogue.state import HarvestState
-from catalogue.store import OxigraphStore
-from catalogue.validate import Validator
 from harvesters.base import slug
 
 from .conftest import BASE, ROOT
 from .feedserver import FeedServer
+from .harvesting import HarvestingCatalogue
 
 EXAMPLE = ROOT / "examples" / "feeds" / "schemaorg" / "alvdalen" / "sitemap.xml"
 ELM = "http://data.europa.eu/snb/model/elm/"
@@ -89,24 +85,9 @@ def sitemap(urls: list[str]) -> str:
 # -- harness -------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return Validator(BASE)
-
-
-class Catalogue:
-    """A real store, state and validator, and one source configuration to harvest again and again."""
-
-    def __init__(self, tmp_path: Path, validator: Validator):
-        self.config = Config(base=BASE, data_dir=tmp_path / "data")
-        self.store = OxigraphStore.open(None, BASE)
-        self.state = HarvestState(None)
-        self.validator = validator
-
-    def harvest(self, *urls: str, **options):
-        options.setdefault("retries", 0)
-        source = SourceConfig("alvdalen", "Älvdalens folkhögskola", "schemaorg", tuple(urls), options)
-        return harvest_source(self.config, source, self.store, self.state, self.validator)
+class Catalogue(HarvestingCatalogue):
+    source_id, source_name, harvester = "alvdalen", "Älvdalens folkhögskola", "schemaorg"
+    defaults = {"retries": 0}
 
     def select(self, query: str, graph: str = "source") -> list[tuple]:
         name = self.store.source_graph("alvdalen") if graph == "source" else self.store.quarantine_graph("alvdalen")

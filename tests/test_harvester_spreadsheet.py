@@ -11,31 +11,21 @@ import csv
 import io
 import zipfile
 from datetime import datetime
-from pathlib import Path
 
 import openpyxl
 import pytest
 
-from catalogue.config import Config, SourceConfig
-from catalogue.pipeline import harvest_source
-from catalogue.state import HarvestState
-from catalogue.store import OxigraphStore
-from catalogue.validate import Validator
 from harvesters.spreadsheet import COLUMNS, NAMES, SpreadsheetHarvester, resolve_header, template_columns, template_example
 from harvesters.spreadsheet_template import write_template
 
 from .conftest import BASE, ROOT
 from .feedserver import FeedServer
+from .harvesting import HarvestingCatalogue
 
 TEMPLATE = ROOT / "examples" / "template"
 FEED = ROOT / "examples" / "feeds" / "spreadsheet" / "norrkust-kompetens.csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OFFER = f"{BASE}offer/nk/"
-
-
-@pytest.fixture(scope="module")
-def validator():
-    return Validator(BASE)
 
 
 @pytest.fixture()
@@ -44,29 +34,13 @@ def server():
         yield running
 
 
-class Catalogue:
-    """A real in-memory store, harvest state and validator, harvesting one spreadsheet source."""
-
-    def __init__(self, tmp_path: Path, validator: Validator):
-        self.tmp = tmp_path
-        self.config = Config(base=BASE, data_dir=tmp_path / "data")
-        self.store = OxigraphStore.open(None, BASE)
-        self.state = HarvestState(None)
-        self.validator = validator
-
-    def harvest(self, location: str | Path, **options):
-        options.setdefault("retries", 0)
-        options.setdefault("backoff", 0)
-        source = SourceConfig("nk", "Norrkust Kompetens AB", "spreadsheet", (str(location),), options)
-        return harvest_source(self.config, source, self.store, self.state, self.validator)
+class Catalogue(HarvestingCatalogue):
+    source_id, source_name, harvester = "nk", "Norrkust Kompetens AB", "spreadsheet"
 
     def harvest_bytes(self, content: bytes, name: str = "offers.csv", **options):
         path = self.tmp / name
         path.write_bytes(content)
         return self.harvest(path, **options)
-
-    def offers(self) -> set[str]:
-        return {r["o"].value for r in self.store.query("SELECT ?o WHERE { ?o a elm:LearningOpportunity }")}
 
     def values(self, subject: str, path: str) -> set[str]:
         rows = self.store.query(f"SELECT ?v WHERE {{ <{subject}> {path} ?v }}")
@@ -79,10 +53,6 @@ class Catalogue:
     def missing(self, offer: str) -> set[str]:
         rows = self.store.query(f"SELECT ?m WHERE {{ ?r foaf:primaryTopic <{offer}> ; mcc:missingElement ?m }}")
         return {r["m"].value.rsplit("/", 1)[-1] for r in rows}
-
-    def quarantined(self) -> set[str]:
-        rows = self.store.query("SELECT ?o WHERE { GRAPH ?g { ?r a mcc:QuarantineRecord ; foaf:primaryTopic ?o } }", default_graphs=[])
-        return {r["o"].value for r in rows}
 
 
 @pytest.fixture()

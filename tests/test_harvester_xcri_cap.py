@@ -7,19 +7,14 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 
-from catalogue.config import Config, SourceConfig
-from catalogue.pipeline import harvest_source
-from catalogue.state import HarvestState
-from catalogue.store import OxigraphStore
-from catalogue.validate import Validator
 from harvesters.xcri_cap import XcriCapHarvester
 
-from .conftest import BASE, ROOT
+from .conftest import ROOT
 from .feedserver import FeedServer
+from .harvesting import HarvestingCatalogue
 
 EXAMPLE = ROOT / "examples" / "feeds" / "xcri-cap" / "shannon-college.xml"
 EQF = "http://data.europa.eu/snb/eqf/"
@@ -70,28 +65,8 @@ def server(shared_server, request):
     return _OwnPaths(shared_server, "/" + re.sub(r"[^A-Za-z0-9]+", "-", request.node.name))
 
 
-@pytest.fixture(scope="module")
-def validator():
-    return Validator(BASE)
-
-
-class Catalogue:
-    """A real in-memory store, harvest state and validator, harvesting one xcri-cap source."""
-
-    def __init__(self, tmp_path: Path, validator: Validator):
-        self.config = Config(base=BASE, data_dir=tmp_path / "data")
-        self.store = OxigraphStore.open(None, BASE)
-        self.state = HarvestState(None)
-        self.validator = validator
-
-    def harvest(self, *urls: str, **options):
-        options.setdefault("retries", 0)
-        options.setdefault("backoff", 0)
-        source = SourceConfig("shannon", "Shannon College", "xcri-cap", tuple(str(u) for u in urls), options)
-        return harvest_source(self.config, source, self.store, self.state, self.validator)
-
-    def offers(self) -> set[str]:
-        return {r["o"].value for r in self.store.query("SELECT ?o WHERE { ?o a elm:LearningOpportunity }")}
+class Catalogue(HarvestingCatalogue):
+    source_id, source_name, harvester = "shannon", "Shannon College", "xcri-cap"
 
     def values(self, pattern: str) -> set[str]:
         """Values of ?v in the published offers, for a pattern that starts from the offer ?o."""

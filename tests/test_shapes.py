@@ -10,17 +10,11 @@ import pytest
 
 from catalogue.namespaces import sparql_prefixes
 from catalogue.rdfio import parse_rdf
-from catalogue.validate import Validator
 
-from .conftest import BASE, EXAMPLES
+from .conftest import EXAMPLES
 
 OFFER = "https://data.norrsunda.example/lo/2027-data-analysis-python"
 SPEC_OF_OFFER = f"<{OFFER}> elm:learningAchievementSpecification ?spec ."
-
-
-@pytest.fixture(scope="module")
-def validator():
-    return Validator(BASE)
 
 
 @pytest.fixture(scope="module")

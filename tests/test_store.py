@@ -36,11 +36,6 @@ def load_example(store: CatalogueStore, name: str, source: str, validator: Valid
     return publish(store, source, records, reports)
 
 
-@pytest.fixture(scope="module")
-def validator():
-    return Validator(BASE)
-
-
 @pytest.fixture(params=BACKENDS)
 def empty_store(request):
     """An empty store on each backend; on the shared servers each test writes under its own base IRI."""
