@@ -101,7 +101,11 @@ def _publish_collected(config, source, store, state, validator, progress, accept
     previous = state.last_run(source.id, successful=True)
     run.http_status = _status(context)
     has_content = store.source_graph(source.id) in store.graphs() or store.quarantine_graph(source.id) in store.graphs()
-    if context.fetched and all(f.not_modified for f in context.fetched) and not failed and not incomplete and previous and has_content:
+    # After a held or failed run the HTTP cache holds what was fetched but never published, so a 304 proves nothing.
+    last = state.last_run(source.id)
+    last_published = last is not None and previous is not None and last.id == previous.id
+    if (context.fetched and all(f.not_modified for f in context.fetched) and not failed and not incomplete and previous
+            and has_content and last_published):
         run.seen, run.published, run.quarantined = previous.seen, previous.published, previous.quarantined
         run.unchanged = previous.published
         run.content_hash = previous.content_hash
@@ -266,4 +270,4 @@ def _position(error: Exception) -> str | None:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -18,7 +18,7 @@ from .state import Run
 
 
 def run_iri(base: str, source_id: str, started: str) -> str:
-    stamp = started.replace("-", "").replace(":", "").replace("+0000", "Z").split(".")[0]
+    stamp = started.replace("-", "").replace(":", "").replace("+0000", "Z")
     return f"{base}run/{source_id}/{stamp}"
 
 

@@ -223,6 +223,8 @@ def test_a_feed_that_shrinks_a_lot_is_held_until_accepted(server, catalogue):
     accepted = catalogue.harvest(url, accept_shrink=True)
     assert accepted.run.outcome == "published" and accepted.run.withdrawn == 5
     assert len(catalogue.offers()) == 2
+    # Three runs, however quickly they follow each other: none overwrites another's record.
+    assert [r.outcome for r in catalogue.state.runs("prov")] == ["published", "held", "published"]
 
 
 def test_invalid_offers_are_quarantined_with_their_report(server, catalogue):
