@@ -15,10 +15,15 @@ source and record graphs; quarantine and provenance are named graphs only.
 
 Writing a source is one atomic change: the difference between what the store
 holds and what it should hold is applied in a single SPARQL Update request,
-which Oxigraph runs as one transaction. Readers in the same process see the
-old or the new state, never a mix; a crash mid-write leaves the old state.
-Because only differences are written, re-publishing an unchanged source
-writes nothing, and one changed offer rewrites only its own triples.
+which Oxigraph runs as one transaction; a crash mid-write leaves the old
+state. A large difference (``BULK_QUADS`` quads added or more, a new source
+of a few hundred offers) goes through a redo journal and Oxigraph's bulk
+loader instead, four times faster, and a crash leaves the old or the new
+state (``store_journal.py``); while the bulk loader runs, a reader of the
+live store could see part of the change, which is why the server and the
+site read published snapshots, never the live store (see below). Because only differences are written,
+re-publishing an unchanged source writes nothing, and one changed offer
+rewrites only its own triples.
 
 Readers in other processes (the HTTP server while a harvest runs): RocksDB
 lets only one process open a store for writing. A reader opens a read-only
@@ -30,7 +35,7 @@ harvest publishes a new one (see ``catalogue.snapshots``).
 
 from __future__ import annotations
 
-import io
+import itertools
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -42,7 +47,10 @@ import pyoxigraph as ox
 
 from .errors import StoreError
 from .namespaces import PREFIXES
+from .store_journal import Journal, data_request
 from .vocab import Vocabulary
+
+BULK_QUADS = 20_000
 
 EXPORT_FORMATS = {
     "nquads": ox.RdfFormat.N_QUADS,
@@ -253,6 +261,8 @@ class OxigraphStore(CatalogueStore):
         self.store = store
         self.path = path
         self.read_only = read_only
+        # Changes adding this many quads or more go through the journal and the bulk loader (store_journal.py).
+        self.bulk_quads = BULK_QUADS
 
     @classmethod
     def open(cls, path: Path | None, base: str, read_only: bool = False) -> OxigraphStore:
@@ -265,9 +275,16 @@ class OxigraphStore(CatalogueStore):
                         f"There is no store at {path} yet. Load or harvest something first "
                         "(catalogue load FILE --source ID, or catalogue harvest)."
                     )
+                if Journal.beside(path).committed:
+                    raise StoreError(
+                        f"The store at {path} is in the middle of a large change: a harvest or load is writing it, or one "
+                        "was stopped and the next harvest or load will finish it. Try again when that is done."
+                    )
                 return cls(ox.Store.read_only(str(path)), base, path, read_only=True)
             path.mkdir(parents=True, exist_ok=True)
-            return cls(ox.Store(str(path)), base, path)
+            store = ox.Store(str(path))
+            Journal.beside(path).recover(store, path)
+            return cls(store, base, path)
         except OSError as error:
             if "lock" in str(error).lower():
                 raise StoreError(
@@ -279,13 +296,18 @@ class OxigraphStore(CatalogueStore):
     def _apply(self, removals: dict[str, set[ox.Triple]], additions: dict[str, set[ox.Triple]], emptied: set[str]) -> None:
         if self.read_only:
             raise StoreError("This store was opened read-only.")
+        if self.path is not None and sum(len(t) for t in additions.values()) >= self.bulk_quads:
+            journal = Journal.beside(self.path)
+            journal.record(removals, additions, emptied)
+            journal.apply(self.store)
+            return
         if not any(removals.values()):
             # extend() is one transaction and cheaper than parsing an update.
             self.store.extend(
                 ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, ts in additions.items() for t in ts
             )
             return
-        text = _update_text(removals, additions)
+        text = " ;\n".join(t for t in (data_request("DELETE", removals), data_request("INSERT", additions)) if t)
         # Oxigraph keeps a named graph after its last triple is deleted; an emptied graph is dropped in the same request.
         text += "".join(f" ;\nDROP SILENT GRAPH <{graph}>" for graph in sorted(emptied))
         self.store.update(text)
@@ -316,6 +338,18 @@ class OxigraphStore(CatalogueStore):
             named_graphs=[ox.NamedNode(g) for g in named_graphs] if named_graphs is not None else None,
         )
 
+    def export(self, output: BinaryIO, format: str, graphs: list[str] | None = None) -> int:
+        rdf_format = EXPORT_FORMATS.get(format)
+        if rdf_format is None or not rdf_format.supports_datasets:
+            return super().export(output, format, graphs)
+        # The store's own quads go straight to the serializer: a quarter faster than rebuilding each one.
+        selected = [ox.NamedNode(g) for g in (self.public_graphs() if graphs is None else graphs)]
+        counter = _Counter()
+        quads = itertools.chain.from_iterable(self.store.quads_for_pattern(None, None, None, g) for g in selected)
+        prefixes = _export_prefixes() if rdf_format == ox.RdfFormat.TRIG else None
+        ox.serialize(counter.wrap(quads), output, rdf_format, prefixes=prefixes)
+        return counter.count
+
     def snapshot(self, target: Path) -> None:
         """A consistent copy of the store at ``target`` (hard links where possible; fast)."""
         self.store.flush()
@@ -325,25 +359,6 @@ class OxigraphStore(CatalogueStore):
         if not self.read_only:
             self.store.flush()
         del self.store
-
-
-def _update_text(removals: dict[str, set[ox.Triple]], additions: dict[str, set[ox.Triple]]) -> str:
-    out = io.StringIO()
-    operations = []
-    for graph, triples in removals.items():
-        if triples:
-            operations.append(("DELETE", graph, triples))
-    for graph, triples in additions.items():
-        if triples:
-            operations.append(("INSERT", graph, triples))
-    for i, (verb, graph, triples) in enumerate(operations):
-        if i:
-            out.write(" ;\n")
-        out.write(f"{verb} DATA {{ GRAPH <{graph}> {{\n")
-        for triple in triples:
-            out.write(f"{triple.subject} {triple.predicate} {triple.object} .\n")
-        out.write("} }")
-    return out.getvalue()
 
 
 class _Counter:

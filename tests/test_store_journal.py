@@ -1,0 +1,202 @@
+"""Large writes to the embedded store go through a redo journal and Oxigraph's bulk loader (store_journal.py).
+
+The writes must give exactly what the transactional path gives, and a writer killed at any point must
+leave the old content or the new one when the store is opened again, never a mix.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from catalogue.errors import StoreError
+from catalogue.store import OxigraphStore
+from catalogue.store_journal import ADD, COMMIT, REMOVE, Journal
+
+from .conftest import BASE, ROOT
+from .test_store import load_example
+
+
+def _triples(prefix: str, n: int, start: int = 0) -> list[ox.Triple]:
+    return [ox.Triple(ox.NamedNode(f"https://x.example/{prefix}/{i}"), ox.NamedNode("https://x.example/p"), ox.Literal(f"{prefix} {i}"))
+            for i in range(start, start + n)]
+
+
+def _content(store: OxigraphStore) -> set[ox.Quad]:
+    return set(store.store.quads_for_pattern(None, None, None, None))
+
+
+@pytest.fixture()
+def disk_store(tmp_path):
+    store = OxigraphStore.open(tmp_path / "store", BASE)
+    store.bulk_quads = 1  # every write that adds something takes the journal path
+    yield store
+    store.close()
+
+
+def test_journalled_writes_give_what_transactions_give(disk_store, validator):
+    plain = OxigraphStore.open(None, BASE)
+    plain.bulk_quads = 10**9
+    graph = disk_store.source_graph("s")
+    steps = [
+        _triples("a", 300),
+        _triples("a", 200) + _triples("b", 150),      # some removed, some added
+        _triples("b", 150),                            # only removed
+        [],                                            # emptied: the graph goes away
+        _triples("c", 50),
+    ]
+    for triples in steps:
+        changes = [store.replace_graph(graph, triples) for store in (disk_store, plain)]
+        assert (changes[0].added, changes[0].removed) == (changes[1].added, changes[1].removed)
+        assert _content(disk_store) == _content(plain)
+        assert (graph in disk_store.graphs()) == bool(triples)
+    for store in (disk_store, plain):
+        load_example(store, "norrsunda-universitet.ttl", "norrsunda", validator)
+    assert _content(disk_store) == _content(plain)
+    assert not Journal.beside(disk_store.path).folder.exists()
+
+
+def test_a_committed_journal_left_by_a_crash_is_finished_on_open(tmp_path):
+    path = tmp_path / "store"
+    store = OxigraphStore.open(path, BASE)
+    graph = store.source_graph("s")
+    store.replace_graph(graph, _triples("old", 500))
+    new = _triples("old", 250) + _triples("new", 700)
+    removals = {graph: set(_triples("old", 250, start=250))}
+    additions = {graph: set(_triples("new", 700))}
+    Journal.beside(path).record(removals, additions, set())  # the crash came right after the commit
+    store.close()
+    with pytest.raises(StoreError, match="in the middle of a large change"):
+        OxigraphStore.open(path, BASE, read_only=True)
+    reopened = OxigraphStore.open(path, BASE)
+    try:
+        assert set(reopened.triples(graph)) == set(new)
+        assert not Journal.beside(path).folder.exists()
+    finally:
+        reopened.close()
+
+
+def test_an_uncommitted_journal_is_discarded_and_the_store_keeps_the_old_content(tmp_path):
+    path = tmp_path / "store"
+    store = OxigraphStore.open(path, BASE)
+    graph = store.source_graph("s")
+    old = _triples("old", 400)
+    store.replace_graph(graph, old)
+    store.close()
+    folder = Journal.beside(path).folder
+    folder.mkdir()
+    (folder / REMOVE).write_text(f"<https://x.example/old/1> <https://x.example/p> \"old 1\" <{graph}> .\n", encoding="utf-8")
+    (folder / ADD).write_text(f"<https://x.example/new/1> <https://x.example/p> \"new 1\" <{graph}> .\n", encoding="utf-8")
+    assert not (folder / COMMIT).exists()
+    reopened = OxigraphStore.open(path, BASE)
+    try:
+        assert set(reopened.triples(graph)) == set(old)
+        assert not folder.exists()
+    finally:
+        reopened.close()
+
+
+# A writer that dies (SIGKILL) half-way through the bulk load: the quads of the first half are in the store.
+DYING_WRITER = textwrap.dedent(
+    """
+    import os, signal, sys
+    import pyoxigraph as ox
+    from pathlib import Path
+    from catalogue.store import OxigraphStore
+
+    class HalfWay:
+        def __init__(self, store):
+            self.store = store
+        def __getattr__(self, name):
+            return getattr(self.store, name)
+        def bulk_load(self, path, format):
+            quads = list(ox.parse(path=path, format=format))
+            self.store.bulk_extend(quads[: len(quads) // 2])
+            self.store.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    store = OxigraphStore.open(Path(sys.argv[1]), "http://127.0.0.1:8000/")
+    store.store = HalfWay(store.store)
+    graph = store.source_graph("crash")
+    keep = [ox.Triple(ox.NamedNode(f"https://x.example/old/{i}"), ox.NamedNode("https://x.example/p"), ox.Literal(f"old {i}")) for i in range(500)]
+    new = [ox.Triple(ox.NamedNode(f"https://x.example/new/{i}"), ox.NamedNode("https://x.example/p"), ox.Literal(f"new {i}")) for i in range(30000)]
+    store.replace_graph(graph, keep + new)
+    """
+)
+
+
+def test_a_writer_killed_during_the_bulk_load_leaves_the_new_content_after_reopening(tmp_path):
+    path = tmp_path / "store"
+    store = OxigraphStore.open(path, BASE)
+    graph = store.source_graph("crash")
+    store.replace_graph(graph, _triples("old", 1000))
+    store.close()
+    writer = subprocess.run([sys.executable, "-c", DYING_WRITER, str(path)], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert writer.returncode == -signal.SIGKILL, writer.stderr
+    half_written = ox.Store.read_only(str(path))
+    partial = sum(1 for _ in half_written.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+    del half_written
+    assert 500 < partial < 30_500, "the writer should have died with part of the change in the store"
+    assert Journal.beside(path).committed
+    reopened = OxigraphStore.open(path, BASE)
+    try:
+        assert set(reopened.triples(graph)) == set(_triples("old", 500) + _triples("new", 30000))
+        assert not Journal.beside(path).folder.exists()
+    finally:
+        reopened.close()
+
+
+CRASHING_WRITER = textwrap.dedent(
+    """
+    import sys, pyoxigraph as ox
+    from pathlib import Path
+    from catalogue.store import OxigraphStore
+    store = OxigraphStore.open(Path(sys.argv[1]), "http://127.0.0.1:8000/")
+    graph = store.source_graph("crash")
+    new = [ox.Triple(ox.NamedNode(f"https://x.example/new/{i}"), ox.NamedNode("https://x.example/p"), ox.Literal("n" * 50 + str(i))) for i in range(400000)]
+    print("writing", flush=True)
+    store.replace_graph(graph, new)
+    print("done", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("after", [0.5, 2.0])
+def test_a_writer_killed_at_any_moment_leaves_the_old_or_the_new_content(tmp_path, after):
+    path = tmp_path / "store"
+    store = OxigraphStore.open(path, BASE)
+    graph = store.source_graph("crash")
+    old = _triples("old", 1000)
+    store.replace_graph(graph, old)
+    store.close()
+    writer = subprocess.Popen([sys.executable, "-c", CRASHING_WRITER, str(path)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert writer.stdout.readline().strip() == "writing"
+    time.sleep(after)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    writer.stdout.close()
+    new = {ox.Triple(ox.NamedNode(f"https://x.example/new/{i}"), ox.NamedNode("https://x.example/p"), ox.Literal("n" * 50 + str(i)))
+           for i in range(400000)}
+    reopened = OxigraphStore.open(path, BASE)
+    try:
+        found = set(reopened.triples(graph))
+        assert found == set(old) or found == new, f"{len(found)} triples: neither the old content nor the new"
+        assert not Journal.beside(path).folder.exists()
+    finally:
+        reopened.close()
+
+
+def test_a_read_only_store_refuses_to_write(tmp_path):
+    path = tmp_path / "store"
+    OxigraphStore.open(path, BASE).close()
+    reader = OxigraphStore.open(path, BASE, read_only=True)
+    with pytest.raises(Exception, match="read-only"):
+        reader.replace_graph(reader.source_graph("s"), _triples("a", 10))
+    assert not Path(str(path) + ".journal").exists()
