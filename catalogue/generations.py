@@ -4,7 +4,8 @@ After a harvest or load changes the store, ``publish_generation`` makes:
 
 * a snapshot of the store (a RocksDB hard-link checkpoint, milliseconds),
 * the full dumps (N-Quads and Turtle, gzipped) with their size and SHA-256,
-* the search index (SQLite FTS5),
+* the search index (SQLite FTS5): the previous generation's, with the rows of
+  new, changed and withdrawn offers rewritten (whole when the rules changed),
 * ``meta.json`` with counts and times,
 
 in ``DATA/published/<generation>/``, then points ``DATA/published/CURRENT`` at
@@ -29,8 +30,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import Config
-from .offer_data import read_offers
-from .search_index import build as build_index
+from .offer_data import offer_listing, read_offers
+from .resources import rules_fingerprint
+from .search_index import refresh as refresh_index
 from .store import CatalogueStore, OxigraphStore, open_store
 
 KEEP_GENERATIONS = 3
@@ -100,7 +102,12 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         dumps = _write_dumps(source, generation.dumps)
         timings["dumps"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        offers = build_index(generation.search_path, read_offers(source))
+        earlier = current_generation(config)
+        refreshed = refresh_index(
+            generation.search_path, offer_listing(source), lambda pairs: read_offers(source, pairs),
+            previous=earlier.search_path if earlier else None, rules=_index_rules(),
+        )
+        offers = refreshed.offers
         timings["search index"] = time.perf_counter() - mark
         counts = source.source_counts()
         meta = {
@@ -108,6 +115,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
             "created": moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "backend": config.store.backend,
             "offers": offers,
+            "search index": {"offers read": refreshed.read, "built whole": refreshed.whole},
             "sources": counts,
             "dumps": dumps,
             "graphs": source.graphs(),
@@ -129,6 +137,14 @@ def published_store(config: Config, generation: Generation) -> CatalogueStore:
     if generation.has_snapshot:
         return OxigraphStore.open(generation.store_path, config.base, read_only=True)
     return open_store(config)
+
+
+def _index_rules() -> str:
+    """What every row of the search index depends on besides its offer: shapes, vocabulary, and the code that writes rows."""
+    digest = hashlib.sha256(rules_fingerprint().encode())
+    for module in ("search_index.py", "offer_data.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _write_dumps(store: CatalogueStore, folder: Path) -> dict[str, dict]:

@@ -149,6 +149,24 @@ def offer_iris(store: CatalogueStore, sources: list[str] | None = None) -> list[
     return sorted(found)
 
 
+def offer_listing(store: CatalogueStore) -> list[tuple[str, str, str | None]]:
+    """(offer IRI, source id, fingerprint) of every published offer, in ``offer_iris`` order. The
+    fingerprint changes whenever what ``read_offers`` gives for the offer may have changed: its
+    content hash (which covers its provider) and its catalogue record."""
+    prefix = f"{store.base}graph/source/"
+    fingerprints: dict[tuple[str, str], str] = {}
+    for source in {source for graph in store.graphs() if graph.startswith(prefix) for source in [graph[len(prefix):]]}:
+        rows = store.query(
+            "SELECT ?o ?hash ?issued ?modified ?mc ?w WHERE { GRAPH <%s> { ?r foaf:primaryTopic ?o ; mcc:contentHash ?hash ; "
+            "dcterms:issued ?issued ; dcterms:modified ?modified ; mcc:microCredential ?mc ; mcc:warningCount ?w } }"
+            % store.records_graph(source),
+            default_graphs=[],
+        )
+        for row in rows:
+            fingerprints[(row["o"].value, source)] = " ".join(row[v].value for v in ("hash", "issued", "modified", "mc", "w"))
+    return [(iri, source, fingerprints.get((iri, source))) for iri, source in offer_iris(store)]
+
+
 def read_offers(store: CatalogueStore, iris: list[tuple[str, str]] | None = None, chunk: int = CHUNK) -> Iterator[OfferSummary]:
     """Summaries of ``iris`` (default: every published offer), in the given order."""
     pairs = offer_iris(store) if iris is None else iris

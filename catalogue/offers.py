@@ -77,14 +77,14 @@ class Extraction:
     notes: list[str] = field(default_factory=list)
 
 
-def extract_offers(quads: Iterable[ox.Quad], vocabulary: Vocabulary, base: str) -> Extraction:
-    """Split parsed quads (all graphs merged) into offers, in document order."""
+def extract_offers(quads: Iterable[ox.Quad | ox.Triple], vocabulary: Vocabulary, base: str) -> Extraction:
+    """Split parsed quads or triples (all graphs merged) into offers, in document order."""
     cutter = _Cutter(quads, vocabulary, base)
     return cutter.run()
 
 
 class _Cutter:
-    def __init__(self, quads: Iterable[ox.Quad], vocabulary: Vocabulary, base: str):
+    def __init__(self, quads: Iterable[ox.Quad | ox.Triple], vocabulary: Vocabulary, base: str):
         self.vocabulary = vocabulary
         self.genid = base + ".well-known/genid/"
         self.index: dict[object, list[tuple[ox.NamedNode, object]]] = {}

@@ -24,6 +24,7 @@ store holds the source, nothing else is done.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from contextlib import AbstractContextManager, nullcontext
 from collections.abc import Callable
@@ -113,9 +114,10 @@ def _publish_collected(config, source, store, state, validator, progress, accept
 
     mark = time.perf_counter()
     carried = _carry_over(store, state, source, records, failed, incomplete)
-    quads = [ox.Quad(t.subject, t.predicate, t.object) for r in records for t in r.triples]
-    quads += [ox.Quad(t.subject, t.predicate, t.object) for t in carried.triples]
-    extraction = extract_offers(quads, context.vocabulary, config.base)
+    extraction = extract_offers(itertools.chain((t for r in records for t in r.triples), carried.triples), context.vocabulary, config.base)
+    for record in records:
+        record.triples = []  # the offers now hold their own statements; a source's parsed triples are its largest object
+    carried.triples = []
     offers = extraction.offers
     run.seen = len(offers)
     run.carried_over = carried.count

@@ -1,0 +1,127 @@
+"""Publishing refreshes the search index from the previous one: only new, changed and withdrawn offers
+are re-read, and the result is exactly the index a whole build gives."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from catalogue.config import Config
+from catalogue.generations import current_generation, publish_generation
+from catalogue.offer_data import offer_listing, read_offers
+from catalogue.offers import extract_offers
+from catalogue.publish import publish
+from catalogue.rdfio import parse_rdf, read_rdf
+from catalogue.search_index import SearchIndex, SearchQuery, refresh
+from catalogue.store import OxigraphStore
+from catalogue.vocab import load_vocabulary
+
+from .conftest import BASE, EXAMPLES
+
+CHANGED_TITLE = "Dataanalys med Python för forskare"
+
+
+def _publish_text(store: OxigraphStore, validator, source: str, turtle: str, now: datetime) -> None:
+    quads = parse_rdf(turtle.encode("utf-8"), f"{source}.ttl").quads
+    records = extract_offers(quads, load_vocabulary(), BASE).offers
+    publish(store, source, records, validator.validate_records(records), now=now)
+
+
+def _content(path: Path) -> dict[str, object]:
+    """Everything the index says, keyed by offer IRI (row numbers differ between builds and do not matter)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        offers = {row[0]: row[1:] for row in db.execute(
+            "SELECT iri, source, provider, start_date, end_date, ects, hours, price, currency, microcredential, changed, "
+            "title_sort, summary, fingerprint FROM offers")}
+        facets = sorted(db.execute("SELECT o.iri, f.facet, f.value FROM facets f JOIN offers o ON o.id = f.offer"))
+        text = sorted(db.execute(
+            "SELECT o.iri, t.title, t.description, t.outcomes, t.provider FROM offer_text t JOIN offers o ON o.id = t.rowid"))
+        count = db.execute("SELECT value FROM meta WHERE key = 'offers'").fetchone()[0]
+        return {"offers": offers, "facets": facets, "text": text, "count": count}
+    finally:
+        db.close()
+
+
+@pytest.fixture()
+def catalogue(tmp_path, validator):
+    config = Config(base=BASE, data_dir=tmp_path / "data")
+    store = OxigraphStore.open(tmp_path / "data" / "store", BASE)
+    store.ensure_vocabulary(load_vocabulary())
+    for path in sorted(EXAMPLES.glob("*.ttl")):
+        records = extract_offers(read_rdf(str(path)).quads, load_vocabulary(), BASE).offers
+        publish(store, path.stem, records, validator.validate_records(records), now=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    first = publish_generation(config, store)
+    yield config, store, first
+    store.close()
+
+
+def test_a_changed_and_a_withdrawn_offer_are_all_that_is_re_read(catalogue, validator, tmp_path):
+    config, store, first = catalogue
+    assert first.meta["search index"] == {"offers read": first.meta["offers"], "built whole": True}
+    norrsunda = (EXAMPLES / "norrsunda-universitet.ttl").read_text(encoding="utf-8")
+    edited = norrsunda.replace('"Dataanalys med Python"@sv', f'"{CHANGED_TITLE}"@sv')
+    # One offer edited; one withdrawn (its type removed, so it is no longer an offer of the source).
+    edited = edited.replace("lo:2027-plc-automation a elm:LearningOpportunity ;", "lo:2027-plc-automation a elm:Qualification ;")
+    _publish_text(store, validator, "norrsunda-universitet", edited, datetime(2026, 11, 2, tzinfo=timezone.utc))
+
+    second = publish_generation(config, store, now=datetime.now(timezone.utc) + timedelta(seconds=1))
+    assert second.meta["search index"] == {"offers read": 1, "built whole": False}
+    assert second.meta["offers"] == first.meta["offers"] - 1
+
+    snapshot = OxigraphStore.open(second.store_path, BASE, read_only=True)
+    try:
+        whole = refresh(tmp_path / "whole.sqlite", offer_listing(snapshot), lambda pairs: read_offers(snapshot, pairs))
+    finally:
+        snapshot.close()
+    assert whole.whole and whole.read == second.meta["offers"]
+    assert _content(second.search_path) == _content(tmp_path / "whole.sqlite")
+
+    index = SearchIndex(second.search_path)
+    found = index.search(SearchQuery(text="forskare"))
+    assert [item["iri"] for item in found.items] == ["https://data.norrsunda.example/lo/2027-data-analysis-python"]
+    assert found.items[0]["titles"]["sv"] == CHANGED_TITLE
+    assert "https://data.norrsunda.example/lo/2027-plc-automation" not in {
+        item["iri"] for item in index.search(SearchQuery(page_size=100)).items}
+
+
+def test_an_index_made_under_other_rules_is_built_whole(catalogue, tmp_path):
+    config, store, first = catalogue
+    snapshot = OxigraphStore.open(first.store_path, BASE, read_only=True)
+    try:
+        listing = offer_listing(snapshot)
+        again = refresh(tmp_path / "same.sqlite", listing, lambda pairs: read_offers(snapshot, pairs), previous=first.search_path,
+                        rules=_rules_of(first.search_path))
+        other = refresh(tmp_path / "other.sqlite", listing, lambda pairs: read_offers(snapshot, pairs), previous=first.search_path,
+                        rules="shapes changed")
+    finally:
+        snapshot.close()
+    assert (again.whole, again.read) == (False, 0)
+    assert (other.whole, other.read) == (True, len(listing))
+    assert _content(tmp_path / "same.sqlite") == _content(first.search_path) == _content(tmp_path / "other.sqlite")
+
+
+def test_a_damaged_previous_index_is_not_built_on(catalogue, tmp_path):
+    config, store, first = catalogue
+    damaged = tmp_path / "damaged.sqlite"
+    damaged.write_bytes(b"this is not a database" * 100)
+    snapshot = OxigraphStore.open(first.store_path, BASE, read_only=True)
+    try:
+        result = refresh(tmp_path / "new.sqlite", offer_listing(snapshot), lambda pairs: read_offers(snapshot, pairs),
+                         previous=damaged, rules=_rules_of(first.search_path))
+    finally:
+        snapshot.close()
+    assert result.whole
+    assert _content(tmp_path / "new.sqlite") == _content(first.search_path)
+    assert current_generation(config).id == first.id
+
+
+def _rules_of(path: Path) -> str:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT value FROM meta WHERE key = 'rules'").fetchone()[0]
+    finally:
+        db.close()
