@@ -10,7 +10,9 @@ so the figures include start-up, and memory is the peak resident size of the who
   snapshot, dumps, search index), offers per second, peak memory, and where the time went;
 * unchanged re-harvest: the same feeds again;
 * 1% changed: every hundredth offer edited; time, and how many offers were re-validated and rewritten;
-* API: median and p95 latency over HTTP of the five queries of benchmarks/sparql.py, and of the
+* API: median and p95 latency over HTTP of the five queries of benchmarks/sparql.py (each run a
+  new query text, so answers are computed; then the same text again, answered from the answers the
+  endpoint keeps for the served generation), and of the
   search API and change feed that answer the same needs (facets, text, what changed) without
   scanning the store;
 * site: full build time, and the rebuild after one offer changed (up to --site-max offers);
@@ -188,15 +190,21 @@ def api_latency(config: Path, env: dict[str, str], n: int, runs: int) -> tuple[d
              "application/json"),
             ("8 /feed/page/2 (changes)", "GET", "/feed/page/2", {}, "text/turtle"),
         ]
+        def timed(method: str, path: str, parameters: dict, accept: str) -> tuple[requests.Response, float]:
+            started = time.perf_counter()
+            if method == "POST":
+                answer = session.post(f"{url}{path}", data=parameters, headers={"Accept": accept}, timeout=120)
+            else:
+                answer = session.get(f"{url}{path}", params=parameters, headers={"Accept": accept}, timeout=120)
+            return answer, time.perf_counter() - started
+
         for name, method, path, parameters, accept in requests_to_time:
             times = []
             for attempt in range(runs + 2):
-                started = time.perf_counter()
-                if method == "POST":
-                    answer = session.post(f"{url}{path}", data=parameters, headers={"Accept": accept}, timeout=120)
-                else:
-                    answer = session.get(f"{url}{path}", params=parameters, headers={"Accept": accept}, timeout=120)
-                elapsed = time.perf_counter() - started
+                # The endpoint keeps answers while a generation is served: a comment that differs in
+                # every run makes each one a new query, so these figures are of answers computed.
+                fresh = {"query": parameters["query"] + f"\n# run {attempt}"} if path == "/sparql" else parameters
+                answer, elapsed = timed(method, path, fresh, accept)
                 if answer.status_code != 200:
                     # A query past the endpoint's time limit is a result worth printing, not a crash
                     # that throws away every figure measured before it.
@@ -210,6 +218,12 @@ def api_latency(config: Path, env: dict[str, str], n: int, runs: int) -> tuple[d
                 continue
             times.sort()
             latencies[name] = (statistics.median(times) * 1000, times[min(len(times) - 1, int(len(times) * 0.95))] * 1000, first * 1000)
+            if path == "/sparql":
+                # The same query again, as a harvesting platform asks it: answered from the kept answer.
+                computed = timed(method, path, parameters, accept)[1]
+                repeated = sorted(timed(method, path, parameters, accept)[1] for _ in range(runs))
+                latencies[name + ", asked again"] = (
+                    statistics.median(repeated) * 1000, repeated[min(len(repeated) - 1, int(len(repeated) * 0.95))] * 1000, computed * 1000)
         return latencies, failures
     finally:
         server.send_signal(signal.SIGINT)

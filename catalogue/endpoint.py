@@ -9,6 +9,8 @@
   requests, each with a message saying why. Only a server started for the W3C
   conformance tests, bound to loopback, accepts updates (on its own in-memory store).
 * GET without a query returns the Service Description (RDF), or a query page for browsers.
+* Answers are kept while their generation is served and carry an ETag (``answer_cache.py``):
+  a repeated query is answered from memory, a conditional one with 304.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
+from .answer_cache import AnswerCache
 from .describe import service_description
 from .namespaces import PREFIXES
 from .negotiation import negotiate, prefers_html
@@ -114,10 +117,10 @@ def router(server) -> APIRouter:
         html = prefers_html(accept) and "format" not in params
         if html:
             job.accept = "application/sparql-results+json" if not _is_graph_query(text) else "text/turtle"
-        answer = await _run(server, job)
+        answer, etag = await _run(server, job, None if html else request.headers.get("if-none-match"))
         if html:
             return _query_page(server, request, text, answer)
-        return _answer(answer)
+        return _answer(answer, etag)
 
     @api.api_route("/sparql", methods=["PUT", "DELETE", "PATCH", "OPTIONS"], include_in_schema=False)
     async def wrong_method(request: Request) -> Response:
@@ -182,28 +185,41 @@ def _is_graph_query(text: str) -> bool:
     return uses(text, "CONSTRUCT") or uses(text, "DESCRIBE")
 
 
-async def _run(server, job: QueryJob) -> QueryAnswer:
+async def _run(server, job: QueryJob, if_none_match: str | None = None) -> tuple[QueryAnswer, str | None]:
+    """The answer, and its ETag when it is the same for as long as the current generation is served."""
     if server.update_store is not None:
-        return execute(server.update_store.store, [], job)
+        return execute(server.update_store.store, [], job), None
     published = server.refresh()
     if published.generation is None or server.pool is None:
         if published.generation is not None and server.pool is None:
             await server.start()
         else:
-            return QueryAnswer("busy", message="Nothing has been published yet: run catalogue harvest (or load), then try again.")
-    return await server.pool.run(job)
+            return QueryAnswer("busy", message="Nothing has been published yet: run catalogue harvest (or load), then try again."), None
+    generation = published.generation
+    # Only a snapshot is immutable; a remote store can be written between two generations.
+    key = AnswerCache.key(generation.id, job) if generation.has_snapshot else None
+    if key is None:
+        return await server.pool.run(job), None
+    if if_none_match and f'"{key}"' in if_none_match:
+        return QueryAnswer("not-modified"), key
+    answer = server.answers.get(key)
+    if answer is None:
+        answer = await server.pool.run(job)
+        server.answers.put(key, generation.id, answer)
+    return answer, key
 
 
-def _answer(answer: QueryAnswer) -> Response:
+def _answer(answer: QueryAnswer, etag: str | None = None) -> Response:
+    headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
+    if etag:
+        headers["ETag"] = f'"{etag}"'
+    if answer.status == "not-modified":
+        return Response(status_code=304, headers=headers)
     status = STATUS.get(answer.status, 500)
     if answer.status != "ok":
         headers = {"Retry-After": "5"} if answer.status == "busy" else {}
         return PlainTextResponse(answer.message, status_code=status, headers=headers)
-    return Response(
-        answer.body,
-        media_type=answer.media_type,
-        headers={"Vary": "Accept", "X-Result-Count": str(answer.count), "Cache-Control": "no-cache"},
-    )
+    return Response(answer.body, media_type=answer.media_type, headers={**headers, "X-Result-Count": str(answer.count)})
 
 
 def _update(server, request: Request, text: str, params: dict[str, list[str]]) -> Response:

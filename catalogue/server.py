@@ -29,6 +29,7 @@ from .config import Config
 from .errors import ConfigError
 from .generations import Generation, current_generation
 from .query_pool import QueryPool, RemoteQueryRunner
+from .answer_cache import AnswerCache
 from .search_index import SearchIndex
 from .state import HarvestState
 from .store import CatalogueStore, OxigraphStore
@@ -97,6 +98,7 @@ class CatalogueServer:
         self.requests = 0
         self.errors = 0
         self._remote_store = None  # the SPARQL server, when the catalogue is kept on one
+        self.answers = AnswerCache()
 
     async def start(self) -> None:
         self.refresh(force=True)

@@ -119,6 +119,8 @@ def router(server) -> APIRouter:
             f"catalogue_http_errors_total {server.errors}",
             "# TYPE catalogue_queries_killed_total counter",
             f"catalogue_queries_killed_total {pool.killed if pool else 0}",
+            "# TYPE catalogue_sparql_answers_reused_total counter",
+            f"catalogue_sparql_answers_reused_total {server.answers.hits}",
             "# TYPE catalogue_offers gauge",
             f"catalogue_offers {published.meta.get('offers', 0)}",
         ]
