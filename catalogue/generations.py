@@ -3,7 +3,8 @@
 After a harvest or load changes the store, ``publish_generation`` makes:
 
 * a snapshot of the store (a RocksDB hard-link checkpoint, milliseconds),
-* the full dumps (N-Quads and Turtle, gzipped) with their size and SHA-256,
+* the full dumps (N-Quads and Turtle, gzipped) with their size and SHA-256, one
+  gzip member per graph, members of unchanged graphs reused (``dumps.py``),
 * the search index (SQLite FTS5): the previous generation's, with the rows of
   new, changed and withdrawn offers rewritten (whole when the rules changed),
 * ``meta.json`` with counts and times,
@@ -20,7 +21,6 @@ that may still be reading them.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import shutil
@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import Config
+from .dumps import graph_fingerprints, write_dumps
 from .offer_data import offer_listing, read_offers
 from .resources import rules_fingerprint
 from .search_index import refresh as refresh_index
@@ -98,13 +99,14 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         source = store  # the server holds the data; what is read here is what it serves
     timings["snapshot"] = time.perf_counter() - mark
     try:
+        earlier = current_generation(config)
+        listing = offer_listing(source)
         mark = time.perf_counter()
-        dumps = _write_dumps(source, generation.dumps)
+        dumps, reused = write_dumps(source, generation.dumps, graph_fingerprints(source, listing), earlier.dumps if earlier else None)
         timings["dumps"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        earlier = current_generation(config)
         refreshed = refresh_index(
-            generation.search_path, offer_listing(source), lambda pairs: read_offers(source, pairs),
+            generation.search_path, listing, lambda pairs: read_offers(source, pairs),
             previous=earlier.search_path if earlier else None, rules=_index_rules(),
         )
         offers = refreshed.offers
@@ -116,6 +118,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
             "backend": config.store.backend,
             "offers": offers,
             "search index": {"offers read": refreshed.read, "built whole": refreshed.whole},
+            "dump graphs reused": reused,
             "sources": counts,
             "dumps": dumps,
             "graphs": source.graphs(),
@@ -145,18 +148,6 @@ def _index_rules() -> str:
     for module in ("search_index.py", "offer_data.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()[:16]
-
-
-def _write_dumps(store: CatalogueStore, folder: Path) -> dict[str, dict]:
-    folder.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for name, fmt in (("catalogue.nq.gz", "nquads"), ("catalogue.ttl.gz", "turtle")):
-        target = folder / name
-        with gzip.open(target, "wb", compresslevel=6) as handle:
-            statements = store.export(handle, fmt)
-        digest = hashlib.sha256(target.read_bytes()).hexdigest()
-        written[name] = {"format": fmt, "bytes": target.stat().st_size, "sha256": digest, "statements": statements}
-    return written
 
 
 def _prune(root: Path, keep_id: str) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 import pyoxigraph as ox
 
+from .namespaces import DCTERMS, FOAF, MCC, PROV
 from .offers import OfferRecord
 from .records import published_record, quarantine_record
 from .report import OfferReport
@@ -41,12 +42,10 @@ class PreviousRecord:
 
 def previous_records(store: CatalogueStore, source_id: str) -> dict[str, PreviousRecord]:
     """What the catalogue said about each offer of the source last time."""
-    rows = store.query(
-        "SELECT ?offer ?hash ?issued ?modified ?run WHERE { GRAPH <%s> { "
-        "?r foaf:primaryTopic ?offer ; mcc:contentHash ?hash ; dcterms:issued ?issued ; dcterms:modified ?modified "
-        "OPTIONAL { ?r prov:wasGeneratedBy ?run } } }"
-        % store.records_graph(source_id),
-        default_graphs=[],
+    rows = store.every_row(
+        "?offer ?hash ?issued ?modified ?run",
+        f"GRAPH <{store.records_graph(source_id)}> {{ ?r <{FOAF}primaryTopic> ?offer ; <{MCC}contentHash> ?hash ; "
+        f"<{DCTERMS}issued> ?issued ; <{DCTERMS}modified> ?modified OPTIONAL {{ ?r <{PROV}wasGeneratedBy> ?run }} }}",
     )
     return {
         row["offer"].value: PreviousRecord(

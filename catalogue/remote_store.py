@@ -127,6 +127,13 @@ class SparqlClient:
         )
         media = _media(response)
         content = response.content
+        if response.headers.get("X-SPARQL-MaxRows"):
+            # Virtuoso's sign that it cut the result at its ResultSetMaxRows: a partial answer read as whole would lose offers.
+            raise StoreError(
+                f"The SPARQL server at {self.query_url} cut a result at {response.headers['X-SPARQL-MaxRows']} rows "
+                "(its ResultSetMaxRows), so the answer is incomplete. Raise that limit on the server, or set "
+                "[store] page_triples below it."
+            )
         if "virtuoso" in response.headers.get("Server", "").lower():
             content = repair_virtuoso_literals(content)
         try:
@@ -408,6 +415,9 @@ class RemoteStore(CatalogueStore):
             f"DELETE DATA {{ GRAPH <{self.registry_graph}> {{ <{graph}> a <{SD_NAMED_GRAPH}> }} }}"
         )
         self._graph_list = None
+
+    def every_row(self, variables: str, pattern: str) -> Iterator:
+        return self._keyed_pages(variables, pattern)
 
     def _keyed_pages(self, variables: str, pattern: str) -> Iterator:
         """Rows of ``SELECT variables WHERE { pattern }`` whose first variable is unique, in pages after the last key seen.

@@ -178,6 +178,11 @@ class CatalogueStore(ABC):
     ) -> QuerySolutions:
         """Run a SPARQL query. The default graph is the public view unless ``default_graphs`` is given."""
 
+    def every_row(self, variables: str, pattern: str) -> Iterator[ox.QuerySolution]:
+        """Every row of ``SELECT variables WHERE { pattern }`` (the first variable unique per row; the
+        pattern names its graphs), however many: a server's cap on result rows is paged under."""
+        yield from self.query(f"SELECT {variables} WHERE {{ {pattern} }}", default_graphs=[])  # type: ignore[misc]
+
     def subject_triples(self, graph: str, subject: str) -> list[ox.Triple]:
         return [
             ox.Triple(ox.NamedNode(subject), row["p"], row["o"])

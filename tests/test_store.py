@@ -16,6 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from catalogue.namespaces import ELM, RDF_TYPE
 from catalogue.offer_data import duration_hours
 from catalogue.offers import extract_offers
 from catalogue.publish import publish
@@ -24,7 +25,7 @@ from catalogue.store import CatalogueStore, OxigraphStore
 from catalogue.validate import Validator
 from catalogue.vocab import load_vocabulary
 
-from .conftest import BACKENDS, BASE, EXAMPLES, ROOT, backend_store
+from .conftest import BACKENDS, BASE, EXAMPLES, ROOT, backend_store, remote_store_for
 
 
 def load_example(store: CatalogueStore, name: str, source: str, validator: Validator):
@@ -321,6 +322,27 @@ def test_workload_durations_survive_the_round_trip(store):
     )
     values = [(duration_hours(row["v"].value), row["v"].datatype.value) for row in rows]
     assert values == [(200, "http://www.w3.org/2001/XMLSchema#duration")]  # Oxigraph writes it as P8DT8H
+
+
+def test_every_row_is_read_past_a_page(empty_store):
+    graph = empty_store.source_graph("many")
+    offers = [ox.Triple(ox.NamedNode(f"https://x.example/offer/{i:04d}"), ox.NamedNode(RDF_TYPE), ox.NamedNode(ELM + "LearningOpportunity"))
+              for i in range(250)]
+    empty_store.replace_graph(graph, offers)
+    if hasattr(empty_store, "page_triples"):
+        empty_store.page_triples = 100  # three pages on a server
+    rows = list(empty_store.every_row("?o", f"GRAPH <{graph}> {{ ?o a <{ELM}LearningOpportunity> }}"))
+    assert sorted(row["o"].value for row in rows) == sorted(t.subject.value for t in offers)
+
+
+def test_a_result_the_server_cut_short_is_an_error_not_a_smaller_catalogue(virtuoso_session):
+    from catalogue.errors import StoreError
+
+    store = remote_store_for(virtuoso_session, "http://127.0.0.1:8000/cut/")
+    numbers = " ".join(str(i) for i in range(120))
+    with pytest.raises(StoreError, match="cut a result at 10000 rows"):
+        list(store.client.query(f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {numbers} }} VALUES ?b {{ {numbers} }} }}"))
+    assert len(list(store.client.query(f"SELECT ?a WHERE {{ VALUES ?a {{ {numbers} }} }}"))) == 120
 
 
 # -- remote servers: credentials, dead and slow servers -----------------------------------------------

@@ -1,12 +1,16 @@
-"""Publishing refreshes the search index from the previous one: only new, changed and withdrawn offers
-are re-read, and the result is exactly the index a whole build gives."""
+"""Publishing a generation builds on the previous one: the search index re-reads only new, changed and
+withdrawn offers, and the dumps reuse the compressed members of unchanged graphs; both give exactly
+what building everything afresh gives."""
 
 from __future__ import annotations
 
+import gzip
+import os
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from catalogue.config import Config
@@ -125,3 +129,50 @@ def _rules_of(path: Path) -> str:
         return db.execute("SELECT value FROM meta WHERE key = 'rules'").fetchone()[0]
     finally:
         db.close()
+
+
+def _public_quads(store: OxigraphStore) -> set[ox.Quad]:
+    return {q for g in store.public_graphs() for q in store.store.quads_for_pattern(None, None, None, ox.NamedNode(g))}
+
+
+def _dumped(generation, name: str, rdf_format: ox.RdfFormat) -> list:
+    with gzip.open(generation.dumps / name, "rb") as handle:  # several gzip members, read as one stream
+        return list(ox.parse(handle.read(), format=rdf_format))
+
+
+def test_dumps_hold_the_public_view_and_reuse_unchanged_graphs(catalogue, validator):
+    config, store, first = catalogue
+    norrsunda = (EXAMPLES / "norrsunda-universitet.ttl").read_text(encoding="utf-8")
+    _publish_text(store, validator, "norrsunda-universitet", norrsunda.replace('"Dataanalys med Python"@sv', f'"{CHANGED_TITLE}"@sv'),
+                  datetime(2026, 11, 2, tzinfo=timezone.utc))
+    second = publish_generation(config, store, now=datetime.now(timezone.utc) + timedelta(seconds=1))
+    graphs = len(store.public_graphs())
+    assert first.meta["dump graphs reused"] == 0
+    # Two formats; every graph but norrsunda's offers and records is taken from the first generation.
+    assert second.meta["dump graphs reused"] == 2 * (graphs - 2)
+
+    snapshot = OxigraphStore.open(second.store_path, BASE, read_only=True)
+    try:
+        expected = _public_quads(snapshot)
+    finally:
+        snapshot.close()
+    quads = _dumped(second, "catalogue.nq.gz", ox.RdfFormat.N_QUADS)
+    assert set(quads) == expected and len(quads) == second.meta["dumps"]["catalogue.nq.gz"]["statements"]
+    assert any(CHANGED_TITLE in str(q.object) for q in quads)
+    triples = _dumped(second, "catalogue.ttl.gz", ox.RdfFormat.TURTLE)
+    assert {t.triple for t in triples} == {q.triple for q in expected}
+
+    first_parts = {p.name: p.stat().st_ino for p in (first.dumps / "parts").glob("*.gz")}
+    second_parts = {p.name: p.stat().st_ino for p in (second.dumps / "parts").glob("*.gz")}
+    shared = [name for name in second_parts if first_parts.get(name) == second_parts[name]]
+    assert len(shared) == 2 * (graphs - 2)
+    assert not [p for p in (second.dumps / "parts").iterdir() if p.name.startswith("fresh-")]
+
+
+def test_a_damaged_earlier_dump_is_not_reused(catalogue, validator):
+    config, store, first = catalogue
+    (first.dumps / "parts" / "manifest.json").write_text("{not json", encoding="utf-8")
+    second = publish_generation(config, store, now=datetime.now(timezone.utc) + timedelta(seconds=1))
+    assert second.meta["dump graphs reused"] == 0
+    assert len(_dumped(second, "catalogue.nq.gz", ox.RdfFormat.N_QUADS)) == second.meta["dumps"]["catalogue.nq.gz"]["statements"]
+    assert os.path.getsize(second.dumps / "catalogue.nq.gz") == second.meta["dumps"]["catalogue.nq.gz"]["bytes"]
