@@ -37,7 +37,7 @@ class StoreConfig:
     password_env: str = ""
     timeout: float = 60.0
     batch_triples: int = 20_000  # triples per update request; larger changes are staged, then switched
-    page_triples: int = 10_000  # triples per page when reading a graph without the Graph Store Protocol
+    page_triples: int = 9_000  # rows per page of a paged read: below Virtuoso's default cap of 10,000, which it flags even when met exactly
     load_triples: int = 100_000  # triples per Graph Store Protocol POST when a change is staged
     graph_store_reads: bool = False  # read whole graphs with GSP GET (only where the server sends all of a graph)
     retries: int = 3

@@ -36,8 +36,10 @@ is costly), so the store lists the graphs it wrote in a small registry graph
 
 Reading whole graphs goes through the Graph Store Protocol when a
 ``graph_store_url`` is configured, else through pages of a ``CONSTRUCT``
-query sized below the server's row limit (``page_triples``, default 10,000,
-Virtuoso's default ``ResultSetMaxRows``).
+query sized below the server's row limit (``page_triples``, default 9,000,
+below Virtuoso's default ``ResultSetMaxRows`` of 10,000). A result that meets that
+limit is flagged by Virtuoso (``X-SPARQL-MaxRows``) and is an error here, never
+read as a smaller catalogue.
 """
 
 from __future__ import annotations
@@ -232,7 +234,7 @@ class SparqlClient:
 
 
 class RemoteStore(CatalogueStore):
-    def __init__(self, client: SparqlClient, base: str, batch_triples: int = 20_000, page_triples: int = 10_000,
+    def __init__(self, client: SparqlClient, base: str, batch_triples: int = 20_000, page_triples: int = 9_000,
                  load_triples: int = 100_000, graph_store_reads: bool = False):
         super().__init__(base)
         self.client = client
