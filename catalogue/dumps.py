@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from .resources import rules_fingerprint
+from .resources import code_fingerprint
 from .store import CatalogueStore
 
 DUMPS = (("catalogue.nq.gz", "nquads"), ("catalogue.ttl.gz", "turtle"))
@@ -35,7 +35,7 @@ def graph_fingerprints(store: CatalogueStore, listing: Iterable[tuple[str, str, 
     by_source: dict[str, list[tuple[str, str | None]]] = {}
     for iri, source, fingerprint in listing:
         by_source.setdefault(source, []).append((iri, fingerprint))
-    rules = rules_fingerprint() + _code_digest()
+    rules = code_fingerprint("store.py", "dumps.py")  # the export code decides the bytes of every member
     found = {store.vocabulary_graph: _digest(["vocabulary", rules])}
     for source, offers in by_source.items():
         if any(fingerprint is None for _, fingerprint in offers):
@@ -111,7 +111,3 @@ def _digest(items: list[str]) -> str:
         digest.update(item.encode("utf-8") + b"\n")
     return digest.hexdigest()[:24]
 
-
-def _code_digest() -> str:
-    # The export code decides the bytes of every member.
-    return hashlib.sha256((Path(__file__).parent / "store.py").read_bytes() + Path(__file__).read_bytes()).hexdigest()[:16]

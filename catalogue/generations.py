@@ -21,7 +21,6 @@ that may still be reading them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 from .config import Config
 from .dumps import graph_fingerprints, write_dumps
 from .offer_data import offer_listing, read_offers
-from .resources import rules_fingerprint
+from .resources import code_fingerprint
 from .search_index import refresh as refresh_index
 from .store import CatalogueStore, OxigraphStore, open_store
 
@@ -107,7 +106,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         mark = time.perf_counter()
         refreshed = refresh_index(
             generation.search_path, listing, lambda pairs: read_offers(source, pairs),
-            previous=earlier.search_path if earlier else None, rules=_index_rules(),
+            previous=earlier.search_path if earlier else None, rules=code_fingerprint("search_index.py", "offer_data.py"),
         )
         offers = refreshed.offers
         timings["search index"] = time.perf_counter() - mark
@@ -140,14 +139,6 @@ def published_store(config: Config, generation: Generation) -> CatalogueStore:
     if generation.has_snapshot:
         return OxigraphStore.open(generation.store_path, config.base, read_only=True)
     return open_store(config)
-
-
-def _index_rules() -> str:
-    """What every row of the search index depends on besides its offer: shapes, vocabulary, and the code that writes rows."""
-    digest = hashlib.sha256(rules_fingerprint().encode())
-    for module in ("search_index.py", "offer_data.py"):
-        digest.update((Path(__file__).parent / module).read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _prune(root: Path, keep_id: str) -> None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .namespaces import DCTERMS, ELM, FOAF, MCC
 from .store import CatalogueStore
 from .vocab import EQF_SCHEME, load_vocabulary
 
@@ -145,7 +144,7 @@ def offer_iris(store: CatalogueStore, sources: list[str] | None = None) -> list[
     graphs = [store.source_graph(s) for s in sources] if sources else [g for g in store.graphs() if g.startswith(prefix)]
     found = []
     for graph in graphs:
-        rows = store.every_row("?o", f"GRAPH <{graph}> {{ ?o a <{ELM}LearningOpportunity> }}")
+        rows = store.every_row("?o", f"GRAPH <{graph}> {{ ?o a elm:LearningOpportunity }}")
         found.extend((row["o"].value, graph[len(prefix):]) for row in rows)
     return sorted(found)
 
@@ -154,13 +153,12 @@ def offer_listing(store: CatalogueStore) -> list[tuple[str, str, str | None]]:
     """(offer IRI, source id, fingerprint) of every published offer, in ``offer_iris`` order. The
     fingerprint changes whenever what ``read_offers`` gives for the offer may have changed: its
     content hash (which covers its provider) and its catalogue record."""
-    prefix = f"{store.base}graph/source/"
     fingerprints: dict[tuple[str, str], str] = {}
-    for source in {source for graph in store.graphs() if graph.startswith(prefix) for source in [graph[len(prefix):]]}:
+    for source in store.source_ids():
         rows = store.every_row(
             "?o ?hash ?issued ?modified ?mc ?w",
-            f"GRAPH <{store.records_graph(source)}> {{ ?r <{FOAF}primaryTopic> ?o ; <{MCC}contentHash> ?hash ; "
-            f"<{DCTERMS}issued> ?issued ; <{DCTERMS}modified> ?modified ; <{MCC}microCredential> ?mc ; <{MCC}warningCount> ?w }}",
+            f"GRAPH <{store.records_graph(source)}> {{ ?r foaf:primaryTopic ?o ; mcc:contentHash ?hash ; "
+            "dcterms:issued ?issued ; dcterms:modified ?modified ; mcc:microCredential ?mc ; mcc:warningCount ?w }",
         )
         for row in rows:
             fingerprints[(row["o"].value, source)] = " ".join(row[v].value for v in ("hash", "issued", "modified", "mc", "w"))

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 
 import pyoxigraph as ox
 
-from .namespaces import DCTERMS, FOAF, MCC, PROV
 from .offers import OfferRecord
 from .records import published_record, quarantine_record
 from .report import OfferReport
@@ -44,8 +43,8 @@ def previous_records(store: CatalogueStore, source_id: str) -> dict[str, Previou
     """What the catalogue said about each offer of the source last time."""
     rows = store.every_row(
         "?offer ?hash ?issued ?modified ?run",
-        f"GRAPH <{store.records_graph(source_id)}> {{ ?r <{FOAF}primaryTopic> ?offer ; <{MCC}contentHash> ?hash ; "
-        f"<{DCTERMS}issued> ?issued ; <{DCTERMS}modified> ?modified OPTIONAL {{ ?r <{PROV}wasGeneratedBy> ?run }} }}",
+        f"GRAPH <{store.records_graph(source_id)}> {{ ?r foaf:primaryTopic ?offer ; mcc:contentHash ?hash ; "
+        "dcterms:issued ?issued ; dcterms:modified ?modified OPTIONAL { ?r prov:wasGeneratedBy ?run } }",
     )
     return {
         row["offer"].value: PreviousRecord(

@@ -59,7 +59,7 @@ from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 from .errors import ConfigError, StoreError
 from .namespaces import PREFIXES
 from .namespaces import MCC
-from .sparql_text import uses
+from .sparql_text import data_block, uses
 from .store import CatalogueStore, Change, GraphWrite, QuerySolutions
 
 SD_NAMED_GRAPH = "http://www.w3.org/ns/sparql-service-description#NamedGraph"
@@ -409,7 +409,7 @@ class RemoteStore(CatalogueStore):
         if self.client.graph_store_url:
             self.client.post_graph(graph, triples)
         else:
-            self.client.update(_insert(graph, triples))
+            self.client.update(data_block("INSERT", graph, triples))
 
     def drop_graph(self, graph: str) -> None:
         self.client.update(
@@ -430,9 +430,9 @@ class RemoteStore(CatalogueStore):
         last: str | None = None
         while True:
             after = f"FILTER(STR({key}) > {_string(last)})" if last is not None else ""
-            page = list(self.client.query(
+            page = list(self.client.query(_with_prefixes(
                 f"SELECT {variables} WHERE {{ {pattern} {after} }} ORDER BY (STR({key})) LIMIT {self.page_triples}"
-            ))  # type: ignore[arg-type]
+            )))  # type: ignore[arg-type]
             yield from page
             if len(page) < self.page_triples:
                 return
@@ -509,7 +509,7 @@ class _Plan:
                 operations.append(f"DELETE DATA {{ GRAPH <{registry}> {{ <{graph}> a <{SD_NAMED_GRAPH}> }} }}")
         for index, (graph, remove, add) in enumerate(self._patches, start=len(self._replacements)):
             if remove:
-                operations.append(_data("DELETE", graph, remove))
+                operations.append(data_block("DELETE", graph, remove))
             if add:
                 operations.append(f"ADD SILENT GRAPH <{self._names(index)[1]}> TO GRAPH <{graph}>")
                 operations.append(f"INSERT DATA {{ GRAPH <{registry}> {{ <{graph}> a <{SD_NAMED_GRAPH}> }} }}")
@@ -523,11 +523,6 @@ class _Plan:
 def _digest(triples: list[ox.Triple]) -> str:
     lines = sorted(f"{t.predicate} {t.object}" for t in triples)
     return hashlib.sha1("\n".join(lines).encode("utf-8")).hexdigest()
-
-
-def _data(verb: str, graph: str, triples: list[ox.Triple]) -> str:
-    body = "".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in triples)
-    return f"{verb} DATA {{ GRAPH <{graph}> {{\n{body}}} }}"
 
 
 def credentials(settings) -> Any:
@@ -598,10 +593,6 @@ def _with_prefixes(sparql: str) -> str:
     declared = {m.lower() for m in re.findall(r"(?im)^\s*PREFIX\s+([\w-]*):", sparql)}
     lines = [f"PREFIX {name}: <{iri}>" for name, iri in PREFIXES.items() if name.lower() not in declared]
     return "\n".join(lines + [sparql])
-
-
-def _insert(graph: str, triples: list[ox.Triple]) -> str:
-    return _data("INSERT", graph, triples)
 
 
 def _media(response: requests.Response) -> str:

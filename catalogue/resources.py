@@ -44,3 +44,12 @@ def rules_fingerprint() -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=None)
+def code_fingerprint(*modules: str) -> str:
+    """``rules_fingerprint`` and the code of the catalogue's ``modules``: what something made from the data depends on."""
+    digest = hashlib.sha256(rules_fingerprint().encode())
+    for name in modules:
+        digest.update((_PACKAGE / name).read_bytes())
+    return digest.hexdigest()[:16]

@@ -14,7 +14,8 @@ import json
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,14 +58,11 @@ def build(path: Path, offers: Iterable[OfferSummary], fingerprints: dict[str, st
 
     ``fingerprints`` (offer IRI -> what its row was made from) and ``rules`` (what every row was
     made with) let a later ``refresh`` tell which rows are still right."""
-    tmp = path.with_suffix(".building")
-    tmp.unlink(missing_ok=True)
-    db = sqlite3.connect(tmp)
-    db.executescript(_SCHEMA)
     count = 0
     vocabulary = load_vocabulary()
     seen: set[str] = set()
-    with db:
+    with _building(path) as db:
+        db.executescript(_SCHEMA)
         for offer in offers:
             # Two sources may publish the same offer (a provider harvested two ways): it is listed once, under the first.
             if offer.iri in seen:
@@ -73,10 +71,22 @@ def build(path: Path, offers: Iterable[OfferSummary], fingerprints: dict[str, st
             count += 1
             _insert(db, count, offer, vocabulary, (fingerprints or {}).get(offer.iri))
         db.executemany("INSERT INTO meta VALUES (?, ?)", (("offers", str(count)), ("rules", rules)))
-    db.execute("PRAGMA optimize")
-    db.close()
-    tmp.replace(path)
     return count
+
+
+@contextmanager
+def _building(path: Path) -> Iterator[sqlite3.Connection]:
+    """A new database beside ``path`` in one transaction, put in its place (atomically) when the block ends well."""
+    tmp = path.with_suffix(".building")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    try:
+        with db:
+            yield db
+        db.execute("PRAGMA optimize")
+    finally:
+        db.close()
+    tmp.replace(path)
 
 
 @dataclass
@@ -134,16 +144,13 @@ def _reusable_rows(previous: Path, rules: str) -> dict[str, tuple[int, str, str 
 
 def _patch(path: Path, previous: Path, stale: list[tuple[int, str, str | None]], fresh: list[tuple[str, str]],
            read: Callable[[list[tuple[str, str]]], Iterable[OfferSummary]], fingerprints: dict[str, str], count: int) -> int:
-    tmp = path.with_suffix(".building")
-    tmp.unlink(missing_ok=True)
-    source_db = sqlite3.connect(f"file:{previous}?mode=ro", uri=True)
-    db = sqlite3.connect(tmp)
-    try:
-        source_db.backup(db)
-    finally:
-        source_db.close()
     vocabulary = load_vocabulary()
-    with db:
+    with _building(path) as db:
+        source_db = sqlite3.connect(f"file:{previous}?mode=ro", uri=True)
+        try:
+            source_db.backup(db)
+        finally:
+            source_db.close()
         numbers = [(row[0],) for row in stale]
         db.executemany("DELETE FROM offers WHERE id = ?", numbers)
         db.executemany("DELETE FROM facets WHERE offer = ?", numbers)
@@ -153,9 +160,6 @@ def _patch(path: Path, previous: Path, stale: list[tuple[int, str, str | None]],
             _insert(db, next_number, offer, vocabulary, fingerprints.get(offer.iri))
             next_number += 1
         db.execute("UPDATE meta SET value = ? WHERE key = 'offers'", (str(count),))
-    db.execute("PRAGMA optimize")
-    db.close()
-    tmp.replace(path)
     return count
 
 

@@ -9,6 +9,9 @@ strips the parts of the text where a keyword would not be a keyword.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+import pyoxigraph as ox
 
 _TOKENS = re.compile(
     r'"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
@@ -57,3 +60,18 @@ def is_update(sparql: str) -> bool:
     return re.search(r"(?<![\w:?$])(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)(?![\w:])", text, re.IGNORECASE) is not None and not re.search(
         r"(?<![\w:?$])(SELECT|CONSTRUCT|ASK|DESCRIBE)(?![\w:])", text, re.IGNORECASE
     )
+
+
+def data_block(verb: str, graph: str, triples: Iterable[ox.Triple]) -> str:
+    """``DELETE DATA`` or ``INSERT DATA`` (``verb``) of ``triples`` in ``graph``."""
+    body = "".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in triples)
+    return f"{verb} DATA {{ GRAPH <{graph}> {{\n{body}}} }}"
+
+
+def data_request(verb: str, by_graph: dict[str, Iterable[ox.Triple]]) -> str:
+    """One SPARQL Update text: a ``data_block`` for each graph that has triples."""
+    return " ;\n".join(data_block(verb, graph, triples) for graph, triples in by_graph.items() if triples)
+
+
+def drop_request(graphs: Iterable[str]) -> str:
+    return " ;\n".join(f"DROP SILENT GRAPH <{graph}>" for graph in sorted(graphs))

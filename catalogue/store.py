@@ -21,9 +21,9 @@ of a few hundred offers) goes through a redo journal and Oxigraph's bulk
 loader instead, four times faster, and a crash leaves the old or the new
 state (``store_journal.py``); while the bulk loader runs, a reader of the
 live store could see part of the change, which is why the server and the
-site read published snapshots, never the live store (see below). Because only differences are written,
-re-publishing an unchanged source writes nothing, and one changed offer
-rewrites only its own triples.
+site read published snapshots, never the live store (see below). Because
+only differences are written, re-publishing an unchanged source writes
+nothing, and one changed offer rewrites only its own triples.
 
 Readers in other processes (the HTTP server while a harvest runs): RocksDB
 lets only one process open a store for writing. A reader opens a read-only
@@ -47,7 +47,8 @@ import pyoxigraph as ox
 
 from .errors import StoreError
 from .namespaces import PREFIXES
-from .store_journal import Journal, data_request
+from .sparql_text import data_request, drop_request
+from .store_journal import Journal, quads_in
 from .vocab import Vocabulary
 
 BULK_QUADS = 20_000
@@ -179,8 +180,8 @@ class CatalogueStore(ABC):
         """Run a SPARQL query. The default graph is the public view unless ``default_graphs`` is given."""
 
     def every_row(self, variables: str, pattern: str) -> Iterator[ox.QuerySolution]:
-        """Every row of ``SELECT variables WHERE { pattern }`` (the first variable unique per row; the
-        pattern names its graphs), however many: a server's cap on result rows is paged under."""
+        """Every row of ``SELECT variables WHERE { pattern }`` (the catalogue's prefixes declared; the first
+        variable unique per row; the pattern names its graphs), however many: a server's row cap is paged under."""
         yield from self.query(f"SELECT {variables} WHERE {{ {pattern} }}", default_graphs=[])  # type: ignore[misc]
 
     def subject_triples(self, graph: str, subject: str) -> list[ox.Triple]:
@@ -308,14 +309,11 @@ class OxigraphStore(CatalogueStore):
             return
         if not any(removals.values()):
             # extend() is one transaction and cheaper than parsing an update.
-            self.store.extend(
-                ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, ts in additions.items() for t in ts
-            )
+            self.store.extend(quads_in(additions))
             return
-        text = " ;\n".join(t for t in (data_request("DELETE", removals), data_request("INSERT", additions)) if t)
         # Oxigraph keeps a named graph after its last triple is deleted; an emptied graph is dropped in the same request.
-        text += "".join(f" ;\nDROP SILENT GRAPH <{graph}>" for graph in sorted(emptied))
-        self.store.update(text)
+        parts = (data_request("DELETE", removals), data_request("INSERT", additions), drop_request(emptied))
+        self.store.update(" ;\n".join(part for part in parts if part))
 
     def drop_graph(self, graph: str) -> None:
         self.store.update(f"DROP SILENT GRAPH <{graph}>")

@@ -21,10 +21,12 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
+
+from .sparql_text import data_request, drop_request
 
 log = logging.getLogger("catalogue.store")
 
@@ -49,8 +51,8 @@ class Journal:
         """Write the change and commit it; nothing in the store changes here."""
         self.discard()
         self.folder.mkdir(parents=True)
-        _write_quads(self.folder / REMOVE, _quads(removals))
-        _write_quads(self.folder / ADD, _quads(additions))
+        _write_quads(self.folder / REMOVE, quads_in(removals))
+        _write_quads(self.folder / ADD, quads_in(additions))
         commit = {
             "removed": sum(len(t) for t in removals.values()),
             "added": sum(len(t) for t in additions.values()),
@@ -75,7 +77,7 @@ class Journal:
         if commit["added"]:
             store.bulk_load(path=self.folder / ADD, format=ox.RdfFormat.N_QUADS)
         if commit["emptied"]:
-            store.update(" ;\n".join(f"DROP SILENT GRAPH <{graph}>" for graph in commit["emptied"]))
+            store.update(drop_request(commit["emptied"]))
         store.flush()
         self.discard()
         return int(commit["added"])
@@ -95,17 +97,8 @@ class Journal:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def data_request(verb: str, by_graph: dict[str, Iterable[ox.Triple]]) -> str:
-    """One SPARQL Update text: ``DELETE DATA`` or ``INSERT DATA`` (``verb``) of the triples of each graph."""
-    parts = []
-    for graph, triples in by_graph.items():
-        body = "".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in triples)
-        if body:
-            parts.append(f"{verb} DATA {{ GRAPH <{graph}> {{\n{body}}} }}")
-    return " ;\n".join(parts)
-
-
-def _quads(by_graph: dict[str, set[ox.Triple]]) -> Iterator[ox.Quad]:
+def quads_in(by_graph: dict[str, set[ox.Triple]]) -> Iterator[ox.Quad]:
+    """The triples of each graph as quads in it."""
     for graph, triples in by_graph.items():
         name = ox.NamedNode(graph)
         for triple in triples:

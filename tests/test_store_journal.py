@@ -29,6 +29,15 @@ def _triples(prefix: str, n: int, start: int = 0) -> list[ox.Triple]:
             for i in range(start, start + n)]
 
 
+def _closed_store_holding(path: Path, source: str, old: list[ox.Triple]) -> str:
+    """A store at ``path`` whose graph for ``source`` holds ``old``, closed again; returns the graph."""
+    store = OxigraphStore.open(path, BASE)
+    graph = store.source_graph(source)
+    store.replace_graph(graph, old)
+    store.close()
+    return graph
+
+
 def _content(store: OxigraphStore) -> set[ox.Quad]:
     return set(store.store.quads_for_pattern(None, None, None, None))
 
@@ -85,11 +94,8 @@ def test_a_committed_journal_left_by_a_crash_is_finished_on_open(tmp_path):
 
 def test_an_uncommitted_journal_is_discarded_and_the_store_keeps_the_old_content(tmp_path):
     path = tmp_path / "store"
-    store = OxigraphStore.open(path, BASE)
-    graph = store.source_graph("s")
     old = _triples("old", 400)
-    store.replace_graph(graph, old)
-    store.close()
+    graph = _closed_store_holding(path, "s", old)
     folder = Journal.beside(path).folder
     folder.mkdir()
     (folder / REMOVE).write_text(f"<https://x.example/old/1> <https://x.example/p> \"old 1\" <{graph}> .\n", encoding="utf-8")
@@ -134,10 +140,7 @@ DYING_WRITER = textwrap.dedent(
 
 def test_a_writer_killed_during_the_bulk_load_leaves_the_new_content_after_reopening(tmp_path):
     path = tmp_path / "store"
-    store = OxigraphStore.open(path, BASE)
-    graph = store.source_graph("crash")
-    store.replace_graph(graph, _triples("old", 1000))
-    store.close()
+    graph = _closed_store_holding(path, "crash", _triples("old", 1000))
     writer = subprocess.run([sys.executable, "-c", DYING_WRITER, str(path)], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert writer.returncode == -signal.SIGKILL, writer.stderr
     half_written = ox.Store.read_only(str(path))
@@ -171,11 +174,8 @@ CRASHING_WRITER = textwrap.dedent(
 @pytest.mark.parametrize("after", [0.5, 2.0])
 def test_a_writer_killed_at_any_moment_leaves_the_old_or_the_new_content(tmp_path, after):
     path = tmp_path / "store"
-    store = OxigraphStore.open(path, BASE)
-    graph = store.source_graph("crash")
     old = _triples("old", 1000)
-    store.replace_graph(graph, old)
-    store.close()
+    graph = _closed_store_holding(path, "crash", old)
     writer = subprocess.Popen([sys.executable, "-c", CRASHING_WRITER, str(path)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert writer.stdout.readline().strip() == "writing"
     time.sleep(after)
