@@ -7,7 +7,7 @@ again: whole-catalogue aggregates cost hundreds of milliseconds at 10,000 offers
 ETag gets 304 Not Modified until a harvest publishes a new generation.
 
 Not kept: answers to queries whose result depends on the moment (NOW, RAND, UUID, STRUUID,
-BNODE), failures and time-outs, and answers larger than ``max_answer_bytes``. The cache holds at
+BNODE: found by the lexer in ``sparql_check``, the caller says), failures and time-outs, and answers larger than ``max_answer_bytes``. The cache holds at
 most ``max_bytes`` of answers and forgets the least recently used first; a new generation empties it.
 """
 
@@ -19,9 +19,6 @@ import threading
 from collections import OrderedDict
 
 from .query_pool import QueryAnswer, QueryJob
-from .sparql_text import uses
-
-VOLATILE = ("NOW", "RAND", "UUID", "STRUUID", "BNODE")
 
 
 class AnswerCache:
@@ -36,11 +33,11 @@ class AnswerCache:
         self.misses = 0
 
     @staticmethod
-    def key(generation: str, job: QueryJob) -> str | None:
+    def key(generation: str, job: QueryJob, volatile: bool) -> str | None:
         """The answer's identity (also its ETag), or None when the answer may differ from one run to the next."""
-        if any(uses(job.query, word) for word in VOLATILE):
+        if volatile:
             return None
-        identity = [generation, job.query, job.accept, job.default_graphs, job.named_graphs, job.max_rows, job.base_iri]
+        identity = [generation, job.query, job.accept, job.formats, job.default_graphs, job.named_graphs, job.max_rows, job.base_iri]
         return generation + "-" + hashlib.sha256(json.dumps(identity).encode("utf-8")).hexdigest()[:24]
 
     def get(self, key: str) -> QueryAnswer | None:

@@ -81,7 +81,7 @@ def service_description(config: Config, meta: dict, endpoint: str, updates: bool
     g.add(dataset, SD + "defaultGraph", default)
     g.add(default, RDF_TYPE, SD + "Graph")
     g.add(default, VOID + "triples", _int(_public_triples(meta)))
-    for name, size in _graph_sizes(config, meta).items():
+    for name, size in graph_sizes(config, meta).items():
         named = ox.BlankNode()
         graph = ox.BlankNode()
         g.add(dataset, SD + "namedGraph", named)
@@ -247,7 +247,7 @@ def _public_triples(meta: dict) -> int:
     return sum(int(s.get("triples", 0)) for s in meta.get("sources", {}).values()) + int(meta.get("vocabulary_triples", 0))
 
 
-def _graph_sizes(config: Config, meta: dict) -> dict[str, int | None]:
+def graph_sizes(config: Config, meta: dict) -> dict[str, int | None]:
     sizes: dict[str, int | None] = {g: None for g in meta.get("graphs", [])}
     for source_id, counts in meta.get("sources", {}).items():
         sizes[f"{config.base}graph/source/{source_id}"] = counts.get("triples")

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import parse_qs
 
@@ -26,11 +27,16 @@ from .describe import service_description
 from .namespaces import PREFIXES
 from .negotiation import negotiate, prefers_html
 from .query_pool import GRAPH_MEDIA, QueryAnswer, QueryJob, execute
+from .resource_reads import BadIri, checked_iri
 from .results import GRAPH_FORMATS
-from .sparql_text import add_using, names_its_update_dataset, uses
+from .sparql_check import QueryCheck, QueryRefused, check
+from .sparql_text import add_using, names_its_update_dataset
 from .templates import render
 
-STATUS = {"ok": 200, "syntax": 400, "forbidden": 403, "too-large": 413, "not-acceptable": 406, "timeout": 503, "busy": 503, "failed": 500}
+STATUS = {
+    "ok": 200, "syntax": 400, "forbidden": 403, "missing": 404, "too-large": 413, "not-acceptable": 406, "timeout": 503,
+    "busy": 503, "failed": 500, "gone": 499,
+}
 
 EXAMPLES = [
     {
@@ -108,16 +114,24 @@ def router(server) -> APIRouter:
             return _update(server, request, text, params)
         job = QueryJob(
             query=text,
-            accept=params.get("format", [None])[0] or accept,
+            accept=accept,
+            formats=params.get("format", []) + params.get("output", []),
             default_graphs=params.get("default-graph-uri"),
             named_graphs=params.get("named-graph-uri"),
             max_rows=server.settings.max_rows,
             base_iri=str(request.url).split("?")[0],
         )
-        html = prefers_html(accept) and "format" not in params
+        html = prefers_html(accept) and not job.formats
+        try:
+            # Lexing and hashing a large query are CPU work: off the event loop.
+            checked = await asyncio.get_running_loop().run_in_executor(None, _prepare, job)
+        except QueryRefused as refused:
+            if html:
+                return _query_page(server, request, text, QueryAnswer(_REFUSED.get(refused.status, "syntax"), message=refused.message))
+            return PlainTextResponse(refused.message, status_code=refused.status)
         if html:
-            job.accept = "application/sparql-results+json" if not _is_graph_query(text) else "text/turtle"
-        answer, etag = await _run(server, job, None if html else request.headers.get("if-none-match"))
+            job.accept = "application/sparql-results+json" if not checked.graph_form else "text/turtle"
+        answer, etag = await _run(server, request, job, checked, None if html else request.headers.get("if-none-match"))
         if html:
             return _query_page(server, request, text, answer)
         return _answer(answer, etag)
@@ -129,6 +143,24 @@ def router(server) -> APIRouter:
         return PlainTextResponse("The SPARQL endpoint answers GET and POST only.", status_code=405, headers={"Allow": "GET, POST, HEAD"})
 
     return api
+
+
+_REFUSED = {400: "syntax", 403: "forbidden"}
+
+
+def _prepare(job: QueryJob) -> QueryCheck:
+    """The query's tokens checked (SERVICE refused, nesting bounded) and the dataset it names, before it runs."""
+    checked = check(job.query)
+    if checked.service:
+        raise QueryRefused(403, "SERVICE (federated queries to other endpoints) is switched off on this endpoint.")
+    for name, graphs in (("default-graph-uri", job.default_graphs), ("named-graph-uri", job.named_graphs)):
+        for graph in graphs or ():
+            try:
+                checked_iri(graph)
+            except BadIri as error:
+                raise QueryRefused(400, f"The {name} parameter must be an IRI: {error}") from None
+    job.names_dataset = checked.names_dataset
+    return checked
 
 
 async def _read(request: Request) -> tuple[str | None, str, dict[str, list[str]]]:
@@ -181,32 +213,24 @@ def _single(params: dict[str, list[str]], name: str) -> tuple[str | None, str, d
     return name, values[0], params
 
 
-def _is_graph_query(text: str) -> bool:
-    return uses(text, "CONSTRUCT") or uses(text, "DESCRIBE")
-
-
-async def _run(server, job: QueryJob, if_none_match: str | None = None) -> tuple[QueryAnswer, str | None]:
+async def _run(server, request: Request, job: QueryJob, checked: QueryCheck, if_none_match: str | None = None) -> tuple[QueryAnswer, str | None]:
     """The answer, and its ETag when it is the same for as long as the current generation is served."""
     if server.update_store is not None:
         return execute(server.update_store.store, [], job), None
     published = server.refresh()
-    if published.generation is None or server.pool is None:
-        if published.generation is not None and server.pool is None:
-            await server.start()
-        else:
-            return QueryAnswer("busy", message="Nothing has been published yet: run catalogue harvest (or load), then try again."), None
+    if published.generation is None:
+        return await server.read(job, request), None
     generation = published.generation
     # Only a snapshot is immutable; a remote store can be written between two generations.
-    key = AnswerCache.key(generation.id, job) if generation.has_snapshot else None
-    if key is None:
-        return await server.pool.run(job), None
-    if if_none_match and f'"{key}"' in if_none_match:
+    key = AnswerCache.key(generation.id, job, checked.volatile) if generation.has_snapshot else None
+    if key is not None and if_none_match and f'"{key}"' in if_none_match:
         return QueryAnswer("not-modified"), key
-    answer = server.answers.get(key)
+    answer = server.answers.get(key) if key is not None else None
     if answer is None:
-        answer = await server.pool.run(job)
-        server.answers.put(key, generation.id, answer)
-    return answer, key
+        answer = await server.read(job, request)
+        if key is not None:
+            server.answers.put(key, generation.id, answer)
+    return answer, key if answer.status == "ok" else None
 
 
 def _answer(answer: QueryAnswer, etag: str | None = None) -> Response:
@@ -217,7 +241,7 @@ def _answer(answer: QueryAnswer, etag: str | None = None) -> Response:
         return Response(status_code=304, headers=headers)
     status = STATUS.get(answer.status, 500)
     if answer.status != "ok":
-        headers = {"Retry-After": "5"} if answer.status == "busy" else {}
+        headers = {"Retry-After": str(answer.retry_after or 5)} if answer.status in ("busy", "timeout") else {}
         return PlainTextResponse(answer.message, status_code=status, headers=headers)
     return Response(answer.body, media_type=answer.media_type, headers={**headers, "X-Result-Count": str(answer.count)})
 

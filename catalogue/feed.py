@@ -25,6 +25,7 @@ from .negotiation import negotiate
 from .results import GRAPH_FORMATS
 
 PAGE_SIZE = 100
+MAX_PAGE = 2**40  # beyond any feed, and far from SQLite's 64-bit integers
 AS = "https://www.w3.org/ns/activitystreams#"
 MEDIA = ["text/turtle", "application/ld+json", "application/n-triples", "application/n-quads", "application/trig"]
 PREFIXES = {"ldes": LDES, "tree": TREE, "dcterms": DCTERMS, "as": AS, "xsd": XSD, "elm": "http://data.europa.eu/snb/model/elm/"}
@@ -58,6 +59,8 @@ def router(server) -> APIRouter:
     def page(number: int, request: Request) -> Response:
         if number < 1:
             return PlainTextResponse("Pages start at 1.", status_code=404)
+        if number > MAX_PAGE:
+            return PlainTextResponse(f"The feed has no page {number}.", status_code=404)
         base = server.config.base
         feed = f"{base}feed"
         node = f"{feed}/page/{number}"
@@ -88,19 +91,26 @@ def router(server) -> APIRouter:
 
 
 def _member(g: Triples, base: str, feed: str, change: dict) -> None:
+    g.add(feed, TREE + "member", f"{base}version/{change['seq']}")
+    g.triples.extend(member_triples(base, change))
+
+
+def member_triples(base: str, change: dict) -> list[ox.Triple]:
+    """One version object of the feed: what changed, when, and the offer's statements with the version as subject."""
+    g = Triples()
     version = f"{base}version/{change['seq']}"
     offer = change["offer"]
-    g.add(feed, TREE + "member", version)
     g.add(version, DCTERMS + "isVersionOf", offer)
     g.add(version, DCTERMS + "created", ox.Literal(change["time"], datatype=ox.NamedNode(XSD + "dateTime")))
     kind = {"create": "Create", "update": "Update", "delete": "Delete"}[change["kind"]]
     g.add(version, RDF_TYPE, AS + kind)
     if change["kind"] == "delete" or not change["content"]:
-        return
+        return g.triples
     subject = ox.NamedNode(offer)
     for quad in ox.parse(change["content"].encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
         s = ox.NamedNode(version) if quad.subject == subject else quad.subject
         g.triples.append(ox.Triple(s, quad.predicate, quad.object))
+    return g.triples
 
 
 def _respond(triples: list[ox.Triple], request: Request, immutable: bool, etag: str) -> Response:

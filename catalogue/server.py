@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from . import __version__
@@ -29,6 +30,7 @@ from .config import Config
 from .errors import ConfigError
 from .generations import Generation, current_generation
 from .query_pool import QueryPool, RemoteQueryRunner
+from .request_guard import RequestGuard
 from .answer_cache import AnswerCache
 from .search_index import SearchIndex
 from .state import HarvestState
@@ -47,8 +49,11 @@ class ServerSettings:
     max_rows: int = 100_000
     max_request_bytes: int = 1_000_000
     max_upload_bytes: int = 20_000_000
-    workers: int = 2
+    workers: int = 4
     worker_memory_megabytes: int = 2048
+    max_queries_per_client: int = 2  # reads one client may have waiting or running at once
+    queue_wait: float = 5.0  # seconds a read waits for a free worker before "busy" (503)
+    trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For names the client
     allow_updates: bool = False  # only for conformance testing, on loopback
     validate_allowed_hosts: tuple[str, ...] = ()  # addresses the validation service may fetch despite being private
     site_dir: Path | None = None
@@ -67,6 +72,9 @@ class ServerSettings:
             max_upload_bytes=int(section.get("max_upload_bytes", cls.max_upload_bytes)),
             workers=int(section.get("workers", cls.workers)),
             worker_memory_megabytes=int(section.get("worker_memory_megabytes", cls.worker_memory_megabytes)),
+            max_queries_per_client=int(section.get("max_queries_per_client", cls.max_queries_per_client)),
+            queue_wait=float(section.get("queue_wait", cls.queue_wait)),
+            trusted_proxies=tuple(section.get("trusted_proxies", ())),
             allow_updates=bool(section.get("allow_updates", False)),
             validate_allowed_hosts=tuple(section.get("validate_allowed_hosts", ())),
             site_dir=Path(site) if site else config.data_dir / "site",
@@ -109,9 +117,14 @@ class CatalogueServer:
                     workers=self.settings.workers,
                     timeout=self.settings.query_timeout,
                     memory_megabytes=self.settings.worker_memory_megabytes,
+                    queue_wait=self.settings.queue_wait,
+                    per_client=self.settings.max_queries_per_client,
                 )
             else:
-                self.pool = RemoteQueryRunner(self._remote(), workers=self.settings.workers, timeout=self.settings.query_timeout)
+                self.pool = RemoteQueryRunner(
+                    self._remote(), workers=self.settings.workers, timeout=self.settings.query_timeout,
+                    queue_wait=self.settings.queue_wait, per_client=self.settings.max_queries_per_client,
+                )
             await self.pool.start()
 
     def _remote(self):
@@ -129,6 +142,30 @@ class CatalogueServer:
         if self.published.search is not None:
             self.published.search.close()
         self.state.close()
+
+    async def read(self, job, request: Request):
+        """Run a read of the published store (a SPARQL query or one resource) in a query worker, for this request's client."""
+        from .query_pool import QueryAnswer
+        from .resource_reads import scopes_of
+
+        if self.update_store is not None:
+            store = self.update_store.store
+            return job.run_local(store, scopes_of(g.value for g in store.named_graphs() if hasattr(g, "value")))
+        if self.refresh().generation is None:
+            return QueryAnswer("busy", message="Nothing has been published yet: run catalogue harvest (or load), then try again.", retry_after=60)
+        if self.pool is None:
+            await self.start()
+        return await self.pool.run(job, self.client_of(request), request.is_disconnected)
+
+    def client_of(self, request: Request) -> str:
+        """Who is asking, for per-client limits: the peer address, or the address a trusted proxy forwarded."""
+        peer = request.client.host if request.client else ""
+        if peer in self.settings.trusted_proxies:
+            forwarded = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",") if a.strip()]
+            for address in reversed(forwarded):
+                if address not in self.settings.trusted_proxies:
+                    return address
+        return peer
 
     def refresh(self, force: bool = False) -> Published:
         """Move to a newer published generation if there is one (checked at most once a second)."""
@@ -197,6 +234,11 @@ def create_app(config: Config, settings: ServerSettings, update_store: OxigraphS
         lifespan=lifespan,
     )
     app.state.server = server
+
+    def body_limit(path: str) -> int:
+        return settings.max_upload_bytes if path.startswith("/api/validate") else settings.max_request_bytes
+
+    app.add_middleware(RequestGuard, limit_for=body_limit, counters=server)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -206,26 +248,6 @@ def create_app(config: Config, settings: ServerSettings, update_store: OxigraphS
         max_age=86400,
     )
 
-    @app.middleware("http")
-    async def limits_and_logging(request: Request, call_next):
-        started = time.perf_counter()
-        request_id = uuid.uuid4().hex[:12]
-        server.requests += 1
-        length = request.headers.get("content-length")
-        limit = settings.max_upload_bytes if request.url.path.startswith("/api/validate") else settings.max_request_bytes
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            response = PlainTextResponse(f"The request body is larger than this endpoint's limit of {limit} bytes.", status_code=413)
-        else:
-            response = await call_next(request)
-        if response.status_code >= 500:
-            server.errors += 1
-        response.headers["X-Request-Id"] = request_id
-        log.info(
-            "%s %s %s %d %.1fms",
-            request_id, request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000,
-        )
-        return response
-
     from . import endpoint, feed, linked_data, search_api, status, validation_service
 
     app.include_router(endpoint.router(server))
@@ -234,6 +256,13 @@ def create_app(config: Config, settings: ServerSettings, update_store: OxigraphS
     app.include_router(search_api.router(server))
     app.include_router(validation_service.router(server))
     app.include_router(linked_data.router(server))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_found_as_resource(request: Request, error: StarletteHTTPException):
+        # A path no route or site file answers may be an IRI the catalogue minted (see linked_data).
+        if error.status_code == 404 and request.method in ("GET", "HEAD"):
+            return await linked_data.dereference(server, request)
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(ConfigError)
     async def config_error(request: Request, error: ConfigError):

@@ -1,9 +1,6 @@
-"""Looking at SPARQL text without a full parser: which keywords appear outside strings, IRIs and comments.
+"""SPARQL text the catalogue writes: update requests from triples, and the protocol's USING clauses.
 
-The endpoint must refuse SERVICE (federation would let anyone make the server
-call other hosts) and needs to know whether a query names its own dataset
-(FROM / FROM NAMED). Oxigraph parses and runs the query itself; this only
-strips the parts of the text where a keyword would not be a keyword.
+Decisions about text a client sent (SERVICE, FROM, nesting) are made on its tokens in ``sparql_check``.
 """
 
 from __future__ import annotations
@@ -13,26 +10,13 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
-_TOKENS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'  # short strings
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"  # IRIs
-    r"|#[^\n]*",  # comments
-    re.DOTALL,
-)
-
-
-def keywords_only(sparql: str) -> str:
-    """The query with strings, IRIs and comments blanked out (same length, so positions still match)."""
-    return _TOKENS.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), sparql)
+from .sparql_check import blank_literals, check
 
 
 def add_using(update: str, default_graphs: list[str], named_graphs: list[str]) -> str:
     """Apply the protocol's using-graph-uri / using-named-graph-uri to every INSERT/DELETE … WHERE of an update."""
     clauses = "".join(f"USING <{g}> " for g in default_graphs) + "".join(f"USING NAMED <{g}> " for g in named_graphs)
-    text = keywords_only(update)
+    text = blank_literals(update)
     positions = [
         m.start()
         for m in re.finditer(r"(?<![\w:?$])WHERE(?![\w:])", text, re.IGNORECASE)
@@ -48,18 +32,7 @@ def names_its_update_dataset(update: str) -> bool:
 
 
 def uses(sparql: str, keyword: str) -> bool:
-    return re.search(rf"(?<![\w:?$]){keyword}(?![\w:])", keywords_only(sparql), re.IGNORECASE) is not None
-
-
-def names_its_dataset(sparql: str) -> bool:
-    return uses(sparql, "FROM")
-
-
-def is_update(sparql: str) -> bool:
-    text = keywords_only(sparql)
-    return re.search(r"(?<![\w:?$])(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)(?![\w:])", text, re.IGNORECASE) is not None and not re.search(
-        r"(?<![\w:?$])(SELECT|CONSTRUCT|ASK|DESCRIBE)(?![\w:])", text, re.IGNORECASE
-    )
+    return check(sparql).uses(keyword)
 
 
 def data_block(verb: str, graph: str, triples: Iterable[ox.Triple]) -> str:

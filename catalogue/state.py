@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS changes (
     kind TEXT NOT NULL, content_hash TEXT, content BLOB
 );
 CREATE INDEX IF NOT EXISTS changes_by_time ON changes (time);
+CREATE INDEX IF NOT EXISTS changes_by_offer ON changes (offer, seq);
 CREATE TABLE IF NOT EXISTS record_offers (
     source TEXT NOT NULL, record TEXT NOT NULL, offer TEXT NOT NULL, PRIMARY KEY (source, record, offer)
 );
@@ -138,6 +139,16 @@ class HarvestState:
             entry["content"] = zlib.decompress(entry["content"]).decode("utf-8") if entry["content"] else None
             found.append(entry)
         return found
+
+    def change(self, seq: int) -> dict | None:
+        """Change number ``seq`` of the log (a version in the change feed), or None."""
+        found = self.changes(after=seq - 1, limit=1) if 0 < seq < 2**62 else []
+        return found[0] if found and found[0]["seq"] == seq else None
+
+    def last_change(self, offer: str) -> dict | None:
+        """The latest change to ``offer`` (without its content), or None if the log never had it."""
+        row = self.db.execute("SELECT seq, time, source, offer, kind FROM changes WHERE offer = ? ORDER BY seq DESC LIMIT 1", (offer,)).fetchone()
+        return dict(row) if row else None
 
     def change_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
