@@ -202,7 +202,7 @@ def test_swedish_pages_are_in_swedish(bundled_site):
     assert "augusti 2027" in offer  # dates written the Swedish way
     english_only = page_of(bundled_site, bundled_site.offer("delta"), "sv").read_text(encoding="utf-8")
     # Provider text missing in Swedish is shown in its own language, marked for screen readers.
-    assert re.search(r'<span lang="en">[^<]+</span> <span class="fallback">', english_only) or 'lang="nl"' in english_only
+    assert re.search(r'<bdi lang="en">[^<]+</bdi> <span class="fallback">', english_only) or 'lang="nl"' in english_only
 
 
 def test_the_swedish_catalogue_translates_every_message():
