@@ -45,3 +45,15 @@ def test_exactly_the_listed_characters_are_removed():
 def test_cleaning_twice_changes_nothing():
     once = display_text("\u202eabc\u200bdef\ufeff")
     assert once == "abcdef" and display_text(once) == once
+
+
+def test_a_name_of_nothing_but_invisible_characters_is_left_out_when_offers_are_read():
+    import pyoxigraph as ox
+
+    from catalogue.offer_data import _add_name
+
+    names: dict[str, str] = {}
+    _add_name(names, ox.Literal("\u202e\u200b\ufeff", language="sv"))
+    _add_name(names, ox.Literal("Mal\u200bmö \u2067högskola\u2069", language="en"))
+    _add_name(names, ox.Literal("دانشگاه\u200cها"))
+    assert names == {"en": "Malmö högskola", "": "دانشگاه\u200cها"}
