@@ -33,6 +33,8 @@ ARABIC_PROVIDER = "معهد مالمو للتدريب المهني"
 ARABIC_TITLE = "اللحام للمبتدئين"
 PERSIAN_TITLE = "آموزش\u200cهای جوشکاری"  # with a ZERO WIDTH NON-JOINER, which Persian needs
 ARABIC_PLACE = "رينكبي"  # Rinkeby
+# The sources build_bundled_site adds to the bundled catalogue.toml.
+EXTRA_SOURCES = ("hostile", "bidi", "arabic")
 INVISIBLE = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u2060\ufeff"
 
 
