@@ -16,8 +16,9 @@ a name or a title:
 
 It keeps ZERO WIDTH NON-JOINER and JOINER (U+200C, U+200D), which Persian, Indic
 scripts and emoji sequences need, and the marks LRM, RLM and ALM (U+200E, U+200F,
-U+061C), which only affect the neutral characters next to them and end with the
-name. Descriptions are not cleaned: they are isolated on the page instead.
+U+061C), which only set the direction of the punctuation and spaces next to them and
+cannot reverse words. Descriptions, addresses and notes are not cleaned (isolates may
+be used rightly in running text): the site isolates them on the page instead.
 """
 
 from __future__ import annotations
