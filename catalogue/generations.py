@@ -106,7 +106,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         mark = time.perf_counter()
         refreshed = refresh_index(
             generation.search_path, listing, lambda pairs: read_offers(source, pairs),
-            previous=earlier.search_path if earlier else None, rules=code_fingerprint("search_index.py", "offer_data.py"),
+            previous=earlier.search_path if earlier else None, rules=code_fingerprint("search_index.py", "offer_data.py", "text.py"),
         )
         offers = refreshed.offers
         timings["search index"] = time.perf_counter() - mark

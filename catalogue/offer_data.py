@@ -6,7 +6,10 @@ dates, place, price, and the catalogue record (micro-credential or not, what
 is missing, when it was harvested). ``read_offers`` builds ``OfferSummary``
 objects from a handful of simple SPARQL queries per chunk of offers (a VALUES
 list first, so each query starts from the offers it needs), which keeps
-memory bounded and stays fast on large stores.
+memory bounded and stays fast on large stores. Titles, names and labels are
+kept as they are shown (``text.display_text``: no bidirectional controls or
+zero-width characters), so every page and answer made from a summary shows
+them the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from .store import CatalogueStore
+from .text import display_text
 from .vocab import EQF_SCHEME, load_vocabulary
 
 Texts = dict[str, str]
@@ -217,7 +221,7 @@ class _Reader:
     def _offer_value(self, offer: OfferSummary, predicate: str, value) -> None:
         name = predicate.rsplit("/", 1)[-1]
         if name == "title":
-            offer.titles[value.language or ""] = value.value
+            _add_name(offer.titles, value)
         elif name == "description":
             offer.descriptions[value.language or ""] = value.value
         elif name == "type":
@@ -257,7 +261,7 @@ class _Reader:
                 price = prices[key] = Price(amount, currency)
                 self.summaries[key[0]].prices.append(price)
             if row["l"] is not None:
-                price.labels[row["l"].language or ""] = row["l"].value
+                _add_name(price.labels, row["l"])
 
     def _places(self) -> None:
         rows = self.rows(
@@ -273,7 +277,7 @@ class _Reader:
                 place = places[key] = Place({}, {}, row["c"].value if row["c"] is not None else None)
                 self.summaries[key[0]].places.append(place)
             if row["n"] is not None:
-                place.names[row["n"].language or ""] = row["n"].value
+                _add_name(place.names, row["n"])
             if row["t"] is not None:
                 place.address[row["t"].language or ""] = row["t"].value
 
@@ -329,7 +333,7 @@ class _Reader:
             s[row["o"].value].volume = s[row["o"].value].volume or row["v"].value
         outcomes: dict[tuple[str, str], Texts] = {}
         for row in self.rows(spec + "?s elm:learningOutcome ?lo . ?lo dcterms:title ?t", "?o ?lo ?t"):
-            outcomes.setdefault((row["o"].value, row["lo"].value), {})[row["t"].language or ""] = row["t"].value
+            _add_name(outcomes.setdefault((row["o"].value, row["lo"].value), {}), row["t"])
         for (offer, _), texts in sorted(outcomes.items()):
             s[offer].outcomes.append(texts)
         for row in self.rows(spec + "?s elm:provenBy ?a . OPTIONAL { ?a dcterms:type ?t } OPTIONAL { ?a dcterms:title ?title } OPTIONAL { ?a elm:gradingScheme/dcterms:title ?g }", "?o ?t ?title ?g"):
@@ -337,9 +341,9 @@ class _Reader:
             if row["t"] is not None and row["t"].value not in offer.assessment_types:
                 offer.assessment_types.append(row["t"].value)
             if row["title"] is not None:
-                offer.assessment_titles[row["title"].language or ""] = row["title"].value
+                _add_name(offer.assessment_titles, row["title"])
             if row["g"] is not None:
-                offer.grading[row["g"].language or ""] = row["g"].value
+                _add_name(offer.grading, row["g"])
         self._notes("?s elm:entryRequirement ?n", "entry_requirements", via_spec=True)
         qt = "http://data.europa.eu/snb/qualification-topics#"
         self._notes("?s elm:additionalNote ?n", "quality_notes", qt + "accreditation-and-quality-assurance", many=True, via_spec=True)
@@ -367,7 +371,7 @@ class _Reader:
         for row in rows:
             org = self.organisations[row["org"].value]
             if row["name"] is not None:
-                org.names[row["name"].language or ""] = row["name"].value
+                _add_name(org.names, row["name"])
             if row["country"] is not None:
                 org.country = row["country"].value
             if row["home"] is not None:
@@ -388,9 +392,9 @@ class _Reader:
             if row["type"] is not None:
                 entry["type"] = row["type"].value
             if row["title"] is not None:
-                entry["titles"][row["title"].language or ""] = row["title"].value
+                _add_name(entry["titles"], row["title"])
             if row["agentName"] is not None:
-                entry["agent"][row["agentName"].language or ""] = row["agentName"].value
+                _add_name(entry["agent"], row["agentName"])
             if row["report"] is not None:
                 entry["report"] = row["report"].value
 
@@ -421,6 +425,13 @@ class _Reader:
             offer.modes = list(dict.fromkeys(offer.modes))
             offer.languages = list(dict.fromkeys(offer.languages))
             offer.fields = list(dict.fromkeys(offer.fields))
+
+
+def _add_name(texts: Texts, literal) -> None:
+    """A title, name or label as it is shown (``display_text``); one that is nothing but invisible characters is left out."""
+    value = display_text(literal.value)
+    if value:
+        texts[literal.language or ""] = value
 
 
 def term_value(term) -> str | None:

@@ -4,6 +4,9 @@ Answers from the search side index of the published generation (SQLite FTS5),
 never from a live SPARQL scan, so it stays fast on large catalogues. Facet
 values come with labels in the language asked for (``lang`` or the
 ``Accept-Language`` header; Swedish and English), from the vocabulary.
+Offer titles and provider names are given as shown (``text.display_text``:
+without bidirectional controls or zero-width characters), also from an index
+made before summaries were cleaned when read.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from .offer_data import pick
 from .search_index import FACETS, SORTS, SearchQuery
+from .text import display_text
 from .vocab import load_vocabulary
 
 SUPPORTED = ("sv", "en")
@@ -164,13 +168,13 @@ def _item(server, summary: dict, lang: str) -> OfferItem:
     path = "/" + summary["iri"][len(base):] if summary["iri"].startswith(base) else None
     return OfferItem(
         iri=summary["iri"],
-        title=title,
+        title=display_text(title),
         title_language=title_language,
         description=description,
         homepage=summary.get("homepage"),
         provider=Provider(
             iri=provider["iri"],
-            name=pick(provider.get("names", {}), lang)[0],
+            name=display_text(pick(provider.get("names", {}), lang)[0]),
             country=_concept(provider.get("country"), lang),
         ) if provider else None,
         microcredential=summary["microcredential"],
@@ -224,7 +228,7 @@ def _provider_name(server, iri: str, lang: str) -> str:
     import json
 
     provider = json.loads(row[0]).get("provider") or {}
-    return pick(provider.get("names", {}), lang)[0] or iri
+    return display_text(pick(provider.get("names", {}), lang)[0]) or iri
 
 
 def _links(request: Request, page: int, pages: int) -> dict[str, str | None]:

@@ -84,7 +84,7 @@ def site_fingerprint() -> str:
             digest.update(str(path.relative_to(data_dir("site"))).encode())
             digest.update(path.read_bytes())
     here = Path(__file__).parent
-    for path in [here / n for n in ("site_view.py", "site_pages.py", "site_builder.py", "i18n.py", "offer_data.py", "urls.py")] + [
+    for path in [here / n for n in ("site_view.py", "site_pages.py", "site_builder.py", "i18n.py", "offer_data.py", "text.py", "urls.py")] + [
         here.parent / "harvesters" / n for n in ("spreadsheet.py", "spreadsheet_template.py")
     ]:
         if path.exists():

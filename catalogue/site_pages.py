@@ -24,6 +24,7 @@ from .offer_data import pick
 from .site_view import Presenter, http_only
 from .templates import is_http
 from .store import CatalogueStore
+from .text import display_text
 from .urls import offer_page, provider_page
 from .vocab import load_vocabulary
 
@@ -162,14 +163,15 @@ class Pages:
         return self._cards[key]
 
     def _make_card(self, summary: dict, lang: str, p: Presenter) -> dict:
+        # Summaries of a search index made before names were cleaned when read are cleaned here too.
         title, title_lang = pick(summary["titles"], lang)
         provider = summary.get("provider") or {}
         return {
             "url": offer_page(summary["iri"], summary["source"], self.config.base, lang),
-            "title": title,
+            "title": display_text(title),
             "title_lang": title_lang,
             "fallback": bool(title_lang) and title_lang.split("-")[0] != lang,
-            "provider": pick(provider.get("names", {}), lang)[0],
+            "provider": display_text(pick(provider.get("names", {}), lang)[0]),
             "microcredential": summary["microcredential"],
             "eqf": p.label(summary.get("eqf")) if summary.get("eqf") else "",
             "modes": [p.label(m) for m in summary.get("modes", [])],
@@ -235,7 +237,8 @@ class Pages:
             provider = summary.get("provider")
             if not provider:
                 continue
-            entry = providers.setdefault(provider["iri"], {**provider, "offers": []})
+            names = {lang: display_text(name) for lang, name in (provider.get("names") or {}).items()}
+            entry = providers.setdefault(provider["iri"], {**provider, "names": {k: v for k, v in names.items() if v}, "offers": []})
             entry["offers"].append(summary)
         for iri, entry in providers.items():
             entry.update(self._provider_details(iri))
@@ -266,9 +269,9 @@ class Pages:
             if row["type"] is not None:
                 entry["type"] = row["type"].value
             if row["title"] is not None:
-                entry["titles"][row["title"].language or ""] = row["title"].value
+                entry["titles"][row["title"].language or ""] = display_text(row["title"].value)
             if row["agent"] is not None:
-                entry["agent"][row["agent"].language or ""] = row["agent"].value
+                entry["agent"][row["agent"].language or ""] = display_text(row["agent"].value)
             if row["report"] is not None:
                 entry["report"] = row["report"].value
             if row["issued"] is not None:
@@ -390,7 +393,7 @@ class Pages:
                 min((x["amount"] for x in summary.get("prices", []) if x.get("amount") is not None), default=None),
                 1 if summary["microcredential"] else 0,
                 card["eqf"], card["modes"], card["start"], card["ects"],
-                " ".join(dict.fromkeys(_fold(searchable).split())), summary["iri"],
+                " ".join(dict.fromkeys(_fold(display_text(searchable)).split())), summary["iri"],
             ])
         # Facet positions in each row follow "order"; words for the free-text search once each.
         return {"order": list(values), "facets": {f.name: f.label for f in facets}, "values": values, "offers": rows}

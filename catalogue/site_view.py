@@ -4,6 +4,10 @@ Templates stay simple and safe: they receive dataclasses whose fields are
 plain text (escaped by jinja2), http(s) URLs only (anything else is dropped
 here), and language-tagged text with a flag saying whether it is in the
 reader's language (``Text.fallback``), so a page can say so visibly.
+Provider text is never glued to the catalogue's own words in one string: a value
+made of several pieces (a place and its country, a price and its label) is a
+``Joined`` whose pieces the templates isolate one by one (``<bdi>``), so a
+right-to-left name cannot reorder the label or number beside it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,19 @@ class Text:
     fallback: bool  # True when the text is not in the page's language
 
 
+@dataclass(frozen=True)
+class Joined:
+    """Pieces shown one after another (``separator`` between them, ``suffix`` after), each isolated on the page."""
+
+    parts: tuple[Text, ...]
+    separator: str
+    suffix: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.separator.join(part.text for part in self.parts) + self.suffix
+
+
 @dataclass
 class AnnexRow:
     key: str
@@ -32,7 +49,7 @@ class AnnexRow:
     explanation: str
     mandatory: bool
     present: bool
-    values: list[Text] = field(default_factory=list)
+    values: list[Text | Joined] = field(default_factory=list)
     items: list[Text] = field(default_factory=list)  # shown as a list (learning outcomes)
 
 
@@ -56,7 +73,7 @@ class OfferView:
     provider: Link | None
     provider_name: Text | None
     homepage: str | None
-    facts: list[tuple[str, list[Text]]]
+    facts: list[tuple[str, list[Text | Joined]]]
     apply: list[tuple[str, list[Text]]]
     harvest: list[tuple[str, str]]
     data_links: list[Link]
@@ -218,46 +235,41 @@ def _workload(offer: OfferSummary, p: Presenter) -> list[Text]:
     return shown
 
 
-def _quality(offer: OfferSummary, p: Presenter) -> list[Text]:
-    shown: list[Text] = []
+def _quality(offer: OfferSummary, p: Presenter) -> list[Text | Joined]:
+    shown: list[Text | Joined] = []
     organisations: list[Organisation] = ([offer.provider] if offer.provider else []) + list(offer.awarding_bodies)
     for organisation in organisations:
         for accreditation in organisation.accreditations:
-            parts = [p.label(accreditation["type"])] if accreditation.get("type") else []
-            title = p.text(accreditation.get("titles", {}))
-            agent = p.text(accreditation.get("agent", {}))
-            if title:
-                parts.append(title.text)
-            if agent:
-                parts.append(agent.text)
-            text = " – ".join(parts)
-            if text and text not in [s.text for s in shown]:
-                shown.append(p.plain(text))
+            parts = [p.plain(p.label(accreditation["type"]))] if accreditation.get("type") else []
+            parts += [t for t in (p.text(accreditation.get("titles", {})), p.text(accreditation.get("agent", {}))) if t]
+            joined = Joined(tuple(parts), " – ")
+            if joined.text and joined.text not in [s.text for s in shown]:
+                shown.append(joined)
     shown += [t for t in (p.text(n) for n in offer.quality_notes) if t]
     return shown
 
 
-def _facts(offer: OfferSummary, p: Presenter) -> list[tuple[str, list[Text]]]:
+def _facts(offer: OfferSummary, p: Presenter) -> list[tuple[str, list[Text | Joined]]]:
     _ = p._
     dates = []
     if offer.start:
         dates.append(p.plain(_("Starts %(date)s") % {"date": p.day(offer.start)}))
     if offer.end:
         dates.append(p.plain(_("Ends %(date)s") % {"date": p.day(offer.end)}))
-    places = []
+    places: list[Text | Joined] = []
     for place in offer.places:
-        name = p.text(place.names)
-        address = p.text(place.address)
-        parts = [x.text for x in (name, address) if x] + ([p.label(place.country)] if place.country else [])
-        places.append(p.plain(", ".join(parts)))
-    prices = []
+        parts = [x for x in (p.text(place.names), p.text(place.address)) if x] + ([p.plain(p.label(place.country))] if place.country else [])
+        places.append(Joined(tuple(parts), ", "))
+    prices: list[Text | Joined] = []
     for price in offer.prices:
         label = p.text(price.labels)
         amount = p.money(price.amount, price.currency) if price.amount is not None else ""
         if label and amount and label.text.casefold() != amount.casefold():
-            prices.append(p.plain(f"{amount} ({label.text})"))
+            prices.append(Joined((p.plain(amount), label), " (", ")"))
+        elif amount or not label:
+            prices.append(p.plain(amount))
         else:
-            prices.append(p.plain(amount or (label.text if label else "")))
+            prices.append(label)
     facts = [
         (_("Dates"), dates),
         (_("Place"), places),

@@ -20,6 +20,23 @@ from .conftest import ROOT
 HOSTILE_TITLE = '<script>window.hostile=1</script><img src=x onerror="window.hostile=2">Welding & "quotes"'
 HOSTILE_DESCRIPTION = '</script><script>window.hostile=3</script><!-- {{ 7*7 }} \u2028 end'
 
+# A provider name and titles with invisible characters that would change what the catalogue's own labels say:
+# a RIGHT-TO-LEFT OVERRIDE left open (the facet count after the name would be drawn reversed, inside the name),
+# isolates, embeddings, zero-width spaces, a word joiner and a byte order mark. Shown as the *_SHOWN texts.
+BIDI_PROVIDER = "\ufeffRätt\u200bviks folk\u2060högskola \u2067\u202eDalarna"
+BIDI_PROVIDER_SHOWN = "Rättviks folkhögskola Dalarna"
+BIDI_TITLE_SV = "\u202dSvets\u200bning\u2060 för nybörjare\u202e"
+BIDI_TITLE_EN = "\u202aWelding for \u2068beginners\u2069\u202b\ufeff"
+BIDI_TITLES_SHOWN = {"sv": "Svetsning för nybörjare", "en": "Welding for beginners"}
+# A provider that writes right to left: its Arabic name and title must not reorder the labels and counts beside them.
+ARABIC_PROVIDER = "معهد مالمو للتدريب المهني"
+ARABIC_TITLE = "اللحام للمبتدئين"
+PERSIAN_TITLE = "آموزش\u200cهای جوشکاری"  # with a ZERO WIDTH NON-JOINER, which Persian needs
+ARABIC_PLACE = "رينكبي"  # Rinkeby
+# The sources build_bundled_site adds to the bundled catalogue.toml.
+EXTRA_SOURCES = ("hostile", "bidi", "arabic")
+INVISIBLE = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u2060\ufeff"
+
 
 @dataclass
 class BuiltSite:
@@ -46,6 +63,37 @@ def hostile_offer_file(folder: Path) -> Path:
     return path
 
 
+def _example_offer(replacements: list[tuple[str, str]], base: str) -> str:
+    text = (ROOT / "site" / "static" / "example-offer.ttl").read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text.replace("https://data.provider.example/", base)
+
+
+def bidi_offer_files(folder: Path) -> tuple[Path, Path]:
+    """The providers' example offer twice more: once from a provider whose name and titles hide bidirectional
+    controls and zero-width characters, once from a provider writing in Arabic (Arabic and Persian titles,
+    an Arabic place name)."""
+    title = 'dcterms:title "Svetsning för underhållstekniker"@sv , "Welding for maintenance technicians"@en ;\n    dcterms:description'
+    name = 'rov:legalName "Exempelskolan"@sv , "The Example School"@en ;'
+    hidden = _example_offer([
+        (title, f"dcterms:title {json.dumps(BIDI_TITLE_SV)}@sv , {json.dumps(BIDI_TITLE_EN)}@en ;\n    dcterms:description"),
+        (name, f"rov:legalName {json.dumps(BIDI_PROVIDER)}@sv ;"),
+    ], "https://data.bidi.example/")
+    arabic = _example_offer([
+        (title, f'dcterms:title "{ARABIC_TITLE}"@ar , "{PERSIAN_TITLE}"@fa ;\n    dcterms:description'),
+        (name, f'rov:legalName "{ARABIC_PROVIDER}"@ar ;'),
+        ("    elm:defaultLanguage", f'    elm:location [ a dcterms:Location ; elm:geographicName "{ARABIC_PLACE}"@ar ;\n'
+                                  "        elm:address [ a elm:Address ; elm:countryCode <http://publications.europa.eu/resource/authority/country/SWE> ] ] ;\n"
+                                  "    elm:defaultLanguage"),
+    ], "https://data.arabic.example/")
+    paths = folder / "bidi.ttl", folder / "arabic.ttl"
+    for path, text in zip(paths, (hidden, arabic)):
+        path.write_text(text, encoding="utf-8")
+    return paths
+
+
 def write_config(folder: Path, extra: str = "") -> Path:
     text = (ROOT / "catalogue.toml").read_text(encoding="utf-8")
     text = re.sub(r'url = "examples/', f'url = "{ROOT.as_posix()}/examples/', text)
@@ -62,7 +110,13 @@ def run(config_path: Path, *args: str) -> str:
 
 def build_bundled_site(folder: Path) -> BuiltSite:
     hostile = hostile_offer_file(folder)
-    config_path = write_config(folder, f'\n[[sources]]\nid = "hostile"\nname = "Hostile <b>provider</b>"\nharvester = "rdf"\nurl = "{hostile.as_posix()}"\n')
+    bidi, arabic = bidi_offer_files(folder)
+    config_path = write_config(
+        folder,
+        f'\n[[sources]]\nid = "hostile"\nname = "Hostile <b>provider</b>"\nharvester = "rdf"\nurl = "{hostile.as_posix()}"\n'
+        f'\n[[sources]]\nid = "bidi"\nname = "Hidden characters"\nharvester = "rdf"\nurl = "{bidi.as_posix()}"\n'
+        f'\n[[sources]]\nid = "arabic"\nname = "Arabic provider"\nharvester = "rdf"\nurl = "{arabic.as_posix()}"\n',
+    )
     run(config_path, "harvest")
     run(config_path, "build-site")
     config = load_config(config_path)

@@ -238,6 +238,42 @@ def test_json_search_with_facets_labels_and_paging(server):
     assert "/api/offers" in openapi["paths"] and "/api/validate" in openapi["paths"]
 
 
+@pytest.fixture(scope="module")
+def bidi_server(tmp_path_factory):
+    """A catalogue holding only the offers whose provider names and titles hide bidi controls and zero-width
+    characters, or are written in Arabic (tests/sitebuild.py)."""
+    from .sitebuild import bidi_offer_files
+
+    data = tmp_path_factory.mktemp("api-bidi")
+    config = publish_examples(data, "http://127.0.0.1:8000/", list(bidi_offer_files(data)))
+    with LiveServer(config, settings_for(config)) as live:
+        yield live
+
+
+def test_json_search_gives_names_and_titles_without_bidi_controls_or_zero_width_characters(bidi_server):
+    import json
+
+    from .sitebuild import ARABIC_PROVIDER, ARABIC_TITLE, BIDI_PROVIDER_SHOWN, BIDI_TITLES_SHOWN, INVISIBLE
+
+    for lang in ("sv", "en"):
+        answer = requests.get(f"{bidi_server.url}/api/offers", params={"lang": lang}, timeout=10)
+        assert answer.status_code == 200
+        data = answer.json()
+        assert data["total"] == 2
+        text = json.dumps(data, ensure_ascii=False)
+        assert not set(INVISIBLE) & set(text), sorted(f"U+{ord(c):04X}" for c in set(INVISIBLE) & set(text))
+        items = {item["iri"].split("/")[2]: item for item in data["items"]}
+        assert items["data.bidi.example"]["title"] == BIDI_TITLES_SHOWN[lang]
+        assert items["data.bidi.example"]["provider"]["name"] == BIDI_PROVIDER_SHOWN
+        assert (items["data.arabic.example"]["title"], items["data.arabic.example"]["title_language"]) == (ARABIC_TITLE, "ar")
+        assert items["data.arabic.example"]["provider"]["name"] == ARABIC_PROVIDER
+        assert {f["label"]: f["count"] for f in data["facets"]["provider"]} == {BIDI_PROVIDER_SHOWN: 1, ARABIC_PROVIDER: 1}
+    # The text search reads the names as shown: a zero-width space or word joiner no longer splits a word in two.
+    for words in ("folkhögskola", "Rättviks"):
+        found = requests.get(f"{bidi_server.url}/api/offers", params={"q": words}, timeout=10).json()
+        assert [item["iri"].split("/")[2] for item in found["items"]] == ["data.bidi.example"], words
+
+
 def test_validation_service_json_and_html(server):
     from .conftest import EXAMPLES
 

@@ -17,7 +17,7 @@ from catalogue.urls import offer_page
 
 from .apiserver import LiveServer, settings_for
 from .conftest import ROOT
-from .sitebuild import run
+from .sitebuild import EXTRA_SOURCES, run
 
 COUNT = "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o a elm:LearningOpportunity }"
 
@@ -51,7 +51,7 @@ def test_harvest_publishes_the_same_offers_as_the_embedded_store(remote_catalogu
     config = load_config(config_path)
     generation = current_generation(config)
     assert generation is not None and not generation.has_snapshot and generation.meta["backend"] == "sparql"
-    embedded = {s["iri"]: s for s in bundled_site.offers if s["source"] != "hostile"}
+    embedded = {s["iri"]: s for s in bundled_site.offers if s["source"] not in EXTRA_SOURCES}
     minted = lambda iri: iri.replace(bundled_site.config.base, config.base)  # noqa: E731 - offers the catalogue named itself
     with (generation.search_path.parent / "meta.json").open(encoding="utf-8") as handle:
         meta = json.load(handle)

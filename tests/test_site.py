@@ -19,10 +19,13 @@ from catalogue import i18n
 from catalogue.linked_data import KINDS
 from catalogue.site_builder import SiteBuilder
 from catalogue.site_view import http_only
-from catalogue.urls import offer_page
+from catalogue.urls import offer_page, provider_page, provider_slug
 from catalogue.vocab import load_vocabulary
 
-from .sitebuild import HOSTILE_DESCRIPTION, HOSTILE_TITLE, run, write_config
+from .sitebuild import (
+    ARABIC_PLACE, ARABIC_PROVIDER, ARABIC_TITLE, BIDI_PROVIDER_SHOWN, BIDI_TITLES_SHOWN, HOSTILE_DESCRIPTION, HOSTILE_TITLE,
+    INVISIBLE, PERSIAN_TITLE, run, write_config,
+)
 
 SCHEMA = "https://schema.org/"
 
@@ -132,6 +135,108 @@ def test_hostile_provider_text_is_shown_as_text_and_never_as_markup(bundled_site
     assert "Hostile &lt;b&gt;provider&lt;/b&gt;" in about
 
 
+class Isolation(HTMLParser):
+    """Every text of a page's body, with the text of each element around it that isolates its direction
+    (<bdi>, or dir="auto"), and the page's <title>."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, int | None]] = []  # (tag, index of its isolate in self.isolates)
+        self.isolates: list[list[str]] = []  # the text inside each isolating element
+        self.texts: list[tuple[str, list[int]]] = []  # (text, the isolates around it, innermost last)
+        self.title = ""
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        attributes = dict(attrs)
+        isolate = None
+        if tag == "bdi" or attributes.get("dir") == "auto":
+            isolate = len(self.isolates)
+            self.isolates.append([])
+        self.stack.append((tag, isolate))
+        if tag in ("script", "style", "template", "head"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        while self.stack:
+            open_tag, _ = self.stack.pop()
+            if open_tag in ("script", "style", "template", "head"):
+                self._skip -= 1
+            if open_tag == tag:
+                break
+
+    def handle_data(self, data):
+        if self.stack and self.stack[-1][0] == "title":
+            self.title += data
+        if self._skip:
+            return
+        around = [isolate for _, isolate in self.stack if isolate is not None]
+        for isolate in around:
+            self.isolates[isolate].append(data)
+        self.texts.append((data, around))
+
+    def isolated(self, text: str) -> tuple[int, int]:
+        """(times ``text`` is shown, times it is shown alone in the innermost isolate around it)."""
+        shown = alone = 0
+        for data, around in self.texts:
+            if text in data:
+                shown += 1
+                if around and "".join(self.isolates[around[-1]]).strip() == text:
+                    alone += 1
+        return shown, alone
+
+
+def test_provider_text_reaches_the_pages_without_bidi_controls_and_isolated_from_the_labels(bundled_site):
+    """Names and titles with a RIGHT-TO-LEFT OVERRIDE, isolates and zero-width characters come out clean, and every
+    provider name, title and place (also legitimate Arabic and Persian ones) sits alone in its own <bdi>, apart from
+    the facet counts, labels and fallback notes beside it."""
+    site = bundled_site.site
+    hidden, arabic = bundled_site.offer("data.bidi.example"), bundled_site.offer("data.arabic.example")
+    assert hidden["titles"] == BIDI_TITLES_SHOWN and hidden["provider"]["names"] == {"sv": BIDI_PROVIDER_SHOWN}
+    assert arabic["titles"]["fa"] == PERSIAN_TITLE and "\u200c" in PERSIAN_TITLE  # ZWNJ kept: Persian needs it
+    for lang in i18n.LANGUAGES:
+        index = json.loads((site / "assets" / f"search-{lang}.json").read_text(encoding="utf-8"))
+        keys = {label: key for _value, label, key in index["values"]["provider"]}
+        assert not set(INVISIBLE) & set(json.dumps(index, ensure_ascii=False))
+        pages = {
+            "facets (search)": (site / lang / "search.html", [BIDI_PROVIDER_SHOWN, ARABIC_PROVIDER]),
+            "facets (browse)": (site / lang / "browse" / "index.html", [BIDI_PROVIDER_SHOWN, ARABIC_PROVIDER]),
+            "provider register": (site / lang / "providers.html", [BIDI_PROVIDER_SHOWN, ARABIC_PROVIDER]),
+            "cards (browse)": (site / lang / "browse" / "provider" / keys[BIDI_PROVIDER_SHOWN] / "index.html",
+                               [BIDI_PROVIDER_SHOWN, BIDI_TITLES_SHOWN[lang]]),
+            "cards (Arabic)": (site / lang / "browse" / "provider" / keys[ARABIC_PROVIDER] / "index.html", [ARABIC_PROVIDER, ARABIC_TITLE]),
+            "offer": (page_of(bundled_site, hidden, lang), [BIDI_PROVIDER_SHOWN, *BIDI_TITLES_SHOWN.values()]),
+            "offer (Arabic)": (page_of(bundled_site, arabic, lang), [ARABIC_PROVIDER, ARABIC_TITLE, PERSIAN_TITLE, ARABIC_PLACE]),
+            "provider": (site / provider_page(hidden["provider"]["iri"], lang).lstrip("/"), [BIDI_PROVIDER_SHOWN, BIDI_TITLES_SHOWN[lang]]),
+            "provider (Arabic)": (site / provider_page(arabic["provider"]["iri"], lang).lstrip("/"), [ARABIC_PROVIDER, ARABIC_TITLE]),
+        }
+        for what, (path, texts) in pages.items():
+            html_text = path.read_text(encoding="utf-8")
+            found = sorted(f"U+{ord(c):04X}" for c in set(INVISIBLE) & set(html_text))
+            assert not found, f"{lang} {what}: {found} in {path.name}"
+            parser = Isolation()
+            parser.feed(html_text)
+            for text in texts:
+                shown, alone = parser.isolated(text)
+                assert shown and alone == shown, f"{lang} {what}: {text!r} shown {shown} times, {alone} of them alone in a <bdi>"
+        # No markup in <title>: cleaning is what keeps the site's name after the provider's title as it is.
+        title = Isolation()
+        title.feed(page_of(bundled_site, hidden, lang).read_text(encoding="utf-8"))
+        assert title.title == f"{BIDI_TITLES_SHOWN[lang]} – {bundled_site.config.title}"
+        # The facet count follows the name outside its isolate.
+        facets = (site / lang / "search.html").read_text(encoding="utf-8")
+        assert re.search(rf'<bdi class="facet-label">{re.escape(ARABIC_PROVIDER)}</bdi> <span class="count" data-count-for="provider:{re.escape(keys[ARABIC_PROVIDER])}">\(1\)</span>', facets)
+        assert keys[ARABIC_PROVIDER] == provider_slug(arabic["provider"]["iri"])
+    place = page_of(bundled_site, arabic, "sv").read_text(encoding="utf-8")
+    assert f'<bdi lang="ar">{ARABIC_PLACE}</bdi>, <bdi>Sverige</bdi>' in place  # the country's name is the catalogue's
+
+
 def test_only_web_addresses_become_links():
     assert http_only("https://www.provider.example/course") == "https://www.provider.example/course"
     for hostile in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>", " vbscript:x", "https://x.example/\"onmouseover=\"x", "//evil.example/"):
@@ -202,7 +307,7 @@ def test_swedish_pages_are_in_swedish(bundled_site):
     assert "augusti 2027" in offer  # dates written the Swedish way
     english_only = page_of(bundled_site, bundled_site.offer("delta"), "sv").read_text(encoding="utf-8")
     # Provider text missing in Swedish is shown in its own language, marked for screen readers.
-    assert re.search(r'<span lang="en">[^<]+</span> <span class="fallback">', english_only) or 'lang="nl"' in english_only
+    assert re.search(r'<bdi lang="en">[^<]+</bdi> <span class="fallback">', english_only) or 'lang="nl"' in english_only
 
 
 def test_the_swedish_catalogue_translates_every_message():

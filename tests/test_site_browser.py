@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from catalogue.urls import offer_page, provider_page
 
 from .apiserver import LiveServer, settings_for
-from .sitebuild import HOSTILE_TITLE
+from .sitebuild import ARABIC_PROVIDER, ARABIC_TITLE, BIDI_PROVIDER_SHOWN, BIDI_TITLES_SHOWN, HOSTILE_TITLE
 
 # Without the networking flags Chromium keeps trying to reach Google's hosts, which a closed network refuses.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run",
@@ -65,6 +65,7 @@ def every_page_type(site, lang: str) -> list[str]:
     complete = site.offer("2027-data-analysis-python")
     incomplete = site.offer("2027-climate-adaptation")
     hostile = site.offer("data.hostile.example")
+    hidden, arabic = site.offer("data.bidi.example"), site.offer("data.arabic.example")
     two = [complete["iri"], incomplete["iri"]]
     return [
         "/",
@@ -82,6 +83,11 @@ def every_page_type(site, lang: str) -> list[str]:
         f"/{lang}/about.html",
         f"/{lang}/for-providers.html",
         f"/{lang}/accessibility.html",
+        # Provider text written right to left, or hiding bidi controls and zero-width characters.
+        offer_page(arabic["iri"], arabic["source"], site.config.base, lang),
+        provider_page(arabic["provider"]["iri"], lang),
+        provider_page(hidden["provider"]["iri"], lang),
+        f"/{lang}/compare.html?" + "&".join(f"o={quote(s['iri'], safe='')}" for s in (hidden, arabic)),
     ]
 
 
@@ -235,6 +241,62 @@ def test_hostile_data_is_shown_but_never_run(page: Page, bundled_site):
     page.goto("/en/compare.html?o=" + quote(summary["iri"], safe=""))
     expect(page.locator("#compare-table thead th[scope=col] a")).to_have_text(HOSTILE_TITLE)
     assert page.evaluate("window.hostile") is None
+
+
+RECTS = """([first, second]) => [first, second].map(node => Array.from(node.getClientRects())
+    .filter(r => r.width > 0).map(r => ({left: r.left, right: r.right, top: r.top, bottom: r.bottom})))"""
+
+
+def assert_drawn_after(page: Page, name, after, what: str) -> None:
+    """``after`` (a facet count, a note) is drawn after the end of ``name``: to its right on the name's last line,
+    or on a later line; never inside or before the name, as an open RIGHT-TO-LEFT OVERRIDE or a right-to-left
+    name next to neutral characters would draw it."""
+    name_rects, after_rects = page.evaluate(RECTS, [name.element_handle(), after.element_handle()])
+    assert name_rects and after_rects, what
+
+    def same_line(a, b) -> bool:  # most of the lower box overlaps the other vertically (text of another size included)
+        return min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > 0.5 * min(a["bottom"] - a["top"], b["bottom"] - b["top"])
+
+    last = max(name_rects, key=lambda r: r["top"])
+    last_line = [r for r in name_rects if same_line(r, last)]
+    end = max(r["right"] for r in last_line)
+    for rect in after_rects:
+        below = rect["top"] >= max(r["bottom"] for r in last_line) - 1
+        assert (same_line(rect, last) and rect["left"] >= end - 0.5) or below, f"{what}: {rect} is not after the name ending at {end} ({name_rects})"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_a_right_to_left_or_hostile_provider_name_never_moves_the_catalogues_labels(page: Page, bundled_site, lang):
+    hidden, arabic = bundled_site.offer("data.bidi.example"), bundled_site.offer("data.arabic.example")
+    names = (BIDI_PROVIDER_SHOWN, ARABIC_PROVIDER)
+    # Facet counts in the search (counted again by the script) and on the browse page (without JavaScript).
+    page.goto(f"/{lang}/search.html")
+    expect(page.locator("#status")).to_contain_text(str(len(bundled_site.offers)))
+    for name in names:
+        label = page.locator("fieldset[data-facet=provider] label", has=page.locator("bdi", has_text=name))
+        expect(label.locator("bdi.facet-label")).to_have_text(name)
+        expect(label.locator(".count")).to_have_text("(1)")
+        assert_drawn_after(page, label.locator("bdi.facet-label"), label.locator(".count"), f"search facet {name}")
+    page.goto(f"/{lang}/browse/")
+    for name in names:
+        item = page.locator("section[aria-labelledby=facet-provider] li", has=page.locator("bdi", has_text=name))
+        assert_drawn_after(page, item.locator("bdi.facet-label"), item.locator(".count"), f"browse facet {name}")
+    # Result cards made by the search script: title and provider each alone in a <bdi>, as the site shows them.
+    page.goto(f"/{lang}/search.html?q=" + quote(BIDI_TITLES_SHOWN[lang].split()[0]))
+    card = page.locator("#results li.card", has=page.locator("p.provider", has_text=BIDI_PROVIDER_SHOWN))
+    expect(card.locator("h3 a bdi")).to_have_text(BIDI_TITLES_SHOWN[lang])
+    expect(card.locator("p.provider bdi")).to_have_text(BIDI_PROVIDER_SHOWN)
+    # The Arabic offer's page: the note saying the title is in Arabic, and the provider's, stay after them.
+    page.goto(offer_page(arabic["iri"], arabic["source"], bundled_site.config.base, lang))
+    expect(page.locator("h1 bdi")).to_have_text(ARABIC_TITLE)
+    assert_drawn_after(page, page.locator("h1 bdi"), page.locator("h1 .fallback"), "offer title")
+    assert_drawn_after(page, page.locator(".offer .provider a bdi"), page.locator(".offer .provider a .fallback"), "offer provider")
+    # The comparison takes titles and providers from the index and the offer pages, still isolated.
+    page.goto(f"/{lang}/compare.html?" + "&".join(f"o={quote(s['iri'], safe='')}" for s in (hidden, arabic)))
+    expect(page.locator("#compare-table thead th[scope=col] a bdi")).to_have_text([BIDI_TITLES_SHOWN[lang], ARABIC_TITLE])
+    provider_row = page.locator("#compare-table tbody tr", has=page.locator("th[scope=row]", has_text="Provider" if lang == "en" else "Anordnare"))
+    expect(provider_row.locator("td bdi")).to_have_text([BIDI_PROVIDER_SHOWN, ARABIC_PROVIDER])
+    assert_drawn_after(page, provider_row.locator("td bdi").nth(1), provider_row.locator("td .fallback").last, "compared provider")
 
 
 def test_printing_an_offer_leaves_out_navigation(page: Page, bundled_site):

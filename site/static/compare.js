@@ -4,7 +4,8 @@
  * (?o=IRI&o=IRI), so a comparison can be bookmarked, shared or printed. The details come
  * from the offer pages themselves (same site), element by element, so the comparison shows
  * exactly what each offer page shows. Content from those pages is our own escaped HTML;
- * provider text never becomes markup here.
+ * provider text never becomes markup here, and sits in its own <bdi> (as on the offer pages),
+ * so a right-to-left title or name never reorders the words around it.
  */
 (function () {
   "use strict";
@@ -83,7 +84,7 @@
         var page = new DOMParser().parseFromString(html, "text/html");
         var rows = [];
         var provider = page.querySelector(".offer .provider a");
-        rows.push({ key: "provider", label: message("provider"), cell: provider ? [document.createTextNode(provider.textContent)] : [] });
+        rows.push({ key: "provider", label: message("provider"), cell: provider ? Array.prototype.slice.call(provider.childNodes) : [] });
         var facts = page.querySelector(".offer dl.facts-list");
         if (facts) {
           Array.prototype.forEach.call(facts.querySelectorAll("dt"), function (term) {
@@ -121,7 +122,8 @@
     list.forEach(function (iri) {
       var cell = element("th", { scope: "col" });
       var row = index[iri];
-      var link = element("a", { href: row[0] }, row[1]);
+      var link = element("a", { href: row[0] });
+      link.appendChild(element("bdi", {}, row[1]));
       if (row[2] && row[2].split("-")[0] !== container.getAttribute("data-lang")) link.setAttribute("lang", row[2]);
       cell.appendChild(link);
       cell.appendChild(document.createElement("br"));

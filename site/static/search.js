@@ -3,7 +3,8 @@
  * The whole state of a search lives in the page address (words, filters, sort, page), so a
  * counsellor can bookmark, share or print it; the offers marked for comparison live in the
  * tab's sessionStorage and in the comparison link. Nothing is sent anywhere.
- * Provider data is only ever inserted as text (textContent), never as HTML.
+ * Provider data is only ever inserted as text (textContent), never as HTML, and always in its own
+ * <bdi>, so a right-to-left title or name never reorders the words and numbers around it.
  */
 (function () {
   "use strict";
@@ -183,11 +184,16 @@
   function card(row) {
     var item = element("li", { "class": "card" });
     var heading = element("h3");
-    var link = element("a", { href: row[0] }, row[1]);
+    var link = element("a", { href: row[0] });
+    link.appendChild(element("bdi", {}, row[1]));
     if (row[2] && row[2].split("-")[0] !== lang) link.setAttribute("lang", row[2]);
     heading.appendChild(link);
     item.appendChild(heading);
-    if (row[3]) item.appendChild(element("p", { "class": "provider" }, row[3]));
+    if (row[3]) {
+      var provider = element("p", { "class": "provider" });
+      provider.appendChild(element("bdi", {}, row[3]));
+      item.appendChild(provider);
+    }
     var facts = element("ul", { "class": "facts" });
     if (row[9]) facts.appendChild(element("li", { "class": "badge" }, message("mc")));
     if (row[10]) facts.appendChild(element("li", {}, message("eqf") + ": " + row[10]));
@@ -201,7 +207,9 @@
     var box = element("input", { type: "checkbox", id: id, "data-iri": row[15] });
     box.checked = marked().indexOf(row[15]) >= 0;
     var label = element("label", { "for": id }, message("compare"));
-    label.appendChild(element("span", { "class": "visually-hidden" }, " " + row[1]));
+    var hidden = element("span", { "class": "visually-hidden" }, " ");
+    hidden.appendChild(element("bdi", {}, row[1]));
+    label.appendChild(hidden);
     toggle.appendChild(box);
     toggle.appendChild(label);
     item.appendChild(toggle);
