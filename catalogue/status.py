@@ -6,7 +6,8 @@
   with their file name, ETag (the file's SHA-256), Last-Modified, conditional GET and byte ranges.
 * ``/dumps/catalogue.nq`` and ``/dumps/catalogue.ttl``: the same content as ``application/n-quads`` and
   ``text/turtle``, sent with ``Content-Encoding: gzip`` (the file's bytes) to clients that accept gzip
-  and decompressed as it is sent to those that do not (``rdflib.Graph().parse(url)``, urllib), each
+  and decompressed as it is sent to those that do not (``rdflib.Graph().parse(url)``, curl without
+  ``--compressed``), each
   representation with its own ETag; ``Vary: Accept-Encoding``; no byte ranges.
 * Malformed conditions, ranges and encodings are answered with a 4xx and a message.
 * ``/health``: whether the store is reachable and when each source was last harvested.
@@ -71,13 +72,18 @@ def router(server) -> APIRouter:
     def catalogue(request: Request) -> Response:
         return rdf_response(dcat_catalogue(server.config, server.refresh().meta), request.headers.get("accept"))
 
-    @api.api_route("/dumps", methods=["GET", "HEAD"], tags=["Dumps"], summary="The dumps, listed")
+    # HEAD routes are registered apart and left out of the OpenAPI description, which gives one operation per route.
+    @api.get("/dumps", tags=["Dumps"], summary="The dumps, listed")
+    @api.api_route("/dumps", methods=["HEAD"], include_in_schema=False)
     @api.api_route("/dumps/", methods=["GET", "HEAD"], include_in_schema=False)
     def dump_list(request: Request) -> Response:
         published = server.refresh()
         return HTMLResponse(_dump_list(server.config, published.meta), headers={"Link": '</catalogue>; rel="describedby"'})
 
-    @api.api_route("/dumps/{name}", methods=["GET", "HEAD"], tags=["Dumps"], summary="Full dump of the published catalogue")
+    @api.get("/dumps/{name}", tags=["Dumps"], summary="Full dump of the published catalogue",
+             description="catalogue.nq.gz and catalogue.ttl.gz: the gzip files (application/gzip, byte ranges); catalogue.nq "
+                         "and catalogue.ttl: their content, gzip-encoded when the client accepts it, otherwise decompressed.")
+    @api.api_route("/dumps/{name}", methods=["HEAD"], include_in_schema=False)
     def dump(name: str, request: Request) -> Response:
         published = server.refresh()
         dumps = published.meta.get("dumps", {})
@@ -230,8 +236,9 @@ def _replaced() -> Response:
 
 
 def _content_coding(header: str | None) -> str:
-    """"gzip" or "identity", as the client's Accept-Encoding allows (RFC 9110, section 12.5.3). No header
-    means identity here: clients that say nothing (urllib, so rdflib) cannot read gzip."""
+    """"gzip" or "identity", as the client's Accept-Encoding allows (RFC 9110, section 12.5.3). Without the
+    header any coding would do by the RFC, but clients that send none (curl without --compressed, wget) do not
+    decode gzip, so they get identity; urllib, and so rdflib, sends "Accept-Encoding: identity"."""
     if header is None:
         return "identity"
     codings: dict[str, float] = {}
