@@ -378,3 +378,10 @@ def test_dcat_and_void_describe_every_dump_as_it_is_served(server):
             response = _whole(local, **{"Accept-Encoding": "identity"})
             assert compress is None and response.headers["content-type"].split(";")[0] == media
             assert size == len(response.content)
+
+
+@pytest.mark.parametrize("path", ["/.well-known/void", "/catalogue"])
+@pytest.mark.parametrize("accept", ["text/turtle;q=lots", "image/png", "\x7f/\x7f"])
+def test_descriptions_refuse_what_they_cannot_give_with_a_406(server, path, accept):
+    response = requests.get(f"{server.url}{path}", headers={"Accept": accept}, timeout=10)
+    assert response.status_code == 406 and "text/turtle" in response.text
