@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import email.utils
 import html
-import os
 import re
 import secrets
 import zlib
