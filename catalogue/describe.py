@@ -3,7 +3,21 @@
 A platform engineer who finds the endpoint can learn from these what is
 there (graphs, sizes, classes, example resources), under which licence, who
 publishes it, how fresh it is, and where the dumps and the change feed are.
-Counts and times come from the published generation's metadata.
+
+Every count is what the endpoint answers for the published generation, computed
+once when it is published (``dataset_counts``, kept in its ``meta.json``), so the
+description routes never scan the store:
+
+* ``void:triples`` of the dataset and of the service description's default graph:
+  ``SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }`` over the default graph, the public
+  graphs (vocabulary, source graphs, records graphs) taken together. Oxigraph
+  evaluates a default graph of several graphs without removing duplicates, so a
+  triple held by two public graphs counts twice there, and so here.
+* the size of each named graph (VoID subsets, service description named graphs):
+  ``SELECT (COUNT(*) AS ?n) WHERE { GRAPH <g> { ?s ?p ?o } }``.
+* ``void:entities``: the distinct subjects of the default graph (every subject is an
+  IRI: the catalogue gives blank nodes IRIs under ``/.well-known/genid/``); one class
+  partition per class, its entities the distinct subjects typed with it.
 """
 
 from __future__ import annotations
@@ -11,8 +25,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from .config import Config
+from .dumps import MEDIA_TYPES
 from .namespaces import DCAT, DCTERMS, ELM, FOAF, LDES, RDF_TYPE, RDFS, SD, SKOS, TREE, VOID, XSD
 from .records import source_iri
+from .store import CatalogueStore
 
 FORMATS = "http://www.w3.org/ns/formats/"
 SPDX = "http://spdx.org/rdf/terms#"
@@ -23,10 +39,19 @@ RESULT_FORMATS = (
     "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
     "Turtle", "N-Triples", "JSON-LD", "RDF_XML", "N-Quads", "TriG",
 )
-DUMP_TYPES = {
-    "catalogue.nq.gz": ("application/n-quads", "RDF_N_QUADS"),
-    "catalogue.ttl.gz": ("text/turtle", "RDF_TURTLE"),
+FILE_TYPES = {"nquads": "RDF_N_QUADS", "turtle": "RDF_TURTLE"}
+FORMAT_NAMES = {"nquads": "N-Quads", "turtle": "Turtle"}
+DUMP_CONTENT = {
+    "nquads": "every public graph (the vocabulary, each source's offers, each source's catalogue records) with its name; "
+              "quarantine and provenance are not included",
+    "turtle": "the endpoint's default graph: the triples of every public graph (vocabulary, offers, catalogue records) "
+              "without graph names; a triple held by two graphs is written twice, so read as a graph it gives the "
+              "default graph's distinct triples",
 }
+COUNTING = ("Counts are those of the published generation, as this endpoint's SPARQL answers them: void:triples of the "
+            "dataset is SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } over the default graph, in which a triple held by two "
+            "public graphs counts twice; a graph's void:triples is COUNT(*) in GRAPH <g>; void:entities counts distinct "
+            "subjects, and a class partition's the distinct subjects typed with its class.")
 
 
 class Triples:
@@ -56,6 +81,43 @@ def dataset_iri(config: Config) -> str:
     return f"{config.base}dataset"
 
 
+def dataset_counts(store: CatalogueStore) -> dict:
+    """What the endpoint answers about the size of ``store``'s data, for ``meta.json`` (see the module's description).
+
+    ``store.query`` without ``default_graphs`` uses the public graphs as the default graph, as the endpoint does
+    (the query pool for a snapshot, the server itself with the same graphs for a remote store)."""
+
+    def number(sparql: str, **options) -> int:
+        for row in store.query(sparql, prefixes=False, **options):  # type: ignore[union-attr]
+            return int(row["n"].value)
+        return 0
+
+    classes = {
+        row["c"].value: int(row["n"].value)
+        for row in store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c", prefixes=False)  # type: ignore[union-attr]
+        if isinstance(row["c"], ox.NamedNode)
+    }
+    return {
+        "graphs": {graph: store.count(graph) for graph in store.graphs()},
+        "default graph": {
+            "graphs": store.public_graphs(),
+            "triples": number("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
+            "entities": number("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
+            "classes": dict(sorted(classes.items())),
+        },
+    }
+
+
+def dump_urls(config: Config, meta: dict) -> list[tuple[str, str, bool]]:
+    """(URL, dump file name, compressed) of every dump: each gzip file, and its content under the name without .gz."""
+    found = []
+    for name in sorted(meta.get("dumps", {})):
+        found.append((f"{config.base}dumps/{name}", name, True))
+        if name.endswith(".gz"):
+            found.append((f"{config.base}dumps/{name[:-3]}", name, False))
+    return found
+
+
 def service_description(config: Config, meta: dict, endpoint: str, updates: bool = False) -> list[ox.Triple]:
     g = Triples()
     service = ox.NamedNode(endpoint)
@@ -80,8 +142,12 @@ def service_description(config: Config, meta: dict, endpoint: str, updates: bool
     default = ox.BlankNode()
     g.add(dataset, SD + "defaultGraph", default)
     g.add(default, RDF_TYPE, SD + "Graph")
-    g.add(default, VOID + "triples", _int(_public_triples(meta)))
-    for name, size in graph_sizes(config, meta).items():
+    counts = meta.get("counts") or {}
+    default_counts = counts.get("default graph") or {}
+    if "triples" in default_counts:
+        g.add(default, VOID + "triples", _int(default_counts["triples"]))
+        g.text(default, RDFS + "comment", COUNTING, "en")
+    for name, size in sorted(graph_sizes(meta).items()):
         named = ox.BlankNode()
         graph = ox.BlankNode()
         g.add(dataset, SD + "namedGraph", named)
@@ -105,29 +171,50 @@ def void_description(config: Config, meta: dict, example: str | None = None) -> 
     _dataset_core(g, config, meta, dataset)
     g.add(dataset, RDF_TYPE, VOID + "Dataset")
     g.add(dataset, VOID + "sparqlEndpoint", f"{base}sparql")
-    g.text(dataset, VOID + "uriSpace", base)
-    for name in meta.get("dumps", {}):
-        g.add(dataset, VOID + "dataDump", f"{base}dumps/{name}")
+    for url, _, _ in dump_urls(config, meta):
+        g.add(dataset, VOID + "dataDump", url)
     for vocabulary in (ELM, DCTERMS, SKOS, FOAF, "http://www.w3.org/ns/regorg#", DCAT):
         g.add(dataset, VOID + "vocabulary", vocabulary)
-    g.add(dataset, VOID + "triples", _int(_public_triples(meta)))
-    offers = int(meta.get("offers", 0))
-    g.add(dataset, VOID + "entities", _int(offers))
-    partition = ox.BlankNode()
-    g.add(dataset, VOID + "classPartition", partition)
-    g.add(partition, VOID + "class", ELM + "LearningOpportunity")
-    g.add(partition, VOID + "entities", _int(offers))
+    counts = meta.get("counts") or {}
+    default = counts.get("default graph") or {}
+    sizes = counts.get("graphs") or {}
+    if default:
+        g.text(dataset, RDFS + "comment", COUNTING, "en")
+        g.add(dataset, VOID + "triples", _int(default["triples"]))
+        g.add(dataset, VOID + "entities", _int(default["entities"]))
+        g.add(dataset, VOID + "classes", _int(len(default["classes"])))
+        for cls, entities in default["classes"].items():
+            partition = ox.BlankNode()
+            g.add(dataset, VOID + "classPartition", partition)
+            g.add(partition, VOID + "class", cls)
+            g.add(partition, VOID + "entities", _int(entities))
     if example:
         g.add(dataset, VOID + "exampleResource", example)
     g.add(dataset, VOID + "rootResource", f"{base}feed")
-    for source_id, counts in sorted(meta.get("sources", {}).items()):
-        subset = source_iri(base, source_id)
+    # One subset per public graph: the default graph is these graphs together.
+    sources = meta.get("sources", {})
+    for graph in default.get("graphs", []):
+        prefix_source, prefix_records = f"{base}graph/source/", f"{base}graph/records/"
+        if graph.startswith(prefix_source):
+            source_id = graph[len(prefix_source):]
+            subset: str = source_iri(base, source_id)
+            g.text(subset, DCTERMS + "title", f"Published offers of the source {source_id}", "en")
+            g.text(subset, DCTERMS + "identifier", source_id)
+            offers = ox.BlankNode()
+            g.add(subset, VOID + "classPartition", offers)
+            g.add(offers, VOID + "class", ELM + "LearningOpportunity")
+            g.add(offers, VOID + "entities", _int(sources.get(source_id, {}).get("offers", 0)))
+        elif graph.startswith(prefix_records):
+            subset = f"{dataset}#records-{graph[len(prefix_records):]}"
+            g.text(subset, DCTERMS + "title", f"Catalogue records of the offers of the source {graph[len(prefix_records):]}", "en")
+        else:
+            subset = f"{dataset}#vocabulary"
+            g.text(subset, DCTERMS + "title", "Vocabulary: the ELM terms and EU concept schemes the offers use", "en")
         g.add(dataset, VOID + "subset", subset)
         g.add(subset, RDF_TYPE, VOID + "Dataset")
-        g.text(subset, DCTERMS + "identifier", source_id)
-        g.add(subset, VOID + "triples", _int(counts.get("triples", 0)))
-        g.add(subset, VOID + "entities", _int(counts.get("offers", 0)))
-        g.add(subset, SD + "name", f"{base}graph/source/{source_id}")
+        g.add(subset, SD + "name", graph)
+        if graph in sizes:
+            g.add(subset, VOID + "triples", _int(sizes[graph]))
     return g.triples
 
 
@@ -162,26 +249,41 @@ def dcat_catalogue(config: Config, meta: dict) -> list[ox.Triple]:
     g.add(dataset, DCAT + "theme", DATA_THEME_EDUCATION)
     for word in ("micro-credentials", "learning opportunities", "European Learning Model", "mikromeriter"):
         g.text(dataset, DCAT + "keyword", word, "sv" if word == "mikromeriter" else "en")
-    for name, info in sorted(meta.get("dumps", {}).items()):
-        media, file_type = DUMP_TYPES.get(name, ("application/octet-stream", "BIN"))
-        distribution = f"{base}dumps/{name}#distribution"
+    dumps = meta.get("dumps", {})
+    for url, name, compressed in dump_urls(config, meta):
+        info = dumps[name]
+        fmt = info.get("format", "")
+        media = info.get("media type") or MEDIA_TYPES.get(fmt, "application/octet-stream")
+        distribution = f"{url}#distribution"
         g.add(dataset, DCAT + "distribution", distribution)
         g.add(distribution, RDF_TYPE, DCAT + "Distribution")
-        g.text(distribution, DCTERMS + "title", f"Full dump ({info.get('format')}, gzip)", "en")
-        g.add(distribution, DCAT + "accessURL", f"{base}dumps/{name}")
-        g.add(distribution, DCAT + "downloadURL", f"{base}dumps/{name}")
+        label = FORMAT_NAMES.get(fmt, fmt)
+        g.text(distribution, DCTERMS + "title", f"Full dump, {label}, gzip-compressed file" if compressed else f"Full dump, {label}", "en")
+        holds = DUMP_CONTENT.get(fmt, "")
+        if compressed:
+            g.text(distribution, DCTERMS + "description", f"{label} in one gzip file ({media} compressed with gzip): {holds}.", "en")
+        else:
+            g.text(distribution, DCTERMS + "description",
+                   f"{label} ({media}): {holds}. Sent gzip-encoded (Content-Encoding: gzip) to clients that accept it, "
+                   "otherwise decompressed.", "en")
+        g.add(distribution, DCAT + "accessURL", url)
+        g.add(distribution, DCAT + "downloadURL", url)
         g.add(distribution, DCAT + "mediaType", IANA + media)
-        g.add(distribution, DCAT + "compressFormat", IANA + "application/gzip")
-        g.add(distribution, DCTERMS + "format", FILE_TYPE + file_type)
-        g.add(distribution, DCAT + "byteSize", _int(info.get("bytes", 0), "nonNegativeInteger"))
+        if fmt in FILE_TYPES:
+            g.add(distribution, DCTERMS + "format", FILE_TYPE + FILE_TYPES[fmt])
         g.add(distribution, DCTERMS + "license", config.licence)
         if modified:
             g.add(distribution, DCTERMS + "modified", _time(modified))
-        checksum = ox.BlankNode()
-        g.add(distribution, SPDX + "checksum", checksum)
-        g.add(checksum, RDF_TYPE, SPDX + "Checksum")
-        g.add(checksum, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
-        g.add(checksum, SPDX + "checksumValue", ox.Literal(info.get("sha256", ""), datatype=ox.NamedNode(XSD + "hexBinary")))
+        if compressed:
+            g.add(distribution, DCAT + "compressFormat", IANA + "application/gzip")
+            g.add(distribution, DCAT + "byteSize", _int(info.get("bytes", 0), "nonNegativeInteger"))
+            checksum = ox.BlankNode()
+            g.add(distribution, SPDX + "checksum", checksum)
+            g.add(checksum, RDF_TYPE, SPDX + "Checksum")
+            g.add(checksum, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
+            g.add(checksum, SPDX + "checksumValue", ox.Literal(info.get("sha256", ""), datatype=ox.NamedNode(XSD + "hexBinary")))
+        elif "uncompressed bytes" in info:
+            g.add(distribution, DCAT + "byteSize", _int(info["uncompressed bytes"], "nonNegativeInteger"))
     endpoint = f"{base}sparql#distribution"
     g.add(dataset, DCAT + "distribution", endpoint)
     g.add(endpoint, RDF_TYPE, DCAT + "Distribution")
@@ -243,12 +345,8 @@ def _dataset_core(g: Triples, config: Config, meta: dict, dataset: str) -> None:
     g.add(dataset, TREE + "view", f"{config.base}feed")
 
 
-def _public_triples(meta: dict) -> int:
-    return sum(int(s.get("triples", 0)) for s in meta.get("sources", {}).values()) + int(meta.get("vocabulary_triples", 0))
-
-
-def graph_sizes(config: Config, meta: dict) -> dict[str, int | None]:
-    sizes: dict[str, int | None] = {g: None for g in meta.get("graphs", [])}
-    for source_id, counts in meta.get("sources", {}).items():
-        sizes[f"{config.base}graph/source/{source_id}"] = counts.get("triples")
+def graph_sizes(meta: dict) -> dict[str, int | None]:
+    """Every named graph of a generation with its size (None where the generation did not count it)."""
+    sizes: dict[str, int | None] = {graph: None for graph in meta.get("graphs", [])}
+    sizes.update((meta.get("counts") or {}).get("graphs") or {})
     return sizes

@@ -3,11 +3,13 @@
 After a harvest or load changes the store, ``publish_generation`` makes:
 
 * a snapshot of the store (a RocksDB hard-link checkpoint, milliseconds),
-* the full dumps (N-Quads and Turtle, gzipped) with their size and SHA-256, one
-  gzip member per graph, members of unchanged graphs reused (``dumps.py``),
+* the full dumps (N-Quads and Turtle, gzipped) with their size and SHA-256, each
+  one gzip member joined from per-graph parts, parts of unchanged graphs reused (``dumps.py``),
 * the search index (SQLite FTS5): the previous generation's, with the rows of
   new, changed and withdrawn offers rewritten (whole when the rules changed),
-* ``meta.json`` with counts and times,
+* ``meta.json`` with counts and times, among them what the endpoint answers about the
+  size of the data (``describe.dataset_counts``: the default graph's triples, entities and
+  classes, each named graph's triples), so the VoID and service descriptions never scan,
 
 in ``DATA/published/<generation>/``, then points ``DATA/published/CURRENT`` at
 it (write and rename: atomic). With a remote SPARQL store there is no
@@ -29,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import Config
+from .describe import dataset_counts
 from .dumps import graph_fingerprints, write_dumps
 from .offer_data import offer_listing, read_offers
 from .resources import code_fingerprint
@@ -111,6 +114,9 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         offers = refreshed.offers
         timings["search index"] = time.perf_counter() - mark
         counts = source.source_counts()
+        mark = time.perf_counter()
+        described = dataset_counts(source)
+        timings["counts"] = time.perf_counter() - mark
         meta = {
             "generation": generation_id,
             "created": moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -120,7 +126,8 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
             "dump graphs reused": reused,
             "sources": counts,
             "dumps": dumps,
-            "graphs": source.graphs(),
+            "graphs": sorted(described["graphs"]),
+            "counts": described,
             "timings": {k: round(v, 3) for k, v in timings.items()},
         }
     finally:

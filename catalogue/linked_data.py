@@ -139,7 +139,7 @@ async def dereference(server, request: Request) -> Response:
 
 
 def _not_found(iri: str) -> Response:
-    return PlainTextResponse(f"<{iri}> is not in the published catalogue.", status_code=404, headers={"Vary": "Accept"})
+    return PlainTextResponse(f"Not found: <{iri}> is not in the published catalogue.", status_code=404, headers={"Vary": "Accept"})
 
 
 def _failed(answer: QueryAnswer) -> Response:
@@ -202,7 +202,7 @@ def _graph(server, request: Request, iri: str, extension: str | None) -> Respons
     from .describe import graph_sizes
 
     published = server.refresh()
-    sizes = graph_sizes(server.config, published.meta)
+    sizes = graph_sizes(published.meta)
     known = set(sizes) | {f"{server.config.base}graph/{k}" for k in ("vocabulary", "provenance")}
     prefix = f"{server.config.base}graph/"
     if iri not in known and not any(iri.startswith(f"{prefix}{k}/") for k in ("source", "records", "quarantine")):

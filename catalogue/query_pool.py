@@ -510,14 +510,20 @@ class RemoteQueryRunner:
         from .remote_store import with_prologue
 
         started = time.perf_counter()
+        named = job.named_graphs
         if job.default_graphs is not None:
             default = job.default_graphs
         elif job.names_dataset:
-            default = []
+            default = []  # the query's own FROM / FROM NAMED: protocol parameters would override them
         else:
-            default = self.store.public_graphs()
+            scopes = scopes_of(self.store.graphs())
+            default = scopes.public
+            if named is None:
+                # Without named-graph-uri a server chooses: Oxigraph server then has no named graphs at all,
+                # Virtuoso shows every graph it holds. The catalogue's own graphs are its named graphs.
+                named = scopes.public + scopes.provenance + scopes.quarantine
         try:
-            answer = self.store.client.query(with_prologue(job.query, job.base_iri), default or None, job.named_graphs, timeout=self.timeout)
+            answer = self.store.client.query(with_prologue(job.query, job.base_iri), default or None, named, timeout=self.timeout)
             serialised, kind = _serialise(answer, job)
         except StoreError as error:
             text = str(error)
