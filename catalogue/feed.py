@@ -17,11 +17,12 @@ import hashlib
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from .describe import Triples
 from .namespaces import DCTERMS, LDES, RDF_TYPE, TREE, XSD
-from .negotiation import negotiate
+from .negotiation import negotiate, prefers_html
+from .resource_page import resource_page
 from .results import GRAPH_FORMATS
 
 PAGE_SIZE = 100
@@ -53,7 +54,7 @@ def router(server) -> APIRouter:
         g.add(feed, DCTERMS + "license", server.config.licence)
         g.add(feed, TREE + "view", f"{feed}/page/1")
         g.add(f"{feed}/page/1", RDF_TYPE, TREE + "Node")
-        return _respond(g.triples, request, immutable=False, etag=str(server.state.change_count()))
+        return _respond(g.triples, request, immutable=False, etag=str(server.state.change_count()), page=(server.config.title, feed))
 
     @api.get("/feed/page/{number}", summary="One page of the event stream")
     def page(number: int, request: Request) -> Response:
@@ -85,7 +86,7 @@ def router(server) -> APIRouter:
         for change in members:
             _member(g, base, feed, change)
         digest = hashlib.sha256(f"{number}:{members[-1]['seq'] if members else 0}:{bool(following)}".encode()).hexdigest()[:20]
-        return _respond(g.triples, request, immutable=full and bool(following), etag=digest)
+        return _respond(g.triples, request, immutable=full and bool(following), etag=digest, page=(server.config.title, node))
 
     return api
 
@@ -113,7 +114,9 @@ def member_triples(base: str, change: dict) -> list[ox.Triple]:
     return g.triples
 
 
-def _respond(triples: list[ox.Triple], request: Request, immutable: bool, etag: str) -> Response:
+def _respond(triples: list[ox.Triple], request: Request, immutable: bool, etag: str, page: tuple[str, str]) -> Response:
+    if prefers_html(request.headers.get("accept")):
+        return HTMLResponse(resource_page(page[0], page[1], "", triples, formats=False), headers={"Vary": "Accept"})
     media = negotiate(request.headers.get("accept"), MEDIA)
     if media is None:
         return PlainTextResponse("Available as: " + ", ".join(MEDIA), status_code=406)

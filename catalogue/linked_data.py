@@ -30,11 +30,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from .describe import Triples, dataset_iri
-from .namespaces import DCTERMS, PREFIXES, RDF_TYPE, SD, VOID, curie
+from .namespaces import DCTERMS, PREFIXES, RDF_TYPE, SD, VOID
 from .negotiation import negotiate, prefers_html
 from .query_pool import QueryAnswer, ResourceJob
 from .resource_reads import BadIri, checked_iri
-from .templates import render
+from .resource_page import resource_page
 from .urls import offer_page
 
 EXTENSIONS = {
@@ -233,15 +233,4 @@ def _html_location(server, iri: str, kind: str) -> str:
 
 
 def _plain_page(server, iri: str, triples: list[ox.Triple], scope: str) -> str:
-    rows = [
-        {
-            "subject": t.subject.value,
-            "predicate": curie(t.predicate.value),
-            "object": t.object.value,
-            "object_is_iri": isinstance(t.object, ox.NamedNode),
-            "language": getattr(t.object, "language", None),
-        }
-        for t in sorted(triples, key=lambda t: (t.subject.value != iri, t.subject.value, t.predicate.value != RDF_TYPE, t.predicate.value))
-    ]
-    return render("api/resource.html", lang="en", title=server.config.title, iri=iri, rows=rows,
-                  path=_path(server.config.base, iri), scope=scope)
+    return resource_page(server.config.title, iri, _path(server.config.base, iri), triples, scope)

@@ -169,16 +169,23 @@ CONCEPT_FACTS = {RDF_TYPE, SKOS + "inScheme", SKOS + "prefLabel", SKOS + "notati
 
 
 def with_concepts(reader: TermReader, triples: list[ox.Triple], vocabulary: list[str]) -> list[ox.Triple]:
-    """``triples`` and what the vocabulary says a concept they use is (type, scheme, labels, notation).
+    """``triples`` and what the vocabulary says a concept they use is (type, scheme, labels, notation), and its scheme's type.
 
-    A document of one resource must stand on its own: the Europass LOQ shapes check that a
-    concept is a ``skos:Concept``, and a document that only names the concept fails them.
+    A document of one resource must stand on its own: the Europass LOQ shapes check that a concept is a
+    ``skos:Concept`` in a ``skos:ConceptScheme``, and a document that only names the concept fails them.
     """
-    subjects = {t.subject for t in triples}
-    objects = dict.fromkeys(t.object for t in triples if isinstance(t.object, ox.NamedNode) and t.object not in subjects)
     found = dict.fromkeys(triples)
-    for concept in objects:
+    subjects = {t.subject for t in triples}
+    concepts = [t.object for t in triples if isinstance(t.object, ox.NamedNode) and t.object not in subjects]
+    schemes: dict[ox.NamedNode, None] = {}
+    for concept in dict.fromkeys(concepts):
         for triple in reader.triples(concept, vocabulary):
             if triple.predicate.value in CONCEPT_FACTS:
+                found[triple] = None
+                if triple.predicate.value == SKOS + "inScheme" and isinstance(triple.object, ox.NamedNode):
+                    schemes[triple.object] = None
+    for scheme in schemes:
+        for triple in reader.triples(scheme, vocabulary):
+            if triple.predicate.value in (RDF_TYPE, SKOS + "prefLabel"):
                 found[triple] = None
     return list(found)

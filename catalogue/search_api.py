@@ -106,7 +106,7 @@ def router(server) -> APIRouter:
         price_min: float | None = Query(None, ge=0),
         price_max: float | None = Query(None, ge=0),
         sort: str = Query("relevance", description="One of: " + ", ".join(SORTS)),
-        page: int = Query(1, ge=1),
+        page: int = Query(1, ge=1, le=1_000_000, description="Page number, from 1"),
         page_size: int = Query(20, ge=1, le=100),
         lang: str | None = Query(None, description="sv or en (default: from Accept-Language)"),
     ) -> SearchResponse:

@@ -32,7 +32,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from .describe import DUMP_CONTENT, FORMAT_NAMES, dcat_catalogue, dump_urls, void_description
 from .errors import CatalogueError
 from .namespaces import PREFIXES
-from .negotiation import negotiate
+from .negotiation import negotiate, prefers_html
+from .resource_page import resource_page
 from .results import GRAPH_FORMATS
 
 RDF_MEDIA = ["text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples", "application/n-quads", "application/trig"]
@@ -43,7 +44,12 @@ DESCRIPTION_PREFIXES = {
 }
 
 
-def rdf_response(triples: list[ox.Triple], accept: str | None, headers: dict[str, str] | None = None) -> Response:
+def rdf_response(triples: list[ox.Triple], accept: str | None, headers: dict[str, str] | None = None,
+                 page: tuple[str, str] | None = None) -> Response:
+    """``triples`` in the RDF format the client accepts best; a browser gets a plain page (``page``: title, IRI)."""
+    if page is not None and prefers_html(accept):
+        title, iri = page
+        return HTMLResponse(resource_page(title, iri, "", triples, formats=False), headers={"Vary": "Accept", **(headers or {})})
     media = negotiate(accept, RDF_MEDIA)
     if media is None:
         return PlainTextResponse("Available as: " + ", ".join(RDF_MEDIA), status_code=406)
@@ -65,11 +71,13 @@ def router(server) -> APIRouter:
         if published.search is not None:
             row = published.search.db.execute("SELECT iri FROM offers ORDER BY iri LIMIT 1").fetchone()
             example = row[0] if row else None
-        return rdf_response(void_description(server.config, published.meta, example), request.headers.get("accept"))
+        return rdf_response(void_description(server.config, published.meta, example), request.headers.get("accept"),
+                            page=(server.config.title, f"{server.config.base}.well-known/void"))
 
     @api.get("/catalogue", tags=["Dataset descriptions"], summary="DCAT-AP 3 catalogue record with its distributions")
     def catalogue(request: Request) -> Response:
-        return rdf_response(dcat_catalogue(server.config, server.refresh().meta), request.headers.get("accept"))
+        return rdf_response(dcat_catalogue(server.config, server.refresh().meta), request.headers.get("accept"),
+                            page=(server.config.title, f"{server.config.base}catalogue"))
 
     # HEAD routes are registered apart and left out of the OpenAPI description, which gives one operation per route.
     @api.get("/dumps", tags=["Dumps"], summary="The dumps, listed")
