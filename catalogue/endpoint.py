@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from .answer_cache import AnswerCache
+from .api_docs import NOT_MODIFIED, RDF_TYPES, answers
 from .describe import service_description
 from .namespaces import PREFIXES
 from .negotiation import negotiate, prefers_html
@@ -91,6 +92,42 @@ ORDER BY DESC(?offers)""",
 ]
 
 
+DATASET_PARAMETERS = [
+    {"name": "default-graph-uri", "in": "query", "required": False, "description": "A graph of the query's default graph (repeatable); "
+     "without it, the default graph is the public catalogue", "schema": {"type": "array", "items": {"type": "string", "format": "uri"}},
+     "style": "form", "explode": True},
+    {"name": "named-graph-uri", "in": "query", "required": False, "description": "A named graph the query may use (repeatable)",
+     "schema": {"type": "array", "items": {"type": "string", "format": "uri"}}, "style": "form", "explode": True},
+    {"name": "format", "in": "query", "required": False, "description": "The result format by name (json, xml, csv, tsv, turtle, "
+     "ntriples, jsonld, rdfxml) or media type; tried before the Accept header", "schema": {"type": "string"}},
+]
+GET_PARAMETERS = [
+    {"name": "query", "in": "query", "required": False, "description": "The SPARQL 1.1 query; without it, the SPARQL service "
+     "description (or a query page for browsers). Queries longer than a request line allows (8 KB) go by POST",
+     "schema": {"type": "string", "maxLength": 6000}},
+    *DATASET_PARAMETERS,
+]
+POST_BODY = {
+    "required": True,
+    "content": {
+        "application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["query"], "properties": {
+            "query": {"type": "string"}, "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+            "named-graph-uri": {"type": "array", "items": {"type": "string"}}}}},
+        "application/sparql-query": {"schema": {"type": "string"}},
+    },
+}
+RESPONSES = answers(
+    "Query results (SELECT, ASK: SPARQL JSON, XML, CSV, TSV; CONSTRUCT, DESCRIBE: Turtle, N-Triples, JSON-LD, RDF/XML, N-Quads, TriG), "
+    "the service description, or the query page",
+    ("application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values", *RDF_TYPES, "text/html"),
+    {400: "Not valid SPARQL, nested too deeply, or a malformed request", 403: "SERVICE or SPARQL Update: refused on this read-only endpoint",
+     405: "Update by GET", 406: "No acceptable result format for this kind of query",
+     413: "The request, the result or the memory the query needs is over this endpoint's limit",
+     415: "A request body of another media type or charset", 503: "Time limit reached, or every query worker busy (see Retry-After)"},
+    NOT_MODIFIED,
+)
+
+
 class ProtocolError(Exception):
     def __init__(self, status: int, message: str):
         self.status = status
@@ -100,7 +137,11 @@ class ProtocolError(Exception):
 def router(server) -> APIRouter:
     api = APIRouter(tags=["SPARQL"])
 
-    @api.api_route("/sparql", methods=["GET", "POST", "HEAD"], include_in_schema=False)
+    @api.get("/sparql", summary="SPARQL 1.1 query by GET; without a query, the service description",
+             response_class=Response, responses=RESPONSES, openapi_extra={"parameters": GET_PARAMETERS})
+    @api.post("/sparql", summary="SPARQL 1.1 query by POST (a form, or the query itself as the body)",
+              response_class=Response, responses=RESPONSES, openapi_extra={"parameters": DATASET_PARAMETERS, "requestBody": POST_BODY})
+    @api.api_route("/sparql", methods=["HEAD"], include_in_schema=False)
     @api.api_route("/sparql/", methods=["GET", "POST", "HEAD"], include_in_schema=False)
     async def sparql(request: Request) -> Response:
         try:
@@ -109,6 +150,10 @@ def router(server) -> APIRouter:
             return PlainTextResponse(error.message, status_code=error.status)
         accept = request.headers.get("accept")
         if operation is None:
+            try:
+                _check_graphs(params.get("default-graph-uri"), params.get("named-graph-uri"))
+            except QueryRefused as refused:
+                return PlainTextResponse(refused.message, status_code=refused.status)
             return _description(server, request, accept)
         if operation == "update":
             return _update(server, request, text, params)
@@ -153,14 +198,18 @@ def _prepare(job: QueryJob) -> QueryCheck:
     checked = check(job.query)
     if checked.service:
         raise QueryRefused(403, "SERVICE (federated queries to other endpoints) is switched off on this endpoint.")
-    for name, graphs in (("default-graph-uri", job.default_graphs), ("named-graph-uri", job.named_graphs)):
+    _check_graphs(job.default_graphs, job.named_graphs)
+    job.names_dataset = checked.names_dataset
+    return checked
+
+
+def _check_graphs(default_graphs: list[str] | None, named_graphs: list[str] | None) -> None:
+    for name, graphs in (("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs)):
         for graph in graphs or ():
             try:
                 checked_iri(graph)
             except BadIri as error:
                 raise QueryRefused(400, f"The {name} parameter must be an IRI: {error}") from None
-    job.names_dataset = checked.names_dataset
-    return checked
 
 
 async def _read(request: Request) -> tuple[str | None, str, dict[str, list[str]]]:
@@ -190,6 +239,8 @@ async def _read(request: Request) -> tuple[str | None, str, dict[str, list[str]]
         if "update" in params:
             operation, update, _ = _single(params, "update")
             return operation, update, params
+        if not params.get("query"):
+            raise ProtocolError(400, "The form has no query: send query=... (or GET /sparql without one for the service description).")
         return _single(params, "query")
     if media == "application/sparql-query":
         if "query" in params:

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from .describe import Triples
 from .namespaces import DCTERMS, LDES, RDF_TYPE, TREE, XSD
+from .api_docs import NOT_ACCEPTABLE, NOT_MODIFIED, answers
 from .negotiation import negotiate, prefers_html
 from .resource_page import resource_page
 from .results import GRAPH_FORMATS
@@ -35,7 +36,8 @@ PREFIXES = {"ldes": LDES, "tree": TREE, "dcterms": DCTERMS, "as": AS, "xsd": XSD
 def router(server) -> APIRouter:
     api = APIRouter(tags=["Change feed"])
 
-    @api.get("/feed", summary="The event stream: how to read it, and its first page")
+    @api.get("/feed", summary="The event stream: how to read it, and its first page", response_class=Response,
+             responses=answers("The LDES event stream (a plain page for browsers)", (*MEDIA, "text/html"), NOT_ACCEPTABLE, NOT_MODIFIED))
     def stream(request: Request) -> Response:
         base = server.config.base
         g = Triples()
@@ -56,7 +58,9 @@ def router(server) -> APIRouter:
         g.add(f"{feed}/page/1", RDF_TYPE, TREE + "Node")
         return _respond(g.triples, request, immutable=False, etag=str(server.state.change_count()), page=(server.config.title, feed))
 
-    @api.get("/feed/page/{number}", summary="One page of the event stream")
+    @api.get("/feed/page/{number}", summary="One page of the event stream", response_class=Response,
+             responses=answers("One page: up to 100 members and a relation to the next page", (*MEDIA, "text/html"),
+                               {404: "No such page (yet)", **NOT_ACCEPTABLE}, NOT_MODIFIED))
     def page(number: int, request: Request) -> Response:
         if number < 1:
             return PlainTextResponse("Pages start at 1.", status_code=404)

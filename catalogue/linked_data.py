@@ -29,6 +29,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from .api_docs import answers
 from .describe import Triples, dataset_iri
 from .namespaces import DCTERMS, PREFIXES, RDF_TYPE, SD, VOID
 from .negotiation import negotiate, prefers_html
@@ -45,20 +46,14 @@ EXTENSIONS = {
 }
 MEDIA_TO_EXTENSION = {f.media_type: ext for ext, f in EXTENSIONS.items()}
 SEE_OTHER = {"dataset": "/.well-known/void", "publisher": "/catalogue", "catalogue/record": "/catalogue"}
-RDF_RESPONSES = {
-    200: {"description": "The offer as RDF", "content": {f.media_type: {"schema": {"type": "string"}} for f in EXTENSIONS.values()}},
-    400: {"description": "The iri parameter is not an IRI", "content": {"text/plain": {"schema": {"type": "string"}}}},
-    404: {"description": "No published offer has this IRI", "content": {"text/plain": {"schema": {"type": "string"}}}},
-    503: {"description": "Nothing published yet, or every query worker busy", "content": {"text/plain": {"schema": {"type": "string"}}}},
-}
-DEREFERENCE_RESPONSES = {
-    200: {"description": "The resource's document (paths ending in .ttl, .jsonld, .rdf, .nt, .html)",
-          "content": {**{f.media_type: {"schema": {"type": "string"}} for f in EXTENSIONS.values()}, "text/html": {"schema": {"type": "string"}}}},
-    303: {"description": "See the resource's page (browsers) or document (RDF clients)"},
-    404: {"description": "Not a resource of the catalogue", "content": {"text/plain": {"schema": {"type": "string"}}}},
-    406: {"description": "None of the accepted types is available", "content": {"text/plain": {"schema": {"type": "string"}}}},
-    410: {"description": "The offer was withdrawn", "content": {"text/plain": {"schema": {"type": "string"}}}},
-}
+DOCUMENT_TYPES = tuple(f.media_type for f in EXTENSIONS.values())
+RDF_RESPONSES = answers("The offer as RDF", DOCUMENT_TYPES, {
+    400: "The iri parameter is not an IRI", 404: "No published offer has this IRI (or no such format)",
+    503: "Nothing published yet, or every query worker busy (see Retry-After)"})
+DEREFERENCE_RESPONSES = answers("The resource's document (paths ending in .ttl, .jsonld, .rdf, .nt, .html)", (*DOCUMENT_TYPES, "text/html"), {
+    404: "Not a resource of the catalogue", 406: "None of the accepted types is available", 410: "The offer was withdrawn",
+    503: "Nothing published yet, or every query worker busy (see Retry-After)"},
+    {303: {"description": "See the resource's page (browsers) or document (RDF clients)"}})
 
 
 def router(server) -> APIRouter:

@@ -11,6 +11,7 @@ made before summaries were cleaned when read.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -85,7 +86,8 @@ class SearchResponse(BaseModel):
 def router(server) -> APIRouter:
     api = APIRouter(tags=["Search"])
 
-    @api.get("/api/offers", response_model=SearchResponse, summary="Search offers with facets")
+    @api.get("/api/offers", response_model=SearchResponse, summary="Search offers with facets",
+             responses={503: {"description": "Nothing published yet", "content": {"application/json": {"schema": {"type": "object"}}}}})
     def search(
         request: Request,
         q: str = Query("", description="Free text: titles, descriptions, learning outcomes, provider names"),
@@ -105,7 +107,8 @@ def router(server) -> APIRouter:
         ects_max: float | None = Query(None, ge=0),
         price_min: float | None = Query(None, ge=0),
         price_max: float | None = Query(None, ge=0),
-        sort: str = Query("relevance", description="One of: " + ", ".join(SORTS)),
+        sort: str = Query("relevance", description="How results are ordered", json_schema_extra={"enum": list(SORTS)},
+                          pattern="^(" + "|".join(re.escape(name) for name in SORTS) + ")$"),
         page: int = Query(1, ge=1, le=1_000_000, description="Page number, from 1"),
         page_size: int = Query(20, ge=1, le=100),
         lang: str | None = Query(None, description="sv or en (default: from Accept-Language)"),
@@ -113,8 +116,6 @@ def router(server) -> APIRouter:
         published = server.refresh()
         if published.search is None:
             raise HTTPException(503, "Nothing has been published yet: run catalogue harvest, then try again.")
-        if sort not in SORTS:
-            raise HTTPException(422, f"sort must be one of {', '.join(SORTS)}")
         language_code = lang if lang in SUPPORTED else _accepted_language(request.headers.get("accept-language"))
         filters = {
             "field": field, "broad_field": broad_field, "eqf": eqf, "mode": mode, "language": language,

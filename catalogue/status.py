@@ -32,6 +32,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from .describe import DUMP_CONTENT, FORMAT_NAMES, dcat_catalogue, dump_urls, void_description
 from .errors import CatalogueError
 from .namespaces import PREFIXES
+from .api_docs import NOT_ACCEPTABLE, NOT_MODIFIED, RDF_TYPES, answers, content
 from .negotiation import negotiate, prefers_html
 from .resource_page import resource_page
 from .results import GRAPH_FORMATS
@@ -63,7 +64,8 @@ def rdf_response(triples: list[ox.Triple], accept: str | None, headers: dict[str
 def router(server) -> APIRouter:
     api = APIRouter()
 
-    @api.get("/.well-known/void", tags=["Dataset descriptions"], summary="VoID description of the catalogue")
+    @api.get("/.well-known/void", tags=["Dataset descriptions"], summary="VoID description of the catalogue",
+             response_class=Response, responses=answers("VoID (a plain page for browsers)", (*RDF_TYPES, "text/html"), NOT_ACCEPTABLE))
     @api.get("/void", include_in_schema=False)
     def void(request: Request) -> Response:
         published = server.refresh()
@@ -74,22 +76,31 @@ def router(server) -> APIRouter:
         return rdf_response(void_description(server.config, published.meta, example), request.headers.get("accept"),
                             page=(server.config.title, f"{server.config.base}.well-known/void"))
 
-    @api.get("/catalogue", tags=["Dataset descriptions"], summary="DCAT-AP 3 catalogue record with its distributions")
+    @api.get("/catalogue", tags=["Dataset descriptions"], summary="DCAT-AP 3 catalogue record with its distributions",
+             response_class=Response, responses=answers("DCAT-AP 3 (a plain page for browsers)", (*RDF_TYPES, "text/html"), NOT_ACCEPTABLE))
     def catalogue(request: Request) -> Response:
         return rdf_response(dcat_catalogue(server.config, server.refresh().meta), request.headers.get("accept"),
                             page=(server.config.title, f"{server.config.base}catalogue"))
 
     # HEAD routes are registered apart and left out of the OpenAPI description, which gives one operation per route.
-    @api.get("/dumps", tags=["Dumps"], summary="The dumps, listed")
+    @api.get("/dumps", tags=["Dumps"], summary="The dumps, listed", response_class=HTMLResponse,
+             responses=answers("A page listing the dumps", ("text/html",)))
     @api.api_route("/dumps", methods=["HEAD"], include_in_schema=False)
     @api.api_route("/dumps/", methods=["GET", "HEAD"], include_in_schema=False)
     def dump_list(request: Request) -> Response:
+        if request.url.path not in ("/dumps", "/dumps/"):  # the route's pattern also matches "/dumps/\n"
+            return PlainTextResponse("No such dump; the list is at /dumps.", status_code=404)
         published = server.refresh()
         return HTMLResponse(_dump_list(server.config, published.meta), headers={"Link": '</catalogue>; rel="describedby"'})
 
     @api.get("/dumps/{name}", tags=["Dumps"], summary="Full dump of the published catalogue",
              description="catalogue.nq.gz and catalogue.ttl.gz: the gzip files (application/gzip, byte ranges); catalogue.nq "
-                         "and catalogue.ttl: their content, gzip-encoded when the client accepts it, otherwise decompressed.")
+                         "and catalogue.ttl: their content, gzip-encoded when the client accepts it, otherwise decompressed.",
+             response_class=Response,
+             responses=answers("The dump", ("application/gzip", "application/n-quads", "text/turtle"),
+                               {400: "A malformed conditional or range header", 404: "No dump of that name", 406: "An Accept-Encoding "
+                                "that refuses both gzip and identity", 416: "A range outside the file"},
+                               {**NOT_MODIFIED, 206: {"description": "Part of the gzip file", "content": content("application/gzip")}}))
     @api.api_route("/dumps/{name}", methods=["HEAD"], include_in_schema=False)
     def dump(name: str, request: Request) -> Response:
         published = server.refresh()
@@ -109,7 +120,8 @@ def router(server) -> APIRouter:
         except BadRequest as error:
             return PlainTextResponse(error.message, status_code=error.status, headers=error.headers)
 
-    @api.get("/health", tags=["Status"], summary="Store reachable, generation served, last harvest per source")
+    @api.get("/health", tags=["Status"], summary="Store reachable, generation served, last harvest per source",
+             responses={503: {"description": "Nothing published yet, or the store unreachable"}})
     def health() -> JSONResponse:
         published = server.refresh()
         store = server.local_store()
@@ -139,7 +151,8 @@ def router(server) -> APIRouter:
         }
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    @api.get("/metrics", tags=["Status"], summary="Counters in the Prometheus text format")
+    @api.get("/metrics", tags=["Status"], summary="Counters in the Prometheus text format", response_class=PlainTextResponse,
+             responses=answers("Prometheus text format 0.0.4", ("text/plain",)))
     def metrics() -> PlainTextResponse:
         published = server.refresh()
         pool = server.pool
