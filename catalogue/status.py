@@ -165,6 +165,10 @@ def router(server) -> APIRouter:
             f"catalogue_queries_killed_total {pool.killed if pool else 0}",
             "# TYPE catalogue_sparql_answers_reused_total counter",
             f"catalogue_sparql_answers_reused_total {server.answers.hits}",
+            "# TYPE catalogue_query_workers_offline gauge",
+            f"catalogue_query_workers_offline {int(bool(pool and pool.offline))}",
+            "# TYPE catalogue_queries_refused_total counter",
+            f"catalogue_queries_refused_total {pool.admission.refused if pool else 0}",
             "# TYPE catalogue_offers gauge",
             f"catalogue_offers {published.meta.get('offers', 0)}",
         ]

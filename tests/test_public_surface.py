@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from urllib.parse import quote, urlsplit
 
@@ -530,3 +531,23 @@ def test_query_workers_exit_when_the_server_is_killed(bundled_site):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_metrics_say_the_workers_are_offline_and_count_refusals(live):
+    text = requests.get(f"{live.url}/metrics", timeout=10).text
+    assert "catalogue_query_workers_offline 1" in text
+    assert "catalogue_queries_refused_total" in text
+
+
+def test_health_and_search_stay_quick_while_many_linked_data_reads_wait(live):
+    offers = requests.get(f"{live.url}/api/offers", params={"page_size": 50}, timeout=30).json()["items"]
+    paths = ["/data/offer.ttl?iri=" + quote(o["iri"], safe="") for o in offers] * 2
+    with concurrent.futures.ThreadPoolExecutor(45) as pool:
+        pending = [pool.submit(get_from, "127.0.0.5", live, path) for path in paths[:45]]
+        started = time.perf_counter()
+        assert requests.get(f"{live.url}/health", timeout=10).status_code == 200
+        assert requests.get(f"{live.url}/api/offers", params={"q": "data"}, timeout=10).status_code == 200
+        quick = time.perf_counter() - started
+        statuses = Counter(future.result()[0] for future in pending)
+    assert quick < 1.0, quick
+    assert set(statuses) <= {200, 503} and statuses[200] >= 2, statuses
