@@ -21,6 +21,7 @@ import requests
 
 from . import __version__
 from .errors import FetchError, InputError
+from .netguard import AddressRefused, PinnedAdapter, parse_target
 
 USER_AGENT = f"mc-catalogue/{__version__} (+https://w3id.org/mc-catalogue; harvester of learning-opportunity catalogues)"
 MEGABYTE = 1024 * 1024
@@ -130,10 +131,12 @@ def _fetch_once(
     current = url
     while True:
         if urlsplit(current).scheme not in ("http", "https"):
+            if not hops:
+                raise FetchError("only http and https addresses can be fetched.", url)
             raise FetchError(f"refusing to follow a redirect to a non-HTTP address {current}.", url)
         if guard is not None:
             guard(current)
-        response = _request(session, current, headers, limits, deadline)
+        response = _guarded_request(session, url, current, hops, headers, limits, deadline)
         if response.is_redirect:
             location = response.headers.get("Location", "")
             response.close()
@@ -148,6 +151,28 @@ def _fetch_once(
             current = urljoin(current, location)
             continue
         return _read_response(url, current, response, hops, limits, deadline)
+
+
+def _guarded_request(
+    session: requests.Session,
+    original: str,
+    current: str,
+    hops: list[str],
+    headers: dict[str, str],
+    limits: FetchLimits,
+    deadline: float,
+) -> requests.Response:
+    """One hop; a guarded session (catalogue.netguard) refuses it before connecting, and the refusal names the hop."""
+    try:
+        if isinstance(session.get_adapter(current), PinnedAdapter):
+            # Read the address as typed, before requests normalises it (a backslash
+            # becomes %5C in the path): refuse what two URL parsers would read differently.
+            parse_target(current)
+        return _request(session, current, headers, limits, deadline)
+    except AddressRefused as refused:
+        if not hops:
+            raise AddressRefused(refused.reason, original) from None
+        raise AddressRefused(f"it redirected to {current}: {refused.reason}", original) from None
 
 
 def _request(
@@ -192,11 +217,11 @@ def _read_response(
     if status == 429 or status >= 500:
         response.close()
         raise _Transient(
-            f"the server answered {status} {response.reason}", status, _retry_after(response.headers.get("Retry-After"))
+            f"the server answered {status} {_phrase(response.reason)}", status, _retry_after(response.headers.get("Retry-After"))
         )
     if status >= 400:
         response.close()
-        raise FetchError(f"the server answered {status} {response.reason}.", original, status)
+        raise FetchError(f"the server answered {status} {_phrase(response.reason)}.", original, status)
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limits.max_bytes:
         response.close()
@@ -239,6 +264,12 @@ def _read_response(
     if declared and declared.isdigit() and "Content-Encoding" not in response.headers and len(content) < int(declared):
         raise _Transient(f"the response ended after {len(content)} of {declared} bytes (truncated body)")
     return Fetched(content=content, **common)  # type: ignore[arg-type]
+
+
+def _phrase(reason: str | None) -> str:
+    """The server's reason phrase, at most 40 characters, printable only: it is text from the fetched server."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in (reason or ""))
+    return text[:40] + ("…" if len(text) > 40 else "")
 
 
 def _cut(response: requests.Response) -> None:
