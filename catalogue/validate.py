@@ -244,13 +244,15 @@ class Validator:
                     context = multiprocessing.get_context("forkserver")
                     context.set_forkserver_preload(["catalogue.validate", "catalogue.shacl_rudof"])
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self._worker_count(), mp_context=context, initializer=_start_worker, initargs=(name,)
+                    max_workers=self._worker_count(), mp_context=context, initializer=_start_worker, initargs=(name, os.getpid())
                 )
                 _wait_for_workers(self._pool, self._worker_count())
             else:
                 validation_engine(name)  # load shapes and vocabulary once; forked workers inherit them
                 context = multiprocessing.get_context("fork")
-                self._pool = ProcessPoolExecutor(max_workers=self._worker_count(), mp_context=context, initializer=_start_worker)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self._worker_count(), mp_context=context, initializer=_start_worker, initargs=(None, os.getpid())
+                )
         return self._pool
 
     def start_workers(self) -> None:
@@ -278,10 +280,11 @@ def _validate_batch(batch: list[BatchOffer], engine_name: str = "pyshacl") -> li
     return validation_engine(engine_name).validate(batch)
 
 
-def _start_worker(engine_name: str | None = None) -> None:
-    """Pool initializer: the worker exits when the process that started it dies (a harvest killed with
-    ``kill -9`` must not leave its workers behind, each holding hundreds of MB); for rudof, load the engine."""
-    watch_parent()
+def _start_worker(engine_name: str | None = None, owner: int | None = None) -> None:
+    """Pool initializer: the worker exits when ``owner``, the process that made the pool, dies (a harvest
+    killed with ``kill -9`` must not leave its workers behind, each holding hundreds of MB; a forkserver
+    worker's parent is the fork server, which outlives the harvest); for rudof, load the engine."""
+    watch_parent(owner=owner)
     if engine_name is not None:
         _load_engine(engine_name)
 
