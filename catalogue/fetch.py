@@ -191,6 +191,9 @@ def _request(
         raise _Transient(f"no connection within {limits.connect_timeout:.0f} s") from None
     except requests.exceptions.ReadTimeout:
         raise _Transient(f"the server did not answer within {limits.total_timeout:.0f} s") from None
+    except requests.exceptions.SSLError as error:
+        # Not transient: the same certificate comes back on every try.
+        raise FetchError(f"the secure connection failed: {_tls_reason(error)}.", url) from None
     except requests.exceptions.ConnectionError as error:
         raise _Transient(f"cannot connect ({_reason(error)})") from None
     except requests.exceptions.RequestException as error:
@@ -304,6 +307,14 @@ def _retry_after(value: str | None) -> float | None:
     if parsed is None:
         return None
     return max(0.0, min(parsed.timestamp() - time.time(), 30.0))
+
+
+def _tls_reason(error: Exception) -> str:
+    text = str(error)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        detail = "the server's certificate is not valid for this host name or not signed by a known authority"
+        return detail + (" (it has expired)" if "expired" in text else "")
+    return "the TLS handshake did not succeed"
 
 
 def _reason(error: Exception) -> str:

@@ -333,3 +333,56 @@ def test_a_sitemap_does_not_lead_the_harvester_to_internal_pages(internal, tmp_p
     refused = {e.record: e for e in outcome.errors if e.code == "link-refused"}
     assert set(refused) == {inside, f"http://[::1]:{internal[0].port}/more.xml"}
     assert site.url("/pages.xml") in refused[inside].message and site.url("/sitemap.xml") in refused[f"http://[::1]:{internal[0].port}/more.xml"].message
+
+
+def test_a_pinned_https_connection_still_checks_the_certificate_against_the_host_name(tmp_path):
+    """The socket goes to the checked address; SNI, the certificate check and the Host header keep the name.
+
+    The certificate names only DNS:localhost (no IP address), so it verifies only if the name is used."""
+    import http.server
+    import ssl
+    import subprocess
+
+    from catalogue.errors import FetchError
+    from catalogue.fetch import FetchLimits, fetch
+    from catalogue.netguard import NetworkPolicy, guarded_session
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    hosts: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hosts.append(self.headers["Host"])
+            body = NORRSUNDA.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/turtle")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        session = guarded_session(NetworkPolicy(["localhost"]))
+        session.verify = str(cert)
+        fetched = fetch(f"https://localhost:{port}/offers.ttl", session=session, limits=FetchLimits(retries=0))
+        assert fetched.content == NORRSUNDA.encode() and hosts == [f"localhost:{port}"]
+        by_address = guarded_session(NetworkPolicy(["127.0.0.1"]))
+        by_address.verify = str(cert)  # a trusted certificate, but not for the address 127.0.0.1
+        with pytest.raises(FetchError, match="certificate is not valid for this host name"):
+            fetch(f"https://127.0.0.1:{port}/offers.ttl", session=by_address, limits=FetchLimits(retries=0))
+        session.verify = True  # the system's authorities do not know this certificate: refused, not ignored
+        with pytest.raises(FetchError, match="certificate is not valid for this host name or not signed by a known authority"):
+            fetch(f"https://localhost:{port}/offers.ttl", session=session, limits=FetchLimits(retries=0))
+    finally:
+        server.shutdown()
+        server.server_close()
