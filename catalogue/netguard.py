@@ -292,8 +292,9 @@ class PinnedAdapter(HTTPAdapter):
 
     def _pool(self, target: Target, addresses: tuple[Resolved, ...], pool_kwargs: dict) -> HTTPConnectionPool:
         # Pools are kept per checked address set, so a keep-alive connection is only
-        # reused for a host that resolved to the very addresses it was opened to.
-        key = (target.origin, addresses, tuple(sorted(pool_kwargs.items())))
+        # reused for a host that resolved to the very addresses it was opened to
+        # (in any order: round-robin DNS must not cost a new pool per answer).
+        key = (target.origin, frozenset(addresses), tuple(sorted(pool_kwargs.items())))
         with self._pools_lock:
             pool = self._pools.pop(key, None)
             if pool is None:
