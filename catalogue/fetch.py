@@ -21,6 +21,7 @@ import requests
 
 from . import __version__
 from .errors import FetchError, InputError
+from .netguard import AddressRefused, PinnedAdapter, parse_target
 
 USER_AGENT = f"mc-catalogue/{__version__} (+https://w3id.org/mc-catalogue; harvester of learning-opportunity catalogues)"
 MEGABYTE = 1024 * 1024
@@ -130,10 +131,12 @@ def _fetch_once(
     current = url
     while True:
         if urlsplit(current).scheme not in ("http", "https"):
+            if not hops:
+                raise FetchError("only http and https addresses can be fetched.", url)
             raise FetchError(f"refusing to follow a redirect to a non-HTTP address {current}.", url)
         if guard is not None:
             guard(current)
-        response = _request(session, current, headers, limits, deadline)
+        response = _guarded_request(session, url, current, hops, headers, limits, deadline)
         if response.is_redirect:
             location = response.headers.get("Location", "")
             response.close()
@@ -148,6 +151,28 @@ def _fetch_once(
             current = urljoin(current, location)
             continue
         return _read_response(url, current, response, hops, limits, deadline)
+
+
+def _guarded_request(
+    session: requests.Session,
+    original: str,
+    current: str,
+    hops: list[str],
+    headers: dict[str, str],
+    limits: FetchLimits,
+    deadline: float,
+) -> requests.Response:
+    """One hop; a guarded session (catalogue.netguard) refuses it before connecting, and the refusal names the hop."""
+    try:
+        if isinstance(session.get_adapter(current), PinnedAdapter):
+            # Read the address as typed, before requests normalises it (a backslash
+            # becomes %5C in the path): refuse what two URL parsers would read differently.
+            parse_target(current)
+        return _request(session, current, headers, limits, deadline)
+    except AddressRefused as refused:
+        if not hops:
+            raise AddressRefused(refused.reason, original) from None
+        raise AddressRefused(f"it redirected to {current}: {refused.reason}", original) from None
 
 
 def _request(
@@ -166,6 +191,9 @@ def _request(
         raise _Transient(f"no connection within {limits.connect_timeout:.0f} s") from None
     except requests.exceptions.ReadTimeout:
         raise _Transient(f"the server did not answer within {limits.total_timeout:.0f} s") from None
+    except requests.exceptions.SSLError as error:
+        # Not transient: the same certificate comes back on every try.
+        raise FetchError(f"the secure connection failed: {_tls_reason(error)}.", url) from None
     except requests.exceptions.ConnectionError as error:
         raise _Transient(f"cannot connect ({_reason(error)})") from None
     except requests.exceptions.RequestException as error:
@@ -192,11 +220,11 @@ def _read_response(
     if status == 429 or status >= 500:
         response.close()
         raise _Transient(
-            f"the server answered {status} {response.reason}", status, _retry_after(response.headers.get("Retry-After"))
+            f"the server answered {status} {_phrase(response.reason)}", status, _retry_after(response.headers.get("Retry-After"))
         )
     if status >= 400:
         response.close()
-        raise FetchError(f"the server answered {status} {response.reason}.", original, status)
+        raise FetchError(f"the server answered {status} {_phrase(response.reason)}.", original, status)
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limits.max_bytes:
         response.close()
@@ -241,6 +269,12 @@ def _read_response(
     return Fetched(content=content, **common)  # type: ignore[arg-type]
 
 
+def _phrase(reason: str | None) -> str:
+    """The server's reason phrase, at most 40 characters, printable only: it is text from the fetched server."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in (reason or ""))
+    return text[:40] + ("…" if len(text) > 40 else "")
+
+
 def _cut(response: requests.Response) -> None:
     """Shut the connection's socket: the only way to wake a read that is blocked mid-body."""
     connection = getattr(response.raw, "connection", None)
@@ -273,6 +307,14 @@ def _retry_after(value: str | None) -> float | None:
     if parsed is None:
         return None
     return max(0.0, min(parsed.timestamp() - time.time(), 30.0))
+
+
+def _tls_reason(error: Exception) -> str:
+    text = str(error)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        detail = "the server's certificate is not valid for this host name or not signed by a known authority"
+        return detail + (" (it has expired)" if "expired" in text else "")
+    return "the TLS handshake did not succeed"
 
 
 def _reason(error: Exception) -> str:

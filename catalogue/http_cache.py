@@ -8,14 +8,22 @@
 * Politeness: one request at a time per host, with an optional delay between
   requests to the same host; a User-Agent that names the catalogue.
 * robots.txt is honoured where a harvester asks for it (course pages).
+* Links found inside documents (``get(link, found_in=document)``) are
+  followed over HTTP(S) only, never read from the local disk (unless the
+  document itself is a local file the operator configured), and with a
+  ``NetworkPolicy`` (see ``harvest_policy``) every request, redirect and
+  robots.txt included, goes only to public addresses, the origins of the
+  source's configured addresses, or its ``trusted_hosts``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,6 +33,31 @@ import requests
 
 from .errors import FetchError, InputError
 from .fetch import USER_AGENT, AddressGuard, Fetched, FetchLimits, fetch, is_url, read_local
+from .netguard import DEFAULT_PORTS, AddressRefused, NetworkPolicy, guarded_session
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+class LinkRefused(FetchError):
+    """A link found inside a document that the harvester does not follow (not http(s), or to a private address)."""
+
+
+def harvest_policy(urls: Iterable[str], trusted_hosts: Iterable[str] = ()) -> NetworkPolicy:
+    """What a source's harvest may connect to: public addresses, the origins (scheme, host, port) of its
+    configured ``urls`` wherever they are (an intranet feed stays readable), and its ``trusted_hosts``."""
+    origins = set()
+    for url in urls:
+        if is_url(url):
+            parts = urlsplit(url)
+            scheme = parts.scheme.lower()
+            origins.add((scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS[scheme]))
+    return NetworkPolicy(
+        trusted_hosts,
+        origins,
+        who="the harvester",
+        hint="Only the source's own addresses (url, urls) and its trusted_hosts are read on private networks; "
+        "add the host to the source's trusted_hosts if the catalogue should read it.",
+    )
 
 _HOST_LOCKS: dict[str, threading.Lock] = {}
 _HOST_LOCKS_GUARD = threading.Lock()
@@ -43,20 +76,34 @@ class HttpClient:
         limits: FetchLimits = FetchLimits(),
         delay: float = 0.0,
         guard: AddressGuard | None = None,
+        network: NetworkPolicy | None = None,
     ):
         self.cache_dir = cache_dir
         self.limits = limits
         self.delay = delay
         self.guard = guard
-        self.session = requests.Session()
+        self.network = network
+        self.session = guarded_session(network) if network is not None else requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self._robots: dict[str, RobotFileParser | None] = {}
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
 
-    def get(self, location: str, accept: str | None = None) -> Fetched:
+    def get(self, location: str, accept: str | None = None, found_in: str | None = None) -> Fetched:
+        """Fetch ``location`` (a URL, or a local file the operator configured); ``found_in`` names the document
+        a link was found in, which makes it a link: LinkRefused when it must not be followed."""
+        if found_in is not None:
+            check_link(location, found_in)
         if not is_url(location):
             return self._local(location)
+        try:
+            return self._get(location, accept)
+        except AddressRefused as refused:
+            if found_in is None:
+                raise
+            raise _link_refused(location, found_in, refused) from None
+
+    def _get(self, location: str, accept: str | None) -> Fetched:
         cached = self._cached(location)
         host = urlsplit(location).netloc
         with _host_lock(host):
@@ -92,8 +139,10 @@ class HttpClient:
         self._store(location, fetched)
         return fetched
 
-    def allowed_by_robots(self, url: str) -> bool:
-        """Whether robots.txt lets the catalogue's user agent fetch ``url`` (no robots.txt: yes)."""
+    def allowed_by_robots(self, url: str, found_in: str | None = None) -> bool:
+        """Whether robots.txt lets the catalogue's user agent fetch ``url`` (no robots.txt: yes).
+
+        A host the network policy refuses is not asked at all: AddressRefused (LinkRefused for a link)."""
         parts = urlsplit(url)
         root = f"{parts.scheme}://{parts.netloc}"
         if root not in self._robots:
@@ -101,6 +150,10 @@ class HttpClient:
             try:
                 answer = fetch(root + "/robots.txt", limits=FetchLimits(total_timeout=15, max_bytes=512 * 1024, retries=0), session=self.session, guard=self.guard)
                 parser.parse(answer.content.decode("utf-8", "replace").splitlines())
+            except AddressRefused as refused:
+                if found_in is None:
+                    raise AddressRefused(refused.reason, url) from None
+                raise _link_refused(url, found_in, refused) from None
             except FetchError as error:
                 # 4xx: no rules; 5xx or no answer: robots.txt says "assume disallowed" (RFC 9309).
                 parser = None if error.status is not None and 400 <= error.status < 500 else _deny_all()
@@ -147,10 +200,26 @@ class HttpClient:
         return fetched
 
 
+def check_link(link: str, found_in: str) -> None:
+    """Refuse a link that is not http(s), unless the document it was found in is itself a local file."""
+    if is_url(link):
+        return
+    if is_url(found_in) or _SCHEME.match(link):
+        raise LinkRefused(
+            f"the document links to {link}, which was not followed: links inside documents are only followed over "
+            "http(s), never read as local files.",
+            found_in,
+        )
+
+
+def _link_refused(link: str, found_in: str, refused: AddressRefused) -> LinkRefused:
+    return LinkRefused(f"the document links to {link}, which was not followed: {refused.reason}", found_in)
+
+
 def _deny_all() -> RobotFileParser:
     parser = RobotFileParser()
     parser.parse(["User-agent: *", "Disallow: /"])
     return parser
 
 
-__all__ = ["HttpClient", "FetchLimits", "InputError"]
+__all__ = ["HttpClient", "FetchLimits", "InputError", "LinkRefused", "check_link", "harvest_policy"]

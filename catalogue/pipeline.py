@@ -39,7 +39,7 @@ from harvesters.base import HarvestContext, MappedRecord, RecordError, RecordFai
 from .config import Config, SourceConfig
 from .errors import ConfigError, InputError
 from .fetch import FetchLimits
-from .http_cache import HttpClient
+from .http_cache import HttpClient, harvest_policy
 from .offers import extract_offers
 from .provenance import run_iri, run_triples, source_triples
 from .publish import publish
@@ -241,7 +241,10 @@ def _client(config: Config, source: SourceConfig) -> HttpClient:
         retries=int(options.get("retries", 2)),
         backoff=float(options.get("backoff", 0.5)),
     )
-    return HttpClient(config.data_dir / "http-cache" / source.id, limits, delay=float(options.get("delay", 0.0)))
+    trusted = options.get("trusted_hosts", ())
+    trusted = [trusted] if isinstance(trusted, str) else [str(t) for t in trusted]
+    return HttpClient(config.data_dir / "http-cache" / source.id, limits, delay=float(options.get("delay", 0.0)),
+                      network=harvest_policy(source.urls, trusted))
 
 
 def _status(context: HarvestContext) -> int | None:

@@ -10,7 +10,8 @@ result names its offer. To make that cheap:
   or rudof (``catalogue.shacl_rudof``, same findings, faster), see
   ``ValidatorSettings.engine``;
 * large inputs use a process pool, one worker per core; results come back in
-  input order whatever the order batches finish in.
+  input order whatever the order batches finish in. Workers exit when the
+  process that started them dies (``catalogue.worker_watchdog``).
 
 Validation never touches the network: shapes and vocabulary are local files.
 """
@@ -34,6 +35,7 @@ from .rdfio import RDF_ACCEPT, RdfDocument, parse_rdf
 from .report import Finding, InputProblem, OfferReport, ValidationRun
 from .shacl import BatchOffer, ShaclEngine, engine
 from .vocab import Vocabulary, load_vocabulary
+from .worker_watchdog import watch_parent
 
 Progress = Callable[[int], None]  # called with the number of offers just finished
 
@@ -242,13 +244,15 @@ class Validator:
                     context = multiprocessing.get_context("forkserver")
                     context.set_forkserver_preload(["catalogue.validate", "catalogue.shacl_rudof"])
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self._worker_count(), mp_context=context, initializer=_load_engine, initargs=(name,)
+                    max_workers=self._worker_count(), mp_context=context, initializer=_start_worker, initargs=(name, os.getpid())
                 )
                 _wait_for_workers(self._pool, self._worker_count())
             else:
                 validation_engine(name)  # load shapes and vocabulary once; forked workers inherit them
                 context = multiprocessing.get_context("fork")
-                self._pool = ProcessPoolExecutor(max_workers=self._worker_count(), mp_context=context)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self._worker_count(), mp_context=context, initializer=_start_worker, initargs=(None, os.getpid())
+                )
         return self._pool
 
     def start_workers(self) -> None:
@@ -274,6 +278,15 @@ def _payload(record: OfferRecord) -> BatchOffer:
 
 def _validate_batch(batch: list[BatchOffer], engine_name: str = "pyshacl") -> list[list[dict]]:
     return validation_engine(engine_name).validate(batch)
+
+
+def _start_worker(engine_name: str | None = None, owner: int | None = None) -> None:
+    """Pool initializer: the worker exits when ``owner``, the process that made the pool, dies (a harvest
+    killed with ``kill -9`` must not leave its workers behind, each holding hundreds of MB; a forkserver
+    worker's parent is the fork server, which outlives the harvest); for rudof, load the engine."""
+    watch_parent(owner=owner)
+    if engine_name is not None:
+        _load_engine(engine_name)
 
 
 def _load_engine(engine_name: str) -> None:

@@ -4,37 +4,91 @@ POST RDF in any supported format (as the request body with an RDF content
 type, or as a file upload), or a URL to fetch (``url`` in a form or JSON). The
 answer is the per-offer report of ``catalogue validate``: JSON by default, an
 HTML page a provider can read for browsers (``Accept: text/html`` or
-``format=html``), in Swedish or English. Fetching refuses private and local
-addresses (see catalogue.netguard).
+``format=html``), in Swedish or English.
+
+Anyone can send anything here, so:
+
+* an address is fetched in a thread (never on the event loop) through a
+  guarded session that refuses private and local addresses at every hop and
+  connects to the address it checked (see catalogue.netguard);
+* the document is parsed and checked in a worker process with a memory limit
+  (``[server] worker_memory_megabytes``) and a time limit
+  (``[server] validate_timeout``, seconds), so a hostile document costs a
+  worker, never the server; the worker exits when the server dies;
+* results are cached in the service's own cache
+  (``data/validation-service-cache.sqlite``, never the harvest's), bounded by
+  ``[server] validate_cache_entries``, ``validate_cache_megabytes`` and
+  ``validate_cache_hours``;
+* whatever goes wrong with an input is answered with status 400 and a
+  sentence, never a 500.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import multiprocessing
+import resource
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from .cache import CacheLimits, ValidationCache
 from .errors import InputError
 from .fetch import FetchLimits, fetch
 from .negotiation import prefers_html
-from .netguard import public_only
+from .netguard import guarded_session, public_only
 from .rdfio import RDF_ACCEPT
 from .report import InputProblem, ValidationRun
 from .templates import render
-from .validate import Validator
 from .vocab import load_vocabulary
+from .worker_watchdog import watch_parent
+
+log = logging.getLogger("catalogue.validation_service")
 
 RDF_TYPES = ("text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples", "application/n-quads", "application/trig", "application/json", "application/xml", "text/plain")
+CACHE_NAME = "validation-service-cache.sqlite"
+DEFAULT_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """What the checking worker needs; picklable, since it crosses into the worker process."""
+
+    base: str
+    engine: str
+    cache_path: Path | None  # None: in memory (conformance-test servers)
+    cache_limits: CacheLimits
+    memory_megabytes: int
+    timeout: float
+
+
+def check_settings(server) -> CheckSettings:
+    section = server.config.server
+    limits = CacheLimits(
+        max_entries=int(section.get("validate_cache_entries", CacheLimits.max_entries)),
+        max_bytes=int(float(section.get("validate_cache_megabytes", CacheLimits.max_bytes / 2**20)) * 2**20),
+        max_age=float(section.get("validate_cache_hours", CacheLimits.max_age / 3600)) * 3600,
+    )
+    return CheckSettings(
+        base=server.config.base,
+        engine=server.config.validation_engine,
+        cache_path=server.config.data_dir / CACHE_NAME if server.update_store is None else None,
+        cache_limits=limits,
+        memory_megabytes=server.settings.worker_memory_megabytes,
+        timeout=float(section.get("validate_timeout", DEFAULT_TIMEOUT)),
+    )
 
 
 def router(server) -> APIRouter:
     api = APIRouter(tags=["Validation"])
-    validator = Validator(
-        server.config.base,
-        server.config.validator_settings(server.config.cache_path if server.update_store is None else None, workers=1),
-    )
+    checker = Checker(check_settings(server))
     lock = asyncio.Lock()
 
     @api.get("/api/validate", summary="A form for providers to check a file or an address")
@@ -50,20 +104,126 @@ def router(server) -> APIRouter:
     )
     async def validate(request: Request) -> Response:
         lang = _lang(request)
+        loop = asyncio.get_running_loop()
+        source = "request"
         try:
-            content, source, content_type = await _input(request, server)
+            given = await _input(request)
+            if isinstance(given, _Address):
+                source = given.url
+                given = await loop.run_in_executor(None, _fetch, given.url, server)
+            content, source, content_type = given
         except InputError as error:
-            run = ValidationRun(problems=[InputProblem(error.source or "request", str(error), error.line, error.column)])
-            return _respond(request, run, lang, "request", status=400, title=server.config.title)
+            run = ValidationRun(problems=[InputProblem(error.source or source, str(error), error.line, error.column)])
+            return _respond(request, run, lang, source, status=400, title=server.config.title)
         async with lock:
-            loop = asyncio.get_running_loop()
-            run = await loop.run_in_executor(None, _check, validator, content, source, content_type)
+            run = await loop.run_in_executor(None, checker.check, content, source, content_type)
         return _respond(request, run, lang, source, status=400 if run.problems else 200, title=server.config.title)
 
     return api
 
 
-def _check(validator: Validator, content: bytes, source: str, content_type: str | None) -> ValidationRun:
+# -- the checking worker ------------------------------------------------------------------------------
+
+
+class Checker:
+    """One worker process that parses and validates uploads; replaced when it dies or overruns its time.
+
+    ``check`` blocks (call it from a thread) and is not re-entrant: the router holds a lock around it.
+    """
+
+    def __init__(self, settings: CheckSettings):
+        self.settings = settings
+        self.context = multiprocessing.get_context("spawn")  # the server has threads: never fork it
+        self._process: Any = None
+        self._connection: Connection | None = None
+        self._guard = threading.Lock()
+
+    def check(self, content: bytes, source: str, content_type: str | None) -> ValidationRun:
+        with self._guard:
+            try:
+                connection = self._worker()
+                connection.send((content, source, content_type))
+                if not connection.poll(self.settings.timeout):
+                    self._stop()
+                    return _problem(source, f"the check took longer than {self.settings.timeout:g} s, this service's limit, "
+                                            "so it was stopped. Split the file, or run catalogue validate on your own machine.")
+                return connection.recv()
+            except RuntimeError as error:  # the worker could not be started at all
+                log.error("the validation worker cannot be started: %s", error)
+                return _problem(source, "the check cannot run at the moment (the service could not start its checker); "
+                                        "try again later, or run catalogue validate on your own machine.")
+            except (EOFError, OSError):
+                # The worker died: out of memory (a Rust allocation failure aborts the process), or killed.
+                self._stop()
+                return _problem(source, f"the document could not be checked within this service's memory limit "
+                                        f"({self.settings.memory_megabytes} MB). Split it into smaller files, "
+                                        "or run catalogue validate on your own machine.")
+
+    def _worker(self) -> Connection:
+        if self._process is not None and self._process.is_alive() and self._connection is not None:
+            return self._connection
+        self._stop()
+        parent, child = self.context.Pipe()
+        process = self.context.Process(target=_worker_main, args=(child, self.settings), daemon=True, name="validation-worker")
+        try:
+            process.start()
+        except BaseException:
+            parent.close()
+            raise
+        finally:
+            child.close()
+        self._process, self._connection = process, parent
+        return parent
+
+    def _stop(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.join(timeout=10)
+        if self._connection is not None:
+            self._connection.close()
+        self._process, self._connection = None, None
+
+    def close(self) -> None:
+        with self._guard:
+            self._stop()
+
+
+def _worker_main(connection: Connection, settings: CheckSettings) -> None:
+    watch_parent()
+    _limit_memory(settings.memory_megabytes)
+    from .validate import Validator, ValidatorSettings
+
+    cache = ValidationCache(settings.cache_path, settings.cache_limits)
+    validator = Validator(settings.base, ValidatorSettings(workers=1, cache=cache, engine=settings.engine))
+    while True:
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):
+            return
+        content, source, content_type = job
+        try:
+            run = _check(validator, content, source, content_type)
+        except MemoryError:
+            run = _problem(source, f"the document needs more memory than this service allows ({settings.memory_megabytes} MB) "
+                                   "to be checked. Split it into smaller files, or run catalogue validate on your own machine.")
+        except Exception as error:  # noqa: BLE001 - a hostile input must give the provider an answer, not end the worker
+            log.exception("validation of %s failed", source)
+            run = _problem(source, f"the document could not be checked ({type(error).__name__}). "
+                                   "Check that it is well-formed RDF, or run catalogue validate on your own machine.")
+        connection.send(run)
+
+
+def _limit_memory(megabytes: int) -> None:
+    if not megabytes:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = megabytes * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)  # a server started under a lower limit passes it on
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _check(validator, content: bytes, source: str, content_type: str | None) -> ValidationRun:
     run = ValidationRun()
     try:
         result = validator.validate_content(content, source, content_type=content_type)
@@ -77,7 +237,20 @@ def _check(validator: Validator, content: bytes, source: str, content_type: str 
     return run
 
 
-async def _input(request: Request, server) -> tuple[bytes, str, str | None]:
+def _problem(source: str, message: str) -> ValidationRun:
+    return ValidationRun(problems=[InputProblem(source, f"{source}: {message}")])
+
+
+# -- reading the request -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Address:
+    url: str
+
+
+async def _input(request: Request) -> tuple[bytes, str, str | None] | _Address:
+    """The document sent, or the address to fetch it from."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":
         async with request.form() as form:
@@ -89,7 +262,7 @@ async def _input(request: Request, server) -> tuple[bytes, str, str | None]:
                     return data, upload.filename or "upload", declared
             url = str(form.get("url") or "").strip()
         if url:
-            return _fetch(url, server)
+            return _Address(url)
         raise InputError("send a file (field 'file') or an address (field 'url').", "request")
     if media == "application/x-www-form-urlencoded":
         async with request.form() as form:
@@ -97,7 +270,7 @@ async def _input(request: Request, server) -> tuple[bytes, str, str | None]:
             data = str(form.get("data") or "")
             declared_type = str(form.get("content_type") or "") or None
         if url:
-            return _fetch(url, server)
+            return _Address(url)
         if data:
             return data.encode("utf-8"), "pasted.ttl", declared_type
         raise InputError("send 'url' or 'data'.", "request")
@@ -108,7 +281,9 @@ async def _input(request: Request, server) -> tuple[bytes, str, str | None]:
         except ValueError:
             payload = None
         if isinstance(payload, dict) and "url" in payload and "@context" not in payload:
-            return _fetch(str(payload["url"]), server)
+            if not isinstance(payload["url"], str):
+                raise InputError("'url' must be a text: the address of the document to check.", "request")
+            return _Address(payload["url"].strip())
         return body, "upload.jsonld", "application/ld+json"
     body = await request.body()
     if not body:
@@ -117,12 +292,17 @@ async def _input(request: Request, server) -> tuple[bytes, str, str | None]:
 
 
 def _fetch(url: str, server) -> tuple[bytes, str, str | None]:
-    fetched = fetch(
-        url,
-        accept=RDF_ACCEPT,
-        limits=FetchLimits(total_timeout=30, max_bytes=server.settings.max_upload_bytes, retries=0),
-        guard=public_only(server.settings.validate_allowed_hosts),
-    )
+    """Fetch ``url`` for checking (in a thread): private addresses are refused at every hop, the connection pinned."""
+    session = guarded_session(public_only(server.settings.validate_allowed_hosts))
+    try:
+        fetched = fetch(
+            url,
+            accept=RDF_ACCEPT,
+            limits=FetchLimits(total_timeout=30, max_bytes=server.settings.max_upload_bytes, retries=0),
+            session=session,
+        )
+    finally:
+        session.close()
     return fetched.content, url, fetched.content_type
 
 

@@ -103,6 +103,10 @@ class HarvestContext:
     def note(self, record: str, field_name: str, kind: str, value: Any, detail: str = "") -> None:
         self.notes.append(MappingNote(record, field_name, kind, _short(value), detail))
 
+    def refused_link(self, link: str, message: str) -> None:
+        """A link inside a document that was not followed (catalogue.http_cache.LinkRefused): reported, the harvest goes on."""
+        self.errors.append(RecordError(link, "gather", "link-refused", message))
+
     def option(self, name: str, default: Any = None) -> Any:
         return self.source.options.get(name, default)
 

@@ -40,7 +40,7 @@ from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from catalogue.errors import InputError
 from catalogue.namespaces import ADMS, CLV, DCTERMS, ELM, FOAF, LOCN, ORG, RDF, RDF_TYPE, ROV, SKOS, XSD, curie
-from catalogue.rdfio import to_utf8
+from catalogue.rdfio import check_xml_entities, escaped, to_utf8
 from catalogue import vocab as v
 
 from .base import HarvestContext, Harvester, MappedRecord, RecordFailed, RecordRef, SourceUnavailable
@@ -607,6 +607,7 @@ def parse_xml(content: bytes, source: str, charset: str | None = None) -> tuple[
     if not content.strip():
         raise InputError("the document is empty.", source)
     data = to_utf8(content, source, charset, ox.RdfFormat.RDF_XML)
+    check_xml_entities(data, source, content)
     target = _LineTarget()
     parser = DefusedXMLParser(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     target.parser = parser
@@ -623,7 +624,7 @@ def parse_xml(content: bytes, source: str, charset: str | None = None) -> tuple[
         line, column = getattr(error, "position", (None, None))
         message = re.sub(r": line \d+, column \d+$", "", str(error))
         lines = data.split(b"\n")
-        near = lines[line - 1].decode("utf-8", "replace").strip()[:120] if line and 0 < line <= len(lines) else ""
+        near = escaped(lines[line - 1].decode("utf-8", "replace").strip()) if line and 0 < line <= len(lines) else ""
         raise InputError(f"this is not well-formed XML ({message}).{' Near: ' + near if near else ''}", source, line, column) from None
 
 

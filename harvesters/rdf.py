@@ -6,6 +6,11 @@ follows ``hydra:next`` (Hydra collections, also under ``hydra:view``) and
 ``tree:relation`` / ``tree:node`` links (TREE / LDES) until there are no more
 pages. Provider IRIs are kept as they are; each document is one record.
 
+Links found in documents are followed over http(s) only, and on private
+networks only within the origins of the source's own ``url``/``urls`` (or its
+``trusted_hosts``); a link that is not followed is reported and the other
+documents are still read (see ``catalogue.http_cache``).
+
 Options: ``max_documents`` (default 1000) bounds how many documents one run reads.
 """
 
@@ -17,6 +22,7 @@ from urllib.parse import urldefrag
 import pyoxigraph as ox
 
 from catalogue.errors import InputError
+from catalogue.http_cache import LinkRefused
 from catalogue.namespaces import DCAT, HYDRA, RDF_TYPE, TREE
 from catalogue.rdfio import RDF_ACCEPT, RdfDocument, parse_rdf
 
@@ -40,11 +46,12 @@ class RdfHarvester(Harvester):
 
     def gather(self) -> Iterator[RecordRef]:
         limit = int(self.context.option("max_documents", 1000))
-        queue = list(self.context.source.urls)
+        # (location, the document it was found in: None for the source's own addresses)
+        queue: list[tuple[str, str | None]] = [(url, None) for url in self.context.source.urls]
         seen: set[str] = set()
         first = True
         while queue:
-            location = queue.pop(0)
+            location, found_in = queue.pop(0)
             if location in seen:
                 continue
             if len(seen) >= limit:
@@ -52,18 +59,21 @@ class RdfHarvester(Harvester):
                 break
             seen.add(location)
             try:
-                document = self._read(location)
+                document = self._read(location, found_in)
+            except LinkRefused as refused:
+                self.context.refused_link(location, str(refused))
+                continue
             except (InputError, RecordFailed) as error:
                 if first:
                     # The entry point itself is unreadable: the whole source is unavailable.
                     raise SourceUnavailable(str(error), getattr(error, "status", None)) from None
                 raise
             first = False
-            queue.extend(link for link in self._links(document) if link not in seen)
+            queue.extend((link, location) for link in self._links(document) if link not in seen)
             yield RecordRef(location, location, document)
 
-    def _read(self, location: str) -> RdfDocument:
-        fetched = self.context.http.get(location, accept=RDF_ACCEPT)
+    def _read(self, location: str, found_in: str | None = None) -> RdfDocument:
+        fetched = self.context.http.get(location, accept=RDF_ACCEPT, found_in=found_in)
         self.context.fetched.append(fetched)
         return parse_rdf(
             fetched.content,

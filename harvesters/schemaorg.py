@@ -43,7 +43,8 @@ from rdflib import RDF, BNode, Graph, Literal
 
 from catalogue.errors import FetchError, InputError
 from catalogue.fetch import is_url
-from catalogue.rdfio import XML_DECLARATION, to_utf8
+from catalogue.http_cache import LinkRefused
+from catalogue.rdfio import XML_DECLARATION, check_xml_entities, to_utf8
 from catalogue.vocab import CREDIT_SCHEME, ISCED_SCHEME, MODE_SCHEME, OPPORTUNITY_TYPE_SCHEME, SCHEDULE_SCHEME
 
 from .base import HarvestContext, Harvester, MappedRecord, RecordFailed, RecordRef, SourceUnavailable
@@ -143,6 +144,7 @@ class SchemaOrgHarvester(Harvester):
     def __init__(self, context: HarvestContext):
         super().__init__(context)
         self._offer_pages: dict[str, str] = {}  # offer key -> page that gave it, to catch one course on two pages
+        self._found_in: dict[str, str] = {}  # page -> the sitemap that listed it (pages given as urls are not links)
 
     # -- gather: sitemaps and page lists ---------------------------------------------
 
@@ -166,13 +168,16 @@ class SchemaOrgHarvester(Harvester):
             return bool(declared)
         return location.split("?")[0].lower().endswith((".xml", ".xml.gz"))
 
-    def _read_sitemap(self, location: str, pages: list[str], problems: list[str], depth: int) -> None:
+    def _read_sitemap(self, location: str, pages: list[str], problems: list[str], depth: int, found_in: str | None = None) -> None:
         try:
-            if is_url(location) and not self.context.http.allowed_by_robots(location):
+            if is_url(location) and not self.context.http.allowed_by_robots(location, found_in):
                 raise InputError("the site's robots.txt does not allow the catalogue to read this sitemap.", location)
-            fetched = self.context.http.get(location, accept=XML_ACCEPT)
+            fetched = self.context.http.get(location, accept=XML_ACCEPT, found_in=found_in)
             self.context.fetched.append(fetched)
             kind, locs = parse_sitemap(fetched.content, fetched.charset, location, self._max_bytes())
+        except LinkRefused as refused:
+            self.context.refused_link(location, str(refused))
+            return
         except InputError as error:
             if depth == 0:
                 raise SourceUnavailable(f"The sitemap cannot be read: {error}", getattr(error, "status", None)) from None
@@ -184,8 +189,9 @@ class SchemaOrgHarvester(Harvester):
                 problems.append(f"{location}: the sitemap lists {loc!r}, which is not an http(s) address; it was skipped.")
             elif kind == "urlset":
                 pages.append(target)
+                self._found_in.setdefault(target, location)
             elif depth < 3:
-                self._read_sitemap(target, pages, problems, depth + 1)
+                self._read_sitemap(target, pages, problems, depth + 1, found_in=location)
             else:
                 problems.append(f"{location}: sitemap indexes nest deeper than 3 levels; {target} was not read.")
 
@@ -204,15 +210,18 @@ class SchemaOrgHarvester(Harvester):
     # -- fetch: one page ---------------------------------------------------------------
 
     def fetch(self, ref: RecordRef) -> Page:
-        if is_url(ref.location) and not self.context.http.allowed_by_robots(ref.location):
-            raise RecordFailed(
-                "robots-disallowed",
-                f"{ref.location}: the site's robots.txt does not allow the catalogue to read this page, so it was not read "
-                "and the offers it gave before are kept. Allow the catalogue's user agent (mc-catalogue) in robots.txt, "
-                "or remove the page from the sitemap if the course is withdrawn.",
-            )
+        found_in = self._found_in.get(ref.location)
         try:
-            fetched = self.context.http.get(ref.location, accept=HTML_ACCEPT)
+            if is_url(ref.location) and not self.context.http.allowed_by_robots(ref.location, found_in):
+                raise RecordFailed(
+                    "robots-disallowed",
+                    f"{ref.location}: the site's robots.txt does not allow the catalogue to read this page, so it was not read "
+                    "and the offers it gave before are kept. Allow the catalogue's user agent (mc-catalogue) in robots.txt, "
+                    "or remove the page from the sitemap if the course is withdrawn.",
+                )
+            fetched = self.context.http.get(ref.location, accept=HTML_ACCEPT, found_in=found_in)
+        except LinkRefused as refused:
+            raise RecordFailed("link-refused", str(refused)) from None
         except FetchError as error:
             transient = error.status is None or error.status >= 500
             raise RecordFailed("http-status" if error.status else "unreachable", str(error), transient=transient) from None
@@ -220,6 +229,12 @@ class SchemaOrgHarvester(Harvester):
             raise RecordFailed("unreadable", str(error)) from None
         self.context.fetched.append(fetched)
         text = decode_html(fetched.content, fetched.charset, ref.location)
+        try:
+            # lxml's HTML parser leaves declared entities unexpanded, but an XHTML page that declares
+            # them is refused all the same, like every XML the catalogue reads (catalogue.rdfio).
+            check_xml_entities(text.encode("utf-8"), ref.location, fetched.content)
+        except InputError as error:
+            raise RecordFailed("xml-entities", str(error), _line(error)) from None
         try:
             tree = parse_xmldom_html(text.encode("utf-8"), "utf-8")
         except ParserError:
@@ -292,6 +307,7 @@ def parse_sitemap(content: bytes, charset: str | None, location: str, max_bytes:
     if content[:2] == b"\x1f\x8b":
         content = gunzip(content, location, max_bytes)
     text = to_utf8(content, location, charset, ox.RdfFormat.RDF_XML)
+    check_xml_entities(text, location, content)
     try:
         root = parse_xml(text, forbid_dtd=True)
     except DefusedXmlException:
@@ -307,6 +323,10 @@ def parse_sitemap(content: bytes, charset: str | None, location: str, max_bytes:
         raise InputError(f"this is not a sitemap: its root element is <{kind}>, not <urlset> or <sitemapindex>.", location)
     locs = [el.text.strip() for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "loc" and el.text and el.text.strip()]
     return kind, locs
+
+
+def _line(error: InputError) -> str | None:
+    return f"line {error.line}" if error.line else None
 
 
 def gunzip(content: bytes, location: str, max_bytes: int) -> bytes:

@@ -404,9 +404,10 @@ class SpreadsheetHarvester(Harvester):
             # Office never writes a DTD; one in a workbook can only be an entity attack (external file, billion laughs).
             for info in archive.infolist():
                 with archive.open(info) as part:
-                    if b"<!DOCTYPE" in part.read(65536).upper():
-                        raise SourceUnavailable(f"{location}: the XLSX part {info.filename} declares a DTD (<!DOCTYPE …>), which "
-                                                "spreadsheets never need and which can hide an entity attack; the file was refused.")
+                    if _declares_dtd(part):
+                        raise SourceUnavailable(f"{location}: the XLSX part {info.filename} declares a DTD (<!DOCTYPE …> or "
+                                                "<!ENTITY …>), which spreadsheets never need and which can hide an entity attack; "
+                                                "the file was refused.")
         except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError):
             raise SourceUnavailable(f"{location}: the XLSX file is damaged or incomplete (not a readable zip archive); save it again.") from None
         sheet = self.context.option("sheet")
@@ -683,3 +684,23 @@ def _column_letter(index: int) -> str:
 
 def _name(location: str) -> str:
     return location.rstrip("/").rsplit("/", 1)[-1]
+
+
+_DTD_MARKERS = tuple(marker.encode(codec) for marker in ("<!DOCTYPE", "<!ENTITY")
+                     for codec in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+_OVERLAP = max(len(marker) for marker in _DTD_MARKERS) - 1
+
+
+def _declares_dtd(part) -> bool:
+    """Whether a workbook part declares a DTD anywhere in it (after any amount of content, in UTF-8 or UTF-16/32).
+
+    Read in pieces with an overlap, so a declaration split between two pieces is still found."""
+    tail = b""
+    while True:
+        piece = part.read(1 << 20)
+        if not piece:
+            return False
+        window = tail + piece.upper()  # XML is case-sensitive, but a lenient parser need not be
+        if any(marker in window for marker in _DTD_MARKERS):
+            return True
+        tail = window[-_OVERLAP:]

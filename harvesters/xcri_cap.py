@@ -36,7 +36,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from catalogue.errors import InputError
 from catalogue.namespaces import SKOS
-from catalogue.rdfio import _declared_encoding, to_utf8
+from catalogue.rdfio import _declared_encoding, check_xml_entities, to_utf8
 from catalogue.vocab import ASSESSMENT_SCHEME, COUNTRY_SCHEME, CREDIT_SCHEME, CURRENCY_SCHEME, MODE_SCHEME, SCHEDULE_SCHEME, normalise
 
 from .base import Harvester, MappedRecord, RecordFailed, RecordRef, SourceUnavailable
@@ -282,8 +282,10 @@ def parse_feed(content: bytes, location: str, charset: str | None = None) -> _Fe
     builder = _Builder()
     parser = DefusedXMLParser(target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     builder.parser = parser
+    data = _decode(content, location, charset)
+    check_xml_entities(data, location, content)
     try:
-        parser.feed(_decode(content, location, charset))
+        parser.feed(data)
         root = parser.close()
     except EntitiesForbidden as error:
         raise InputError(f"the feed declares the XML entity '{error.name}'. Entity declarations are refused because they are used "
