@@ -287,13 +287,15 @@ def report(ctx: click.Context, source_id: str, output_format: str, lang: str) ->
     counts = counts or {"offers": 0, "triples": 0, "quarantined": 0}
     run = ValidationRun(reports=list(reports.values()))
     if output_format == "json":
+        # "offers" are the reports of quarantined offers (their count is "quarantined"); the run read no
+        # input, so "errors" are the last harvest's, which its own empty list must not hide.
         payload = {
             "source": source_id,
             **counts,
             "last_run": asdict(last) if last else None,
-            "errors": errors,
             "mapping_notes": notes,
             **run.as_json(lang, load_vocabulary()),
+            "errors": errors,
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return

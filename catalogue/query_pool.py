@@ -41,6 +41,7 @@ from . import results
 from .namespaces import PREFIXES
 from .negotiation import negotiate
 from .resource_reads import OxigraphReader, RemoteReader, Scopes, TermReader, description, offer_document, scopes_of, with_concepts
+from .worker_watchdog import watch_parent
 
 SOLUTION_MEDIA = ["application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values", "application/json", "application/xml", "text/xml"]
 GRAPH_MEDIA = ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml", "application/n-quads", "application/trig", "text/plain"]
@@ -216,21 +217,9 @@ def _isolate_network() -> bool:
     return False
 
 
-def exit_with_parent(parent: int, interval: float = 0.5) -> None:
-    """Exit this worker process when the process that started it is gone (a ``kill -9`` leaves no orphans)."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(interval)
-            if os.getppid() != parent:
-                os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
 def _worker_main(connection: Connection, store_path: str, memory_megabytes: int, parent: int) -> None:
     offline = _isolate_network()
-    exit_with_parent(parent)
+    watch_parent(owner=parent)
     if memory_megabytes:
         limit = memory_megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -132,9 +132,11 @@ def parse_rdf(
 def guess_format(source: str, content_type: str | None, content: bytes) -> ox.RdfFormat:
     if content_type and content_type not in GENERIC_MEDIA_TYPES:
         try:
-            return ox.RdfFormat.from_media_type(content_type)
+            named = ox.RdfFormat.from_media_type(content_type)  # None for a type it does not know
         except ValueError:
-            pass
+            named = None
+        if named is not None:
+            return named
     path = urlsplit(source).path if is_url(source) else source
     suffixes = [s.lstrip(".").lower() for s in PurePosixPath(path.replace("\\", "/")).suffixes]
     for suffix in reversed(suffixes):

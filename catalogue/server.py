@@ -21,8 +21,9 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 
 from . import __version__
@@ -262,6 +263,11 @@ def create_app(config: Config, settings: ServerSettings, update_store: OxigraphS
         # A path no route or site file answers may be an IRI the catalogue minted (see linked_data).
         if error.status_code == 404 and request.method in ("GET", "HEAD"):
             return await linked_data.dereference(server, request)
+        if error.status_code == 405:
+            # Starlette names only the methods of the first route on the path; a path served by
+            # several routes (a GET form, a POST check) must name them all in Allow.
+            allowed = _methods_on(app, request.scope)
+            return PlainTextResponse(f"{request.url.path} answers {', '.join(allowed)} only.", status_code=405, headers={"Allow": ", ".join(allowed)})
         return await http_exception_handler(request, error)
 
     @app.exception_handler(ConfigError)
@@ -273,3 +279,21 @@ def create_app(config: Config, settings: ServerSettings, update_store: OxigraphS
         # Compressed for browsers that accept it: the search index is the largest file a reader loads.
         app.mount("/", GZipMiddleware(StaticFiles(directory=site, html=True), minimum_size=1024), name="site")
     return app
+
+
+def _methods_on(app: FastAPI, scope) -> list[str]:
+    methods: set[str] = set()
+    for route in _routes(app.router.routes):
+        if getattr(route, "methods", None) and route.matches(scope)[0] != Match.NONE:
+            methods |= set(route.methods)
+    return sorted(methods)
+
+
+def _routes(routes):
+    for route in routes:
+        # FastAPI 0.16x wraps each included router (without a prefix here); older versions copy its routes in.
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _routes(inner.routes)
+        else:
+            yield route

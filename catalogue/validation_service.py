@@ -39,6 +39,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from . import api_docs
 from .cache import CacheLimits, ValidationCache
 from .errors import InputError
 from .fetch import FetchLimits, fetch
@@ -86,12 +87,39 @@ def check_settings(server) -> CheckSettings:
     )
 
 
+_REPORT = {"type": "object", "required": ["offers", "summary", "errors", "exit_status"]}
+# What a provider may send: RDF itself, a file from a form, an address to fetch, or text pasted into a form.
+VALIDATE_BODY = {
+    "required": True,
+    "content": {
+        **{media: {"schema": {"type": "string"}} for media in api_docs.RDF_TYPES if media != "application/ld+json"},
+        "application/ld+json": {"schema": {"type": ["object", "array"]}},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary", "description": "RDF in any of the media types above"},
+            "url": {"type": "string", "description": "the address of a document to fetch and check instead"}}}},
+        "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+            "url": {"type": "string", "description": "the address of a document to fetch and check"},
+            "data": {"type": "string", "description": "RDF pasted as text (Turtle unless content_type says otherwise)"},
+            "content_type": {"type": "string", "enum": list(api_docs.RDF_TYPES)}}}},
+        # {"url": ...} names a document to fetch; any other JSON is read as JSON-LD.
+        "application/json": {"schema": {"type": ["object", "array"], "properties": {"url": {"type": "string"}}}},
+    },
+}
+VALIDATE_RESPONSES = {
+    200: {"description": "The report: the input was read (offers may still violate the shapes)",
+          "content": {"application/json": {"schema": _REPORT}, "text/html": {"schema": {"type": "string"}}}},
+    400: {"description": "The input could not be read or fetched; the report's errors say where and why",
+          "content": {"application/json": {"schema": _REPORT}, "text/html": {"schema": {"type": "string"}}}},
+    413: {"description": "The body is larger than this service accepts", "content": {"text/plain": {"schema": {"type": "string"}}}},
+}
+
+
 def router(server) -> APIRouter:
     api = APIRouter(tags=["Validation"])
     checker = Checker(check_settings(server))
     lock = asyncio.Lock()
 
-    @api.get("/api/validate", summary="A form for providers to check a file or an address")
+    @api.get("/api/validate", summary="A form for providers to check a file or an address", response_class=HTMLResponse)
     def form(request: Request) -> HTMLResponse:
         lang = _lang(request)
         return HTMLResponse(render("api/validate.html", lang=lang, title=server.config.title, run=None, labels={}, source=None))
@@ -101,6 +129,8 @@ def router(server) -> APIRouter:
         summary="Check offers: RDF in the body, a file upload, or a URL to fetch",
         description="Returns, per offer: conforms, microcredential, missing (Annex I elements), violations and warnings "
         "(path, value, message). Status 200 when the input could be read, 400 when it could not.",
+        openapi_extra={"requestBody": VALIDATE_BODY},
+        responses=VALIDATE_RESPONSES,
     )
     async def validate(request: Request) -> Response:
         lang = _lang(request)
@@ -274,16 +304,20 @@ async def _input(request: Request) -> tuple[bytes, str, str | None] | _Address:
         if data:
             return data.encode("utf-8"), "pasted.ttl", declared_type
         raise InputError("send 'url' or 'data'.", "request")
-    if media == "application/json" and request.headers.get("content-type", "").find("ld+json") < 0:
+    if media in ("application/json", "application/ld+json"):
         body = await request.body()
+        unreadable = object()  # the parser, reading it as JSON-LD, will say where the JSON breaks
         try:
             payload = json.loads(body or b"{}")
         except ValueError:
-            payload = None
-        if isinstance(payload, dict) and "url" in payload and "@context" not in payload:
+            payload = unreadable
+        if media == "application/json" and isinstance(payload, dict) and "url" in payload and "@context" not in payload:
             if not isinstance(payload["url"], str):
                 raise InputError("'url' must be a text: the address of the document to check.", "request")
             return _Address(payload["url"].strip())
+        if payload is not unreadable and not isinstance(payload, (dict, list)):
+            raise InputError("a JSON-LD document is a JSON object or array; this body is a single "
+                             f"{type(payload).__name__.replace('str', 'text').replace('NoneType', 'null')}.", "request")
         return body, "upload.jsonld", "application/ld+json"
     body = await request.body()
     if not body:

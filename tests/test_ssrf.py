@@ -276,6 +276,7 @@ def test_links_in_a_feed_to_internal_addresses_and_files_are_not_followed(intern
     moved = errors[feed.url("/moved.ttl")]
     assert second in moved["message"] and "redirected to" in moved["message"]
     assert text_report.output.count("gather/link-refused") == 3
+    assert sorted(e["record"] for e in json.loads(report.output)["errors"]) == sorted(errors)
     for output in (report.output, text_report.output):
         assert "INTERNAL-SECRET" not in output and "root:x:0:0" not in output
 

@@ -116,3 +116,15 @@ def test_an_unreadable_upload_is_a_400_not_a_500(tmp_path):
         response = requests.post(f"{server.url}/api/validate", data=chunks, headers={"Content-Type": "text/turtle"}, timeout=120)
     assert response.status_code == 400
     assert "memory" in response.json()["errors"][0]["message"]
+
+
+def test_odd_bodies_are_answered_with_a_sentence(tmp_path):
+    """Found by schemathesis: text pasted with a media type no parser knows gave a 500, a bare JSON string a 200."""
+    config = Config(base=BASE, data_dir=tmp_path)
+    with LiveServer(config, settings_for(config)) as server:
+        pasted = requests.post(f"{server.url}/api/validate", data={"data": GOOD.decode(), "content_type": "application/x-foo"}, timeout=120)
+        scalar = requests.post(f"{server.url}/api/validate", data=b'"AAA"', headers={"Content-Type": "application/ld+json"}, timeout=30)
+        options = requests.options(f"{server.url}/api/validate", timeout=30)
+    assert pasted.status_code == 200 and pasted.json()["summary"]["offers"] >= 1
+    assert scalar.status_code == 400 and "JSON object or array" in scalar.json()["errors"][0]["message"]
+    assert options.status_code == 405 and set(options.headers["Allow"].split(", ")) == {"GET", "POST"}
