@@ -55,9 +55,18 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from generate import ASSESSMENTS, COUNTRIES, FIELDS, LANGUAGES, MODES, SCHEDULES, TOPICS, generate_document  # noqa: E402
+from generate import (  # noqa: E402
+    ASSESSMENTS,
+    COUNTRIES,
+    FIELDS,
+    LANGUAGES,
+    MODES,
+    SCHEDULES,
+    TOPICS,
+    generate_document,
+)
 
-from harvesters.spreadsheet import template_columns  # noqa: E402
+from harvesters.spreadsheet import template_columns
 
 SNB = "http://data.europa.eu/snb/"
 AUTHORITY = "http://publications.europa.eu/resource/authority/"

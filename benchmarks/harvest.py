@@ -68,7 +68,7 @@ BASE = "http://127.0.0.1:8000/"
 # The SHACL engine a harvest validates with (the command has no option for it; ValidatorSettings' default decides).
 ENGINE = """
 try:
-    from catalogue.validate import ValidatorSettings, resolve_engine
+    from catalogue.validation.validator import ValidatorSettings, resolve_engine
     print(resolve_engine(getattr(ValidatorSettings(), "engine", "pyshacl")))
 except ImportError:
     print("pyshacl")

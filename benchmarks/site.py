@@ -36,7 +36,7 @@ BASE = "http://127.0.0.1:8000/"
 def harvest(config_path: Path) -> None:
     from click.testing import CliRunner
 
-    from catalogue.cli import main
+    from catalogue.cli.commands import main
 
     result = CliRunner().invoke(main, ["--config", str(config_path), "harvest"], catch_exceptions=False)
     if result.exit_code != 0:
@@ -45,7 +45,7 @@ def harvest(config_path: Path) -> None:
 
 def build(config_path: Path, out: Path):
     from catalogue.config import load_config
-    from catalogue.site_builder import SiteBuilder
+    from catalogue.site.builder import SiteBuilder
 
     started = time.perf_counter()
     report = SiteBuilder(load_config(config_path), out).build()

@@ -14,7 +14,7 @@ interleaved:
   results fully consumed and serialised to bytes by pyoxigraph's own
   serialisers: SELECT to SPARQL JSON (``QuerySolutions.serialize``), CONSTRUCT
   to Turtle with the endpoint's prefixes (``pyoxigraph.serialize``);
-* execute(): ``catalogue.query_pool.execute``, the function each query worker
+* execute(): ``catalogue.server.query_pool.execute``, the function each query worker
   runs, called in this process on the same store: the catalogue's own row cap
   and result serialisers, without HTTP and without the worker process hop;
 * HTTP: a keep-alive ``requests.Session`` GET of ``/sparql?query=…`` with
@@ -74,7 +74,6 @@ sys.path.insert(0, str(HERE))
 
 import pyoxigraph as ox  # noqa: E402
 import requests  # noqa: E402
-
 from generate import generate_document, generate_offers  # noqa: E402
 
 BASE = "http://127.0.0.1:8000/"
@@ -176,7 +175,7 @@ def load(n: int, folder: Path) -> tuple[Path, float, int]:
     """Harvest n generated offers the real way; returns the configuration, the seconds it took and the number of sources."""
     from click.testing import CliRunner
 
-    from catalogue.cli import main
+    from catalogue.cli.commands import main
 
     feeds = write_feeds(n, folder)
     config = f'[catalogue]\nbase = "{BASE}"\ndata_dir = "data"\n[validation]\nworkers = 0\n'
@@ -205,7 +204,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-SERVE = "import sys; from catalogue.cli import main; main(sys.argv[1:], prog_name='catalogue')"
+SERVE = "import sys; from catalogue.cli.commands import main; main(sys.argv[1:], prog_name='catalogue')"
 
 
 def start_server(config_path: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
@@ -259,7 +258,7 @@ class Raw:
 
     def __init__(self, store_path: Path, base_iri: str):
         from catalogue.namespaces import PREFIXES
-        from catalogue.query_pool import _public_graphs
+        from catalogue.server.query_pool import _public_graphs
 
         self.store = ox.Store.read_only(str(store_path))
         self.public = _public_graphs(self.store)  # what each query worker computes when it opens the store
@@ -275,7 +274,7 @@ class Raw:
 
     def serialiser_alone(self, query: Query, repeat: int = 5) -> float:
         """Median ms of catalogue/results.py serialising this query's answer, computed beforehand (no query in the timing)."""
-        from catalogue import results
+        from catalogue.server.app import results
 
         answer = self.store.query(query.text, prefixes=self.prefixes, base_iri=self.base_iri, default_graph=self.default_graph)
         if isinstance(answer, ox.QueryTriples):
@@ -293,8 +292,8 @@ class Raw:
 
     def execute(self, query: Query) -> bytes:
         """What a query worker does for a request, in this process."""
-        from catalogue.query_pool import QueryJob, execute
-        from catalogue.server import ServerSettings
+        from catalogue.server.app import ServerSettings
+        from catalogue.server.query_pool import QueryJob, execute
 
         answer = execute(self.store, self.public, QueryJob(query.text, accept=query.accept, max_rows=ServerSettings.max_rows, base_iri=self.base_iri))
         if answer.status != "ok":
@@ -416,8 +415,8 @@ def pool_hop(store_path: Path, query: Query, base_iri: str, runs: int = MAX_RUNS
     """Median ms of ``QueryPool.run`` for ``query`` in this process: the worker hop (pipe, pickling, executor threads) without HTTP."""
     import asyncio
 
-    from catalogue.query_pool import QueryJob, QueryPool
-    from catalogue.server import ServerSettings
+    from catalogue.server.app import ServerSettings
+    from catalogue.server.query_pool import QueryJob, QueryPool
 
     async def timed() -> float:
         pool = QueryPool(store_path, workers=ServerSettings.workers, timeout=ServerSettings.query_timeout,
@@ -442,7 +441,7 @@ def pool_hop(store_path: Path, query: Query, base_iri: str, runs: int = MAX_RUNS
 
 def measure(n: int, folder: Path) -> tuple[list[Timing], float]:
     from catalogue.config import load_config
-    from catalogue.generations import current_generation
+    from catalogue.publish.generations import current_generation
 
     print(f"\nN = {n:,} offers: generating, harvesting and validating ...", flush=True)
     config_path, load_seconds, sources = load(n, folder)

@@ -5,8 +5,8 @@ For N = 1,000 and 10,000 generated offers (benchmarks/generate.py) it prints off
 * baseline: plain pyshacl, one call over the whole graph with the same shapes and
   the concepts the offers use (no per-offer reports), in a fresh process;
 * cold (pyshacl engine): the catalogue's validator, per-offer reports, empty
-  cache, all cores, validating with pyshacl (catalogue.shacl);
-* cold (rudof engine): the same with the rudof engine (catalogue.shacl_rudof:
+  cache, all cores, validating with pyshacl (catalogue.validation.shacl);
+* cold (rudof engine): the same with the rudof engine (catalogue.validation.rudof:
   the same findings, from pyrudof), when pyrudof is installed;
 * warm (same file): the same bytes again, answered from the document cache;
 * warm (1% changed): a file in which 1% of the offers changed, so 99% come
@@ -73,8 +73,13 @@ def timed(function) -> tuple[float, object]:
 
 
 def measure(n: int, folder: Path) -> list[tuple[str, float, int]]:
-    from catalogue.cache import ValidationCache
-    from catalogue.validate import Validator, ValidatorSettings, resolve_engine
+    from catalogue.harvest.self_check import check_content
+    from catalogue.validation.cache import ValidationCache
+    from catalogue.validation.validator import (
+        Validator,
+        ValidatorSettings,
+        resolve_engine,
+    )
 
     content = generate_document(n)
     changed_content = generate_document(n, changed=frozenset(range(0, n, 100)))
@@ -85,12 +90,12 @@ def measure(n: int, folder: Path) -> list[tuple[str, float, int]]:
     cache = ValidationCache(folder / f"cache-{n}.sqlite")
     with Validator(BASE, ValidatorSettings(cache=cache, engine="pyshacl")) as validator:
         validator.start_workers()
-        seconds, result = timed(lambda: validator.validate_content(content, "offers.ttl"))
+        seconds, result = timed(lambda: check_content(validator, content, "offers.ttl"))
         rows.append((f"cold (pyshacl engine): {validator._worker_count()} workers", seconds, sum(not r.cached for r in result.reports)))
         reference = [r.to_cache() for r in result.reports]
-        seconds, result = timed(lambda: validator.validate_content(content, "offers.ttl"))
+        seconds, result = timed(lambda: check_content(validator, content, "offers.ttl"))
         rows.append(("warm: same file again", seconds, sum(not r.cached for r in result.reports)))
-        seconds, result = timed(lambda: validator.validate_content(changed_content, "offers.ttl"))
+        seconds, result = timed(lambda: check_content(validator, changed_content, "offers.ttl"))
         rows.append(("warm: 1% of offers changed", seconds, sum(not r.cached for r in result.reports)))
     try:
         resolve_engine("rudof")
@@ -98,7 +103,7 @@ def measure(n: int, folder: Path) -> list[tuple[str, float, int]]:
         return rows
     with Validator(BASE, ValidatorSettings(cache=ValidationCache(folder / f"cache-rudof-{n}.sqlite"), engine="rudof")) as validator:
         validator.start_workers()
-        seconds, result = timed(lambda: validator.validate_content(content, "offers.ttl"))
+        seconds, result = timed(lambda: check_content(validator, content, "offers.ttl"))
         rows.insert(2, (f"cold (rudof engine): {validator._worker_count()} workers", seconds, sum(not r.cached for r in result.reports)))
         if [r.to_cache() for r in result.reports] != reference:
             raise RuntimeError("the rudof engine's reports differ from pyshacl's")

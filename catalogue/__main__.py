@@ -1,5 +1,5 @@
 """``python -m catalogue``: the same as the ``catalogue`` command."""
 
-from .cli import main
+from catalogue.cli import main
 
 main()

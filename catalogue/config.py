@@ -10,17 +10,13 @@ environment variables that hold them (``user_env``, ``password_env``).
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import ConfigError
-
-if TYPE_CHECKING:
-    from .validate import ValidatorSettings
 
 DEFAULT_CONFIG_NAME = "catalogue.toml"
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -64,29 +60,15 @@ class Config:
     data_dir: Path = Path("data")
     store: StoreConfig = StoreConfig()
     validation_workers: int = 0  # 0: one per core
-    validation_engine: str = "auto"  # "pyshacl", "rudof" or "auto" (see catalogue.validate)
+    validation_engine: str = "auto"  # "pyshacl", "rudof" or "auto" (see catalogue.validation.validator)
     harvest_concurrency: int = 4  # sources fetched and mapped at the same time
     sources: tuple[SourceConfig, ...] = ()
-    server: dict[str, Any] = field(default_factory=dict)  # the [server] table, read by catalogue.server
+    server: dict[str, Any] = field(default_factory=dict)  # the [server] table, read by catalogue.server.app
 
     @property
     def cache_path(self) -> Path:
         return self.data_dir / "validation-cache.sqlite"
 
-    def validator_settings(self, cache_path: Path | None = None, workers: int | None = None) -> "ValidatorSettings":
-        """How commands validate: this file's workers and engine, with a validation cache at ``cache_path``."""
-        from .cache import ValidationCache
-        from .validate import ValidatorSettings
-
-        return ValidatorSettings(
-            workers=self.validation_workers if workers is None else workers,
-            cache=ValidationCache(cache_path) if cache_path is not None else None,
-            engine=self.validation_engine,
-        )
-
-    def graph_iri(self, kind: str, name: str = "") -> str:
-        """``BASE/graph/KIND[/NAME]``: where the store keeps each kind of graph."""
-        return f"{self.base}graph/{kind}" + (f"/{name}" if name else "")
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -201,13 +183,3 @@ def _source(entry: dict[str, Any], root: Path, path: Path) -> SourceConfig:
     resolved = tuple(u if re.match(r"^https?://", u) else str((root / u).resolve()) for u in urls)
     options = {k: v for k, v in entry.items() if k not in ("id", "name", "harvester", "url", "urls")}
     return SourceConfig(source_id, str(entry["name"]), str(entry["harvester"]), resolved, options)
-
-
-def credentials(store: StoreConfig) -> tuple[str, str] | None:
-    """User and password for a remote store, from the environment variables the config names."""
-    if not store.user_env:
-        return None
-    user = os.environ.get(store.user_env)
-    if user is None:
-        raise ConfigError(f"The environment variable {store.user_env} (store user) is not set.")
-    return user, os.environ.get(store.password_env, "") if store.password_env else ""

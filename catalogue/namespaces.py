@@ -2,7 +2,7 @@
 
 ELM 3.0-3.2 use ``http://data.europa.eu/snb/model/elm/``; ELM 3.3 moved the same
 local names to ``http://data.europa.eu/snb/model/ontology/`` (see
-``catalogue.rdfio`` for how data in the newer namespace is read).
+``catalogue.harvest.rdfio`` for how data in the newer namespace is read).
 """
 
 from __future__ import annotations

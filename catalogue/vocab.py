@@ -14,7 +14,16 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
-from .namespaces import ANNEX, MCC, RDF_TYPE, RDFS, SKOS, SKOS_CONCEPT, SKOS_CONCEPT_SCHEME, SKOS_IN_SCHEME
+from .namespaces import (
+    ANNEX,
+    MCC,
+    RDF_TYPE,
+    RDFS,
+    SKOS,
+    SKOS_CONCEPT,
+    SKOS_CONCEPT_SCHEME,
+    SKOS_IN_SCHEME,
+)
 from .resources import vocabulary_files
 
 EQF_SCHEME = "http://data.europa.eu/snb/eqf/25831c2"

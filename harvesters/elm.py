@@ -19,7 +19,19 @@ from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
 
-from catalogue.namespaces import ADMS, DCTERMS, ELM, FOAF, RDF, RDF_TYPE, ROV, SKOS, TOPIC, XSD
+from catalogue.harvest.contract import HarvestContext
+from catalogue.namespaces import (
+    ADMS,
+    DCTERMS,
+    ELM,
+    FOAF,
+    RDF,
+    RDF_TYPE,
+    ROV,
+    SKOS,
+    TOPIC,
+    XSD,
+)
 from catalogue.vocab import (
     ACCREDITATION_SCHEME,
     ASSESSMENT_SCHEME,
@@ -35,8 +47,6 @@ from catalogue.vocab import (
     SCHEDULE_SCHEME,
     SETTING_SCHEME,
 )
-
-from .base import HarvestContext
 
 Texts = dict[str, str]  # language tag -> text
 QT = "http://data.europa.eu/snb/qualification-topics#"

@@ -38,12 +38,33 @@ import pyoxigraph as ox
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
-from catalogue.errors import InputError
-from catalogue.namespaces import ADMS, CLV, DCTERMS, ELM, FOAF, LOCN, ORG, RDF, RDF_TYPE, ROV, SKOS, XSD, curie
-from catalogue.rdfio import check_xml_entities, escaped, to_utf8
 from catalogue import vocab as v
+from catalogue.errors import InputError
+from catalogue.harvest.contract import (
+    HarvestContext,
+    Harvester,
+    MappedRecord,
+    RecordFailed,
+    RecordRef,
+    SourceUnavailable,
+)
+from catalogue.harvest.rdfio import check_xml_entities, escaped, to_utf8
+from catalogue.namespaces import (
+    ADMS,
+    CLV,
+    DCTERMS,
+    ELM,
+    FOAF,
+    LOCN,
+    ORG,
+    RDF,
+    RDF_TYPE,
+    ROV,
+    SKOS,
+    XSD,
+    curie,
+)
 
-from .base import HarvestContext, Harvester, MappedRecord, RecordFailed, RecordRef, SourceUnavailable
 from .elm import clean_text, to_duration
 
 LOQ = "http://data.europa.eu/snb/model/ap/loq-constraints/"

@@ -39,11 +39,26 @@ from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from catalogue.errors import FetchError, InputError
-from catalogue.fetch import is_url
+from catalogue.harvest.contract import (
+    Harvester,
+    MappedRecord,
+    RecordError,
+    RecordFailed,
+    RecordRef,
+    SourceUnavailable,
+)
+from catalogue.harvest.fetch import is_url
 from catalogue.vocab import ASSESSMENT_SCHEME
 
-from .base import Harvester, MappedRecord, RecordError, RecordFailed, RecordRef, SourceUnavailable
-from .elm import OfferFields, OrganisationFields, PlaceFields, PriceFields, QualityAssurance, Texts, build_offer
+from .elm import (
+    OfferFields,
+    OrganisationFields,
+    PlaceFields,
+    PriceFields,
+    QualityAssurance,
+    Texts,
+    build_offer,
+)
 
 LA = "http://data.europa.eu/snb/learning-assessment/"
 LO = "http://data.europa.eu/snb/learning-opportunity/"

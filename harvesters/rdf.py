@@ -9,7 +9,7 @@ pages. Provider IRIs are kept as they are; each document is one record.
 Links found in documents are followed over http(s) only, and on private
 networks only within the origins of the source's own ``url``/``urls`` (or its
 ``trusted_hosts``); a link that is not followed is reported and the other
-documents are still read (see ``catalogue.http_cache``).
+documents are still read (see ``catalogue.harvest.http_cache``).
 
 Options: ``max_documents`` (default 1000) bounds how many documents one run reads.
 """
@@ -22,11 +22,17 @@ from urllib.parse import urldefrag
 import pyoxigraph as ox
 
 from catalogue.errors import InputError
-from catalogue.http_cache import LinkRefused
+from catalogue.harvest.contract import (
+    Harvester,
+    MappedRecord,
+    RecordFailed,
+    RecordRef,
+    SourceUnavailable,
+)
+from catalogue.harvest.http_cache import LinkRefused
+from catalogue.harvest.rdfio import RDF_ACCEPT, parse_rdf
 from catalogue.namespaces import DCAT, HYDRA, RDF_TYPE, TREE
-from catalogue.rdfio import RDF_ACCEPT, RdfDocument, parse_rdf
-
-from .base import Harvester, MappedRecord, RecordFailed, RecordRef, SourceUnavailable
+from catalogue.rdf_document import RdfDocument
 
 RDF_MEDIA_TYPES = (
     "text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples", "application/n-quads",

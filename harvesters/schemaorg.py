@@ -42,13 +42,35 @@ from pyRdfa.host import HostLanguage
 from rdflib import RDF, BNode, Graph, Literal
 
 from catalogue.errors import FetchError, InputError
-from catalogue.fetch import is_url
-from catalogue.http_cache import LinkRefused
-from catalogue.rdfio import XML_DECLARATION, check_xml_entities, to_utf8
-from catalogue.vocab import CREDIT_SCHEME, ISCED_SCHEME, MODE_SCHEME, OPPORTUNITY_TYPE_SCHEME, SCHEDULE_SCHEME
+from catalogue.harvest.contract import (
+    HarvestContext,
+    Harvester,
+    MappedRecord,
+    RecordFailed,
+    RecordRef,
+    SourceUnavailable,
+)
+from catalogue.harvest.fetch import is_url
+from catalogue.harvest.http_cache import LinkRefused
+from catalogue.harvest.rdfio import XML_DECLARATION, check_xml_entities, to_utf8
+from catalogue.vocab import (
+    CREDIT_SCHEME,
+    ISCED_SCHEME,
+    MODE_SCHEME,
+    OPPORTUNITY_TYPE_SCHEME,
+    SCHEDULE_SCHEME,
+)
 
-from .base import HarvestContext, Harvester, MappedRecord, RecordFailed, RecordRef, SourceUnavailable
-from .elm import OfferFields, OrganisationFields, PlaceFields, PriceFields, Texts, build_offer, to_duration, to_number
+from .elm import (
+    OfferFields,
+    OrganisationFields,
+    PlaceFields,
+    PriceFields,
+    Texts,
+    build_offer,
+    to_duration,
+    to_number,
+)
 
 HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 XML_ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.1"
@@ -231,7 +253,7 @@ class SchemaOrgHarvester(Harvester):
         text = decode_html(fetched.content, fetched.charset, ref.location)
         try:
             # lxml's HTML parser leaves declared entities unexpanded, but an XHTML page that declares
-            # them is refused all the same, like every XML the catalogue reads (catalogue.rdfio).
+            # them is refused all the same, like every XML the catalogue reads (catalogue.harvest.rdfio).
             check_xml_entities(text.encode("utf-8"), ref.location, fetched.content)
         except InputError as error:
             raise RecordFailed("xml-entities", str(error), _line(error)) from None

@@ -42,11 +42,27 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from catalogue.errors import InputError
-from catalogue.fetch import Fetched
+from catalogue.harvest.contract import (
+    Harvester,
+    MappedRecord,
+    RecordFailed,
+    RecordRef,
+    SourceUnavailable,
+)
+from catalogue.harvest.fetch import Fetched
 from catalogue.vocab import COUNTRY_SCHEME, normalise
 
-from .base import Harvester, MappedRecord, RecordFailed, RecordRef, SourceUnavailable
-from .elm import OfferFields, OrganisationFields, PlaceFields, PriceFields, Texts, build_offer, is_http_url, parse_price, to_number
+from .elm import (
+    OfferFields,
+    OrganisationFields,
+    PlaceFields,
+    PriceFields,
+    Texts,
+    build_offer,
+    is_http_url,
+    parse_price,
+    to_number,
+)
 
 TEMPLATE_HINT = "The template with every column and its explanation is at examples/template/ (offers-template.xlsx, offers-template.csv)."
 
@@ -236,8 +252,6 @@ def _name_index() -> dict[str, tuple[Column, str | None]]:
 
 
 NAMES = _name_index()
-BY_KEY = {c.key: c for c in COLUMNS}
-
 
 def resolve_header(text: str) -> tuple[Column, str | None, bool] | None:
     """The column a header names, the language of a text column, and whether that language was explicit."""

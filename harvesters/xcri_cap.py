@@ -35,12 +35,35 @@ from defusedxml import DefusedXmlException, EntitiesForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
 from catalogue.errors import InputError
+from catalogue.harvest.contract import (
+    Harvester,
+    MappedRecord,
+    RecordFailed,
+    RecordRef,
+    SourceUnavailable,
+)
+from catalogue.harvest.rdfio import _declared_encoding, check_xml_entities, to_utf8
 from catalogue.namespaces import SKOS
-from catalogue.rdfio import _declared_encoding, check_xml_entities, to_utf8
-from catalogue.vocab import ASSESSMENT_SCHEME, COUNTRY_SCHEME, CREDIT_SCHEME, CURRENCY_SCHEME, MODE_SCHEME, SCHEDULE_SCHEME, normalise
+from catalogue.vocab import (
+    ASSESSMENT_SCHEME,
+    COUNTRY_SCHEME,
+    CREDIT_SCHEME,
+    CURRENCY_SCHEME,
+    MODE_SCHEME,
+    SCHEDULE_SCHEME,
+    normalise,
+)
 
-from .base import Harvester, MappedRecord, RecordFailed, RecordRef, SourceUnavailable
-from .elm import OfferFields, OrganisationFields, PlaceFields, PriceFields, Texts, build_offer, parse_price, to_duration
+from .elm import (
+    OfferFields,
+    OrganisationFields,
+    PlaceFields,
+    PriceFields,
+    Texts,
+    build_offer,
+    parse_price,
+    to_duration,
+)
 
 XCRI, XCRI_11 = "http://xcri.org/profiles/1.2/catalog", "http://xcri.org/profiles/catalog"
 TERMS = ("http://xcri.org/profiles/1.2/catalog/terms", "http://xcri.org/profiles/catalog/terms")  # feeds use both

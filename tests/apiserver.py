@@ -10,14 +10,14 @@ from pathlib import Path
 import uvicorn
 
 from catalogue.config import Config
-from catalogue.generations import publish_generation
-from catalogue.offers import extract_offers
-from catalogue.publish import publish
-from catalogue.rdfio import read_rdf
-from catalogue.server import ServerSettings, create_app
-from catalogue.state import HarvestState
-from catalogue.store import OxigraphStore
-from catalogue.validate import Validator
+from catalogue.harvest.admission import publish
+from catalogue.harvest.rdfio import read_rdf
+from catalogue.harvest.state import HarvestState
+from catalogue.publish.generations import publish_generation
+from catalogue.server.app import ServerSettings, create_app
+from catalogue.store.oxigraph import OxigraphStore
+from catalogue.validation.offers import extract_offers
+from catalogue.validation.validator import Validator
 from catalogue.vocab import load_vocabulary
 
 from .conftest import EXAMPLES, free_port

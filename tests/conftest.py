@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from catalogue.cli import main
-from catalogue.validate import Validator
+from catalogue.cli.commands import main
+from catalogue.validation.validator import Validator
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "elm"
@@ -108,9 +108,9 @@ def virtuoso_session():
 
 
 def remote_store_for(server, base: str, **options):
-    from catalogue.remote_store import RemoteStore, SparqlClient
-
     from requests.auth import HTTPDigestAuth
+
+    from catalogue.store.remote import RemoteStore, SparqlClient
 
     auth = HTTPDigestAuth(server.user, server.password) if server.user else None
     client = SparqlClient(server.query_url, server.update_url, server.graph_store_url, auth=auth, timeout=120, retries=2)
@@ -119,7 +119,7 @@ def remote_store_for(server, base: str, **options):
 
 def backend_store(name: str, request, **options):
     """A store on backend ``name`` under a base IRI of its own (so tests sharing a server do not meet)."""
-    from catalogue.store import OxigraphStore
+    from catalogue.store.oxigraph import OxigraphStore
 
     if name == "embedded":
         return OxigraphStore.open(None, BASE)

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from catalogue.config import Config, SourceConfig
-from catalogue.pipeline import SourceOutcome, harvest_source
-from catalogue.state import HarvestState
-from catalogue.store import OxigraphStore
-from catalogue.validate import Validator
+from catalogue.harvest.pipeline import SourceOutcome, harvest_source
+from catalogue.harvest.state import HarvestState
+from catalogue.store.oxigraph import OxigraphStore
+from catalogue.validation.validator import Validator
 
 from .conftest import BASE
 

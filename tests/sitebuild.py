@@ -10,9 +10,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from catalogue.cli import main
+from catalogue.cli.commands import main
 from catalogue.config import Config, load_config
-from catalogue.generations import current_generation
+from catalogue.publish.generations import current_generation
 
 from .conftest import ROOT
 

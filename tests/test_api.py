@@ -255,7 +255,13 @@ def bidi_server(tmp_path_factory):
 def test_json_search_gives_names_and_titles_without_bidi_controls_or_zero_width_characters(bidi_server):
     import json
 
-    from .sitebuild import ARABIC_PROVIDER, ARABIC_TITLE, BIDI_PROVIDER_SHOWN, BIDI_TITLES_SHOWN, INVISIBLE
+    from .sitebuild import (
+        ARABIC_PROVIDER,
+        ARABIC_TITLE,
+        BIDI_PROVIDER_SHOWN,
+        BIDI_TITLES_SHOWN,
+        INVISIBLE,
+    )
 
     for lang in ("sv", "en"):
         answer = requests.get(f"{bidi_server.url}/api/offers", params={"lang": lang}, timeout=10)

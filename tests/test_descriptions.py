@@ -25,12 +25,12 @@ from rdflib.namespace import RDF
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from catalogue.config import load_config
-from catalogue.generations import current_generation, publish_generation
-from catalogue.offers import extract_offers
-from catalogue.publish import publish
-from catalogue.rdfio import read_rdf
-from catalogue.store import open_store
-from catalogue.validate import Validator
+from catalogue.harvest.admission import publish
+from catalogue.harvest.rdfio import read_rdf
+from catalogue.publish.generations import current_generation, publish_generation
+from catalogue.store.factory import open_store
+from catalogue.validation.offers import extract_offers
+from catalogue.validation.validator import Validator
 from catalogue.vocab import load_vocabulary
 
 from .apiserver import LiveServer, publish_examples, settings_for

@@ -17,11 +17,17 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
+from catalogue.harvest.rdfio import parse_rdf, read_rdf
 from catalogue.namespaces import sparql_prefixes
-from catalogue.offers import extract_offers
-from catalogue.rdfio import parse_rdf, read_rdf
-from catalogue.shacl import BatchOffer, ShaclEngine
-from catalogue.validate import Validator, ValidatorSettings, _payload, resolve_engine
+from catalogue.validation.offers import extract_offers
+from catalogue.validation.shacl import BatchOffer, ShaclEngine
+from catalogue.validation.validator import (
+    Validator,
+    ValidatorSettings,
+    _payload,
+    resolve_engine,
+    validator_settings,
+)
 from catalogue.vocab import load_vocabulary
 
 from .conftest import BASE, EXAMPLES, ROOT
@@ -45,7 +51,7 @@ def reference():
 
 @pytest.fixture(scope="module")
 def rudof():
-    from catalogue.shacl_rudof import RudofEngine
+    from catalogue.validation.rudof import RudofEngine
 
     return RudofEngine(load_vocabulary())
 
@@ -364,7 +370,7 @@ DATA = """<https://x.example/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type
 
 
 def engines_for(turtle: str):
-    from catalogue.shacl_rudof import RudofEngine
+    from catalogue.validation.rudof import RudofEngine
 
     shapes = Graph().parse(data=SHAPE_PREFIXES + turtle, format="turtle")
     reference = ShaclEngine(load_vocabulary())
@@ -412,7 +418,7 @@ def test_other_shacl_features_agree(shapes, path):
     ],
 )
 def test_features_not_checked_are_refused(shapes):
-    from catalogue.shacl_rudof import UnsupportedShapes
+    from catalogue.validation.rudof import UnsupportedShapes
 
     with pytest.raises(UnsupportedShapes):
         engines_for(shapes)
@@ -451,7 +457,7 @@ def test_engine_names():
 
 def test_auto_falls_back_to_pyshacl_without_pyrudof(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyrudof", None)  # import pyrudof now raises ImportError
-    monkeypatch.delitem(sys.modules, "catalogue.shacl_rudof", raising=False)
+    monkeypatch.delitem(sys.modules, "catalogue.validation.rudof", raising=False)
     resolve_engine.cache_clear()
     try:
         assert resolve_engine("auto") == "pyshacl"
@@ -468,7 +474,7 @@ def test_the_engine_is_chosen_in_the_configuration(tmp_path):
     path = tmp_path / "catalogue.toml"
     path.write_text('[validation]\nengine = "pyshacl"\n', encoding="utf-8")
     config = load_config(path)
-    with Validator(BASE, config.validator_settings()) as validator:
+    with Validator(BASE, validator_settings(config)) as validator:
         assert validator.engine_name == "pyshacl"
     path.write_text('[validation]\nengine = "jena"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[validation\] engine"):

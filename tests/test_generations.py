@@ -14,13 +14,13 @@ import pyoxigraph as ox
 import pytest
 
 from catalogue.config import Config
-from catalogue.generations import current_generation, publish_generation
-from catalogue.offer_data import offer_listing, read_offers
-from catalogue.offers import extract_offers
-from catalogue.publish import publish
-from catalogue.rdfio import parse_rdf, read_rdf
-from catalogue.search_index import SearchIndex, SearchQuery, refresh
-from catalogue.store import OxigraphStore
+from catalogue.harvest.admission import publish
+from catalogue.harvest.rdfio import parse_rdf, read_rdf
+from catalogue.publish.generations import current_generation, publish_generation
+from catalogue.publish.offer_data import offer_listing, read_offers
+from catalogue.publish.search_index import SearchIndex, SearchQuery, refresh
+from catalogue.store.oxigraph import OxigraphStore
+from catalogue.validation.offers import extract_offers
 from catalogue.vocab import load_vocabulary
 
 from .conftest import BASE, EXAMPLES

@@ -12,7 +12,6 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-
 from .conftest import BASE, EXAMPLES
 from .feedserver import FeedServer
 from .harvesting import HarvestingCatalogue

@@ -14,9 +14,9 @@ import time
 import pytest
 
 from catalogue.config import SourceConfig
-from catalogue.http_cache import HttpClient
+from catalogue.harvest.contract import HarvestContext, slug
+from catalogue.harvest.http_cache import HttpClient
 from catalogue.vocab import load_vocabulary
-from harvesters.base import HarvestContext, slug
 from harvesters.elm_xml import ElmXmlHarvester
 
 from .conftest import BASE, ROOT, SHARED

@@ -15,11 +15,11 @@ import pytest
 
 from catalogue.config import Config, SourceConfig
 from catalogue.errors import InputError
-from catalogue.pipeline import harvest_source
-from catalogue.state import HarvestState
-from catalogue.store import OxigraphStore
-from catalogue.validate import Validator
-from harvesters import load_harvester
+from catalogue.harvest.pipeline import harvest_source
+from catalogue.harvest.registry import load_harvester
+from catalogue.harvest.state import HarvestState
+from catalogue.store.oxigraph import OxigraphStore
+from catalogue.validation.validator import Validator
 from harvesters.ooapi import OoapiHarvester, page_items, parse_json, segment
 
 from .feedserver import FeedServer

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harvesters.base import slug
+from catalogue.harvest.contract import slug
 
 from .conftest import BASE, ROOT
 from .feedserver import FeedServer

@@ -15,7 +15,14 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from harvesters.spreadsheet import COLUMNS, NAMES, SpreadsheetHarvester, resolve_header, template_columns, template_example
+from harvesters.spreadsheet import (
+    COLUMNS,
+    NAMES,
+    SpreadsheetHarvester,
+    resolve_header,
+    template_columns,
+    template_example,
+)
 from harvesters.spreadsheet_template import write_template
 
 from .conftest import BASE, ROOT

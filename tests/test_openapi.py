@@ -11,10 +11,13 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+from schemathesis.specs.openapi.checks import (
+    negative_data_rejection,
+    positive_data_acceptance,
+)
 
 from catalogue.config import Config
-from catalogue.server import ServerSettings, create_app
+from catalogue.server.app import ServerSettings, create_app
 
 from .apiserver import LiveServer, settings_for
 

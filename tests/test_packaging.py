@@ -44,7 +44,7 @@ def test_an_installed_wheel_validates_a_file(tmp_path: Path):
     env = {**os.environ, "PYTHONPATH": str(target)}
     script = (
         "import catalogue, sys; assert catalogue.__file__.startswith(sys.argv[1]), catalogue.__file__; "
-        "from catalogue.cli import main; sys.argv = ['catalogue', 'validate', '--format', 'json', 'offer.ttl']; main()"
+        "from catalogue.cli.commands import main; sys.argv = ['catalogue', 'validate', '--format', 'json', 'offer.ttl']; main()"
     )
     run = subprocess.run([sys.executable, "-c", script, str(target)], cwd=elsewhere, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
@@ -53,7 +53,7 @@ def test_an_installed_wheel_validates_a_file(tmp_path: Path):
 
     # The guidance site builds from the wheel's own templates, translations and assets.
     steps = (
-        "from catalogue.cli import main; import sys; sys.argv = ['catalogue', 'load', 'offer.ttl', '--source', 'norrkust']; main(standalone_mode=False); "
+        "from catalogue.cli.commands import main; import sys; sys.argv = ['catalogue', 'load', 'offer.ttl', '--source', 'norrkust']; main(standalone_mode=False); "
         "sys.argv = ['catalogue', 'build-site', 'out']; main()"
     )
     run = subprocess.run([sys.executable, "-c", steps], cwd=elsewhere, env=env, capture_output=True, text=True)

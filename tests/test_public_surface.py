@@ -27,9 +27,9 @@ import requests
 from rdflib import Graph
 from SPARQLWrapper import JSONLD, N3, RDF, RDFXML, TURTLE, XML, SPARQLWrapper
 
-from catalogue.generations import current_generation
-from catalogue.query_pool import QueryJob, QueryPool
-from catalogue.sparql_check import QueryRefused, check
+from catalogue.publish.generations import current_generation
+from catalogue.server.query_pool import QueryJob, QueryPool
+from catalogue.store.sparql_check import QueryRefused, check
 
 from .apiserver import LiveServer, settings_for
 from .conftest import ROOT, SHARED, free_port

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from catalogue.config import load_config
-from catalogue.generations import current_generation
+from catalogue.publish.generations import current_generation
 from catalogue.urls import offer_page
 
 from .apiserver import LiveServer, settings_for

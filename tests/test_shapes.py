@@ -8,8 +8,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from catalogue.harvest.rdfio import parse_rdf
 from catalogue.namespaces import sparql_prefixes
-from catalogue.rdfio import parse_rdf
 
 from .conftest import EXAMPLES
 

@@ -15,15 +15,24 @@ from markupsafe import escape
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
-from catalogue import i18n
-from catalogue.site_builder import SiteBuilder
-from catalogue.site_view import http_only
+from catalogue.site import i18n
+from catalogue.site.builder import SiteBuilder
+from catalogue.site.view import http_only
 from catalogue.urls import offer_page, provider_page, provider_slug
 from catalogue.vocab import load_vocabulary
 
 from .sitebuild import (
-    ARABIC_PLACE, ARABIC_PROVIDER, ARABIC_TITLE, BIDI_PROVIDER_SHOWN, BIDI_TITLES_SHOWN, HOSTILE_DESCRIPTION, HOSTILE_TITLE,
-    INVISIBLE, PERSIAN_TITLE, run, write_config,
+    ARABIC_PLACE,
+    ARABIC_PROVIDER,
+    ARABIC_TITLE,
+    BIDI_PROVIDER_SHOWN,
+    BIDI_TITLES_SHOWN,
+    HOSTILE_DESCRIPTION,
+    HOSTILE_TITLE,
+    INVISIBLE,
+    PERSIAN_TITLE,
+    run,
+    write_config,
 )
 
 SCHEMA = "https://schema.org/"
@@ -418,9 +427,9 @@ def test_the_spreadsheet_template_is_offered_for_download(bundled_site, lang):
 
 
 def test_the_example_query_on_the_about_page_answers_what_it_says(bundled_site):
-    from catalogue.generations import current_generation
-    from catalogue.site_pages import EXAMPLE_QUERY
-    from catalogue.store import OxigraphStore
+    from catalogue.publish.generations import current_generation
+    from catalogue.site.pages import EXAMPLE_QUERY
+    from catalogue.store.oxigraph import OxigraphStore
 
     generation = current_generation(bundled_site.config)
     store = OxigraphStore.open(generation.store_path, bundled_site.config.base, read_only=True)

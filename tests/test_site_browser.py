@@ -16,7 +16,13 @@ from playwright.sync_api import Page, expect, sync_playwright
 from catalogue.urls import offer_page, provider_page
 
 from .apiserver import LiveServer, settings_for
-from .sitebuild import ARABIC_PROVIDER, ARABIC_TITLE, BIDI_PROVIDER_SHOWN, BIDI_TITLES_SHOWN, HOSTILE_TITLE
+from .sitebuild import (
+    ARABIC_PROVIDER,
+    ARABIC_TITLE,
+    BIDI_PROVIDER_SHOWN,
+    BIDI_TITLES_SHOWN,
+    HOSTILE_TITLE,
+)
 
 # Without the networking flags Chromium keeps trying to reach Google's hosts, which a closed network refuses.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run",

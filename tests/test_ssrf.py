@@ -18,7 +18,7 @@ import requests
 
 from catalogue.config import Config
 from catalogue.errors import InputError
-from catalogue.rdfio import parse_rdf
+from catalogue.harvest.rdfio import parse_rdf
 
 from .apiserver import LiveServer, settings_for
 from .conftest import EXAMPLES
@@ -282,7 +282,7 @@ def test_links_in_a_feed_to_internal_addresses_and_files_are_not_followed(intern
 
 
 def run_errors(workdir, source: str) -> list[dict]:
-    from catalogue.state import HarvestState
+    from catalogue.harvest.state import HarvestState
 
     state = HarvestState(workdir / "data" / "state.sqlite")
     try:
@@ -345,8 +345,8 @@ def test_a_pinned_https_connection_still_checks_the_certificate_against_the_host
     import subprocess
 
     from catalogue.errors import FetchError
-    from catalogue.fetch import FetchLimits, fetch
-    from catalogue.netguard import NetworkPolicy, guarded_session
+    from catalogue.harvest.fetch import FetchLimits, fetch
+    from catalogue.harvest.netguard import NetworkPolicy, guarded_session
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",

@@ -16,13 +16,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from catalogue.harvest.admission import publish
+from catalogue.harvest.rdfio import read_rdf
 from catalogue.namespaces import ELM, RDF_TYPE
-from catalogue.offer_data import duration_hours
-from catalogue.offers import extract_offers
-from catalogue.publish import publish
-from catalogue.rdfio import read_rdf
-from catalogue.store import CatalogueStore, OxigraphStore
-from catalogue.validate import Validator
+from catalogue.publish.offer_data import duration_hours
+from catalogue.store.base import CatalogueStore
+from catalogue.store.oxigraph import OxigraphStore
+from catalogue.validation.offers import extract_offers
+from catalogue.validation.validator import Validator
 from catalogue.vocab import load_vocabulary
 
 from .conftest import BACKENDS, BASE, EXAMPLES, ROOT, backend_store, remote_store_for
@@ -166,7 +167,7 @@ def test_a_reader_process_works_while_a_writer_holds_the_store(tmp_path, validat
     config = tmp_path / "catalogue.toml"
     config.write_text(f'[store]\npath = "{path}"\n', encoding="utf-8")
     reader = subprocess.run(
-        [sys.executable, "-c", "from catalogue.cli import main; main()", "--config", str(config), "stats", "--format", "json"],
+        [sys.executable, "-c", "from catalogue.cli.commands import main; main()", "--config", str(config), "stats", "--format", "json"],
         capture_output=True, text=True, cwd=tmp_path, env=env,
     )
     writer.close()
@@ -352,7 +353,7 @@ def test_wrong_credentials_are_named_as_such(virtuoso_session):
     from requests.auth import HTTPDigestAuth
 
     from catalogue.errors import StoreError
-    from catalogue.remote_store import RemoteStore, SparqlClient
+    from catalogue.store.remote import RemoteStore, SparqlClient
 
     client = SparqlClient(virtuoso_session.query_url, virtuoso_session.update_url, virtuoso_session.graph_store_url,
                           auth=HTTPDigestAuth("dba", "wrong"), timeout=30, retries=0)
@@ -364,7 +365,7 @@ def test_wrong_credentials_are_named_as_such(virtuoso_session):
 def test_credentials_come_from_the_environment_only(tmp_path, monkeypatch, oxigraph_server_session):
     from catalogue.config import load_config
     from catalogue.errors import ConfigError
-    from catalogue.store import open_store
+    from catalogue.store.factory import open_store
 
     config = tmp_path / "catalogue.toml"
     config.write_text(oxigraph_server_session.toml(user_env="STORE_USER", password_env="STORE_PASSWORD"), encoding="utf-8")
@@ -380,7 +381,7 @@ def test_a_dead_or_silent_server_gives_a_clear_error_in_bounded_time():
     import socket as sockets
 
     from catalogue.errors import StoreError
-    from catalogue.remote_store import RemoteStore, SparqlClient
+    from catalogue.store.remote import RemoteStore, SparqlClient
 
     from .conftest import free_port
 

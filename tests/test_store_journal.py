@@ -17,8 +17,8 @@ import pyoxigraph as ox
 import pytest
 
 from catalogue.errors import StoreError
-from catalogue.store import OxigraphStore
-from catalogue.store_journal import ADD, COMMIT, REMOVE, Journal
+from catalogue.store.journal import ADD, COMMIT, REMOVE, Journal
+from catalogue.store.oxigraph import OxigraphStore
 
 from .conftest import BASE, ROOT
 from .test_store import load_example
@@ -121,7 +121,7 @@ DYING_WRITER = textwrap.dedent(
     import os, signal, sys
     import pyoxigraph as ox
     from pathlib import Path
-    from catalogue.store import OxigraphStore
+    from catalogue.store.base import OxigraphStore
 
     class HalfWay:
         def __init__(self, store):
@@ -166,7 +166,7 @@ CRASHING_WRITER = textwrap.dedent(
     """
     import sys, pyoxigraph as ox
     from pathlib import Path
-    from catalogue.store import OxigraphStore
+    from catalogue.store.base import OxigraphStore
     store = OxigraphStore.open(Path(sys.argv[1]), "http://127.0.0.1:8000/")
     graph = store.source_graph("crash")
     new = [ox.Triple(ox.NamedNode(f"https://x.example/new/{i}"), ox.NamedNode("https://x.example/p"), ox.Literal("n" * 50 + str(i))) for i in range(400000)]

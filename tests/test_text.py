@@ -50,7 +50,7 @@ def test_cleaning_twice_changes_nothing():
 def test_a_name_of_nothing_but_invisible_characters_is_left_out_when_offers_are_read():
     import pyoxigraph as ox
 
-    from catalogue.offer_data import _add_name
+    from catalogue.publish.offer_data import _add_name
 
     names: dict[str, str] = {}
     _add_name(names, ox.Literal("\u202e\u200b\ufeff", language="sv"))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from catalogue.cache import ValidationCache
-from catalogue.offers import extract_offers
-from catalogue.rdfio import parse_rdf, read_rdf
-from catalogue.validate import Validator, ValidatorSettings
+from catalogue.harvest.rdfio import parse_rdf, read_rdf
+from catalogue.validation.cache import ValidationCache
+from catalogue.validation.offers import extract_offers
+from catalogue.validation.validator import Validator, ValidatorSettings
 from catalogue.vocab import load_vocabulary
 
 from .conftest import BASE, EXAMPLES, ROOT

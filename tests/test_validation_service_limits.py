@@ -16,8 +16,8 @@ from dataclasses import replace
 
 import requests
 
-from catalogue.cache import ValidationCache
 from catalogue.config import Config
+from catalogue.validation.cache import ValidationCache
 
 from .apiserver import LiveServer, settings_for
 from .conftest import EXAMPLES, ROOT

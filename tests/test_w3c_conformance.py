@@ -34,7 +34,7 @@ pytestmark = [
 def test_w3c_protocol_and_service_description_suites_pass(tmp_path):
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", "from catalogue.cli import main; main()", "serve", "--allow-updates", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-c", "from catalogue.cli.commands import main; main()", "serve", "--allow-updates", "--port", str(port), "--log-level", "warning"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,

@@ -200,7 +200,7 @@ def test_a_harvest_refuses_every_kind_of_xml_bomb(tmp_path):
     result = run(limited(CATALOGUE, "--config", str(config), "harvest"), tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr  # every source failed, none crashed the run
     assert time.monotonic() - started < 120
-    from catalogue.state import HarvestState
+    from catalogue.harvest.state import HarvestState
 
     state = HarvestState(tmp_path / "data" / "state.sqlite")
     try:

@@ -1,0 +1,160 @@
+"""Publishing one source's validated offers: valid ones to the catalogue, invalid ones to quarantine.
+
+This is the one place that turns validation reports into store content. The
+source graph, its records graph and its quarantine graph change together in
+one atomic write, so the catalogue never shows an offer without its record
+nor loses an offer: an offer that fails validation is kept, with its report,
+in quarantine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pyoxigraph as ox
+
+from catalogue.store.base import CatalogueStore, Change, GraphWrite
+from catalogue.validation.offers import OfferRecord
+from catalogue.validation.report import OfferReport
+
+from .records import published_record, quarantine_record
+from .state import HarvestState
+
+
+@dataclass
+class PublishResult:
+    published: int
+    quarantined: int
+    unchanged: int
+    change: Change
+    withdrawn: list[str] = field(default_factory=list)
+    # (offer, "create" | "update" | "delete", content hash, N-Triples) for the public change feed
+    events: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PreviousRecord:
+    content_hash: str
+    issued: datetime
+    modified: datetime
+    run: str | None = None
+
+
+def previous_records(store: CatalogueStore, source_id: str) -> dict[str, PreviousRecord]:
+    """What the catalogue said about each offer of the source last time."""
+    rows = store.every_row(
+        "?offer ?hash ?issued ?modified ?run",
+        f"GRAPH <{store.records_graph(source_id)}> {{ ?r foaf:primaryTopic ?offer ; mcc:contentHash ?hash ; "
+        "dcterms:issued ?issued ; dcterms:modified ?modified OPTIONAL { ?r prov:wasGeneratedBy ?run } }",
+    )
+    return {
+        row["offer"].value: PreviousRecord(
+            row["hash"].value,
+            _parse_datetime(row["issued"].value),
+            _parse_datetime(row["modified"].value),
+            row["run"].value if row["run"] is not None else None,
+        )
+        for row in rows
+    }
+
+
+def publish(
+    store: CatalogueStore,
+    source_id: str,
+    records: list[OfferRecord],
+    reports: list[OfferReport],
+    now: datetime | None = None,
+    run: str | None = None,
+    extra: list[GraphWrite] | None = None,
+    before_write: Callable[[list[tuple[str, str, str | None, str | None]]], None] | None = None,
+) -> PublishResult:
+    now = now or datetime.now(timezone.utc)
+    before = previous_records(store, source_id)
+    source: list[ox.Triple] = []
+    catalogue_records: list[ox.Triple] = []
+    quarantine: list[ox.Triple] = []
+    published = quarantined = unchanged = 0
+    events: list[tuple[str, str, str | None, str | None]] = []
+    for record, report in zip(records, reports, strict=True):
+        previous = before.get(record.iri)
+        if report.conforms:
+            published += 1
+            source.extend(record.triples())
+            if previous is None or previous.content_hash != record.content_hash:
+                events.append((record.iri, "update" if previous else "create", record.content_hash, record.ntriples()))
+            if previous and previous.content_hash == record.content_hash:
+                unchanged += 1
+                issued, modified, produced_by = previous.issued, previous.modified, previous.run
+            else:
+                issued, modified, produced_by = (previous.issued if previous else now), now, run
+            catalogue_records.extend(published_record(store.base, source_id, report, issued, modified, produced_by))
+        else:
+            quarantined += 1
+            quarantine.extend(record.triples())
+            quarantine.extend(quarantine_record(store.base, source_id, report, now, run))
+    current = {r.iri for r in records}
+    withdrawn = sorted(offer for offer in before if offer not in current)
+    published_now = {r.iri for r, rep in zip(records, reports) if rep.conforms}
+    events += [(offer, "delete", None, None) for offer in sorted(before) if offer not in published_now]
+    if before_write is not None:
+        before_write(events)
+    change = store.write(
+        [
+            GraphWrite(store.source_graph(source_id), triples=source),
+            GraphWrite(store.records_graph(source_id), triples=catalogue_records),
+            GraphWrite(store.quarantine_graph(source_id), triples=quarantine),
+            *(extra or []),
+        ]
+    )
+    return PublishResult(published, quarantined, unchanged, change, withdrawn, events)
+
+
+def _parse_datetime(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def admit(
+    store: CatalogueStore,
+    state: HarvestState,
+    source_id: str,
+    records: list[OfferRecord],
+    reports: list[OfferReport],
+    *,
+    now: datetime,
+    run: str | None,
+    extra: list[GraphWrite] | None = None,
+    record_offers: dict[str, list[str]] | None = None,
+) -> PublishResult:
+    """``publish``, with its change-feed events durable together with the store write.
+
+    The events (and the harvest's record map) are staged in the run state before the store write
+    and committed after it; ``recover`` settles what a crash left between the two by asking the
+    store which side of its atomic write it is on. So the feed never misses a change, nor tells one
+    that did not happen.
+    """
+    recover(store, state, source_id)
+    stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
+    key = run or f"load/{source_id}/{now.isoformat()}"  # a load has no harvest run, but its staging needs a name
+    result = publish(store, source_id, records, reports, now=now, run=run, extra=extra,
+                     before_write=lambda events: state.stage_admission(key, source_id, stamp, events, record_offers))
+    state.commit_admission(key)
+    return result
+
+
+def recover(store: CatalogueStore, state: HarvestState, source_id: str) -> list[str]:
+    """Commit the staged admissions of ``source_id`` whose store write landed, discard the others; returns the runs committed."""
+    committed = []
+    for run, events in state.pending_admissions(source_id):
+        hashes = {offer: record.content_hash for offer, record in previous_records(store, source_id).items()}
+        landed = all(
+            (offer not in hashes) if kind == "delete" else (hashes.get(offer) == digest)
+            for offer, kind, digest in events
+        )
+        if landed:
+            state.commit_admission(run)
+            committed.append(run)
+        else:
+            state.discard_admission(run)
+    return committed

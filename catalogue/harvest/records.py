@@ -1,0 +1,162 @@
+"""The catalogue's own statements about offers: catalogue records and quarantine reports.
+
+A published offer gets a ``dcat:CatalogRecord`` (in ``BASE/graph/records/ID``)
+saying whether it is a complete micro-credential, which Annex I elements it
+misses, how many warnings it has, when the catalogue first saw it and when its
+content last changed. A quarantined offer gets a record with its findings (in
+``BASE/graph/quarantine/ID``, next to its data), readable by the provider.
+These live outside the source graph so that the offers stay pure ELM.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import pyoxigraph as ox
+
+from catalogue.iris import source_iri
+from catalogue.namespaces import (
+    ANNEX,
+    DCAT,
+    DCTERMS,
+    FOAF,
+    MCC,
+    PROV,
+    RDF_TYPE,
+    SH,
+    XSD,
+)
+from catalogue.validation.report import Finding, OfferReport
+
+
+def record_iri(base: str, source_id: str, offer: str) -> str:
+    return f"{base}record/{source_id}/{hashlib.sha256(offer.encode()).hexdigest()[:20]}"
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _dt(value: datetime) -> ox.Literal:
+    return ox.Literal(value.isoformat(timespec="seconds").replace("+00:00", "Z"), datatype=_n(XSD + "dateTime"))
+
+
+def published_record(
+    base: str,
+    source_id: str,
+    report: OfferReport,
+    first_seen: datetime,
+    modified: datetime,
+    run: str | None = None,
+) -> list[ox.Triple]:
+    record = _n(record_iri(base, source_id, report.offer))
+    triples = [
+        ox.Triple(record, _n(RDF_TYPE), _n(DCAT + "CatalogRecord")),
+        ox.Triple(record, _n(FOAF + "primaryTopic"), _n(report.offer)),
+        ox.Triple(record, _n(DCTERMS + "source"), _n(source_iri(base, source_id))),
+        ox.Triple(record, _n(DCTERMS + "issued"), _dt(first_seen)),
+        ox.Triple(record, _n(DCTERMS + "modified"), _dt(modified)),
+        ox.Triple(record, _n(MCC + "contentHash"), ox.Literal(report.content_hash)),
+        ox.Triple(record, _n(MCC + "microCredential"), ox.Literal("true" if report.microcredential else "false", datatype=_n(XSD + "boolean"))),
+        ox.Triple(record, _n(MCC + "warningCount"), ox.Literal(str(len(report.warnings)), datatype=_n(XSD + "integer"))),
+    ]
+    for key in report.missing:
+        triples.append(ox.Triple(record, _n(MCC + "missingElement"), _n(ANNEX + key)))
+    for key in report.missing_optional:
+        triples.append(ox.Triple(record, _n(MCC + "missingOptionalElement"), _n(ANNEX + key)))
+    if run:
+        triples.append(ox.Triple(record, _n(PROV + "wasGeneratedBy"), _n(run)))
+    return triples
+
+
+def quarantine_record(
+    base: str, source_id: str, report: OfferReport, since: datetime, run: str | None = None
+) -> list[ox.Triple]:
+    record_text = record_iri(base, source_id, report.offer)
+    record = _n(record_text)
+    triples = [
+        ox.Triple(record, _n(RDF_TYPE), _n(MCC + "QuarantineRecord")),
+        ox.Triple(record, _n(FOAF + "primaryTopic"), _n(report.offer)),
+        ox.Triple(record, _n(DCTERMS + "source"), _n(source_iri(base, source_id))),
+        ox.Triple(record, _n(DCTERMS + "issued"), _dt(since)),
+        ox.Triple(record, _n(MCC + "contentHash"), ox.Literal(report.content_hash)),
+    ]
+    for title_lang, title in report.titles.items():
+        triples.append(ox.Triple(record, _n(DCTERMS + "title"), ox.Literal(title, language=title_lang) if title_lang else ox.Literal(title)))
+    if run:
+        triples.append(ox.Triple(record, _n(PROV + "wasGeneratedBy"), _n(run)))
+    for number, finding in enumerate(report.findings, start=1):
+        triples.extend(_finding(record, _n(f"{record_text}/finding/{number}"), finding))
+    return triples
+
+
+def _finding(record: ox.NamedNode, node: ox.NamedNode, finding: Finding) -> list[ox.Triple]:
+    severity = SH + ("Violation" if finding.severity == "violation" else "Warning")
+    triples = [
+        ox.Triple(record, _n(MCC + "finding"), node),
+        ox.Triple(node, _n(RDF_TYPE), _n(MCC + "Finding")),
+        ox.Triple(node, _n(SH + "resultSeverity"), _n(severity)),
+        ox.Triple(node, _n(SH + "sourceConstraintComponent"), _n(SH + finding.component)),
+        ox.Triple(node, _n(MCC + "profile"), ox.Literal(finding.profile)),
+        ox.Triple(node, _n(MCC + "path"), ox.Literal(finding.path)),
+        ox.Triple(node, _n(SH + "focusNode"), ox.Literal(finding.focus)),
+        ox.Triple(node, _n(MCC + "shape"), ox.Literal(finding.shape)),
+    ]
+    if finding.value is not None:
+        triples.append(ox.Triple(node, _n(MCC + "value"), ox.Literal(finding.value)))
+    if finding.element:
+        triples.append(ox.Triple(node, _n(MCC + "annexElement"), _n(ANNEX + finding.element)))
+    for lang, text in finding.messages.items():
+        triples.append(ox.Triple(node, _n(SH + "resultMessage"), ox.Literal(text, language=lang)))
+    return triples
+
+
+def findings_from_store(store, quarantine_graph: str) -> dict[str, OfferReport]:
+    """Rebuild the quarantine reports of a source from the store (for ``catalogue report``)."""
+    query = """
+        SELECT ?offer ?hash ?finding ?severity ?component ?profile ?path ?focus ?shape ?value ?element ?lang ?message
+        WHERE { GRAPH <%s> {
+            ?record a mcc:QuarantineRecord ; foaf:primaryTopic ?offer ; mcc:contentHash ?hash .
+            OPTIONAL {
+                ?record mcc:finding ?finding .
+                ?finding sh:resultSeverity ?severity ; sh:sourceConstraintComponent ?component ;
+                         mcc:profile ?profile ; mcc:path ?path ; sh:focusNode ?focus ; mcc:shape ?shape .
+                OPTIONAL { ?finding mcc:value ?value }
+                OPTIONAL { ?finding mcc:annexElement ?element }
+                OPTIONAL { ?finding sh:resultMessage ?message BIND(LANG(?message) AS ?lang) }
+            }
+        } }
+    """ % quarantine_graph
+    reports: dict[str, OfferReport] = {}
+    findings: dict[str, Finding] = {}
+    for row in store.query(query, default_graphs=[]):
+        offer = row["offer"].value
+        report = reports.setdefault(offer, OfferReport(offer, {}, row["hash"].value))
+        if row["finding"] is None:
+            continue
+        key = row["finding"].value
+        if key not in findings:
+            findings[key] = Finding(
+                severity="violation" if row["severity"].value.endswith("Violation") else "warning",
+                profile=row["profile"].value,
+                path=row["path"].value,
+                value=row["value"].value if row["value"] is not None else None,
+                focus=row["focus"].value,
+                component=row["component"].value.rsplit("#", 1)[-1],
+                shape=row["shape"].value,
+                messages={},
+                element=row["element"].value.rsplit("/", 1)[-1] if row["element"] is not None else None,
+            )
+            report.findings.append(findings[key])
+        if row["message"] is not None:
+            findings[key].messages[row["lang"].value] = row["message"].value
+    titles = store.query(
+        "SELECT ?offer ?title WHERE { GRAPH <%s> { ?r a mcc:QuarantineRecord ; foaf:primaryTopic ?offer ; dcterms:title ?title } }"
+        % quarantine_graph,
+        default_graphs=[],
+    )
+    for row in titles:
+        if row["offer"].value in reports:
+            reports[row["offer"].value].titles[row["title"].language or ""] = row["title"].value
+    return reports

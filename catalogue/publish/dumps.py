@@ -1,0 +1,238 @@
+"""The full dumps of a published generation, written graph by graph so unchanged graphs are reused.
+
+Two dumps, each one gzip file:
+
+* ``catalogue.nq.gz``: N-Quads, every public graph (vocabulary, source graphs, records graphs)
+  with its name; quarantine and provenance are not in it.
+* ``catalogue.ttl.gz``: Turtle, the triples of the same graphs without their names, that is the
+  endpoint's default graph. A triple held by two public graphs is written twice (once per graph),
+  so read as an RDF graph it gives the default graph's distinct triples.
+
+Each graph is compressed on its own into a part (``parts/``), a complete gzip file whose deflate
+stream ends with a sync flush and an empty final block. A dump is one gzip member made by joining
+the parts' deflate streams (each part byte-aligned and without its final block), with one final
+block and a trailer whose CRC-32 is combined from the parts' (``_crc32_combine``, zlib's method).
+So every client reads the whole dump: ``curl --compressed`` and some other HTTP clients stop
+after the first member of a multi-member gzip stream, and a dump is one member.
+
+A part is named by what its graph holds: a source graph by the IRIs and content hashes of its
+offers, a records graph by its offers' record fingerprints, the vocabulary by the rules in force.
+When a harvest changed a few sources, the parts of every other graph are taken from the previous
+generation (hard links) instead of being serialized and compressed again, so publishing costs
+what changed rather than the whole catalogue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import struct
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from catalogue.resources import code_fingerprint
+from catalogue.store.base import CatalogueStore
+
+DUMPS = (("catalogue.nq.gz", "nquads"), ("catalogue.ttl.gz", "turtle"))
+MEDIA_TYPES = {"nquads": "application/n-quads", "turtle": "text/turtle"}
+PARTS = "parts"
+LEVEL = 6
+# A gzip header without name, time or extra fields (so equal content gives equal bytes), and the end of
+# every part's deflate stream: an empty stored block from the sync flush, then an empty final block.
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+SYNC_END = b"\x00\x00\xff\xff"
+FINAL_BLOCK = b"\x03\x00"
+TRAILER = 8
+
+
+def graph_fingerprints(store: CatalogueStore, listing: Iterable[tuple[str, str, str | None]]) -> dict[str, str]:
+    """A fingerprint of each public graph's content, from the offer listing (``offer_data.offer_listing``).
+
+    A source graph holds exactly its published offers' statements, so the offers' content hashes
+    name it; a records graph holds one record per offer, named by the record fingerprints; a graph
+    with an offer whose record is missing gets no fingerprint and is always written afresh."""
+    by_source: dict[str, list[tuple[str, str | None]]] = {}
+    for iri, source, fingerprint in listing:
+        by_source.setdefault(source, []).append((iri, fingerprint))
+    rules = code_fingerprint("catalogue.store.base", "catalogue.store.oxigraph", "catalogue.publish.dumps")  # the export code decides the bytes of every part
+    found = {store.vocabulary_graph: _digest(["vocabulary", rules])}
+    for source, offers in by_source.items():
+        if any(fingerprint is None for _, fingerprint in offers):
+            continue
+        offers.sort()
+        found[store.source_graph(source)] = _digest(["source", rules] + [f"{iri} {fp.split()[0]}" for iri, fp in offers])  # type: ignore[union-attr]
+        found[store.records_graph(source)] = _digest(["records", rules] + [f"{iri} {fp}" for iri, fp in offers])
+    return found
+
+
+def write_dumps(store: CatalogueStore, folder: Path, fingerprints: dict[str, str], previous: Path | None = None) -> tuple[dict[str, dict], int]:
+    """Write the dumps of ``store``'s public view into ``folder``, reusing parts of ``previous`` (a
+    generation's dumps folder). Returns what each dump is, and how many parts were reused."""
+    parts = folder / PARTS
+    parts.mkdir(parents=True, exist_ok=True)
+    earlier = _manifest(previous / PARTS) if previous is not None else {}
+    manifest: dict[str, dict[str, int]] = {}
+    written = {}
+    reused = 0
+    graphs = store.public_graphs()
+    for name, fmt in DUMPS:
+        members = []
+        for graph in graphs:
+            fingerprint = fingerprints.get(graph)
+            member = f"{hashlib.sha256(f'{graph} {fmt} {fingerprint}'.encode()).hexdigest()[:32]}.gz" if fingerprint else None
+            if member and member in earlier and _reusable(previous / PARTS / member, earlier[member]) \
+                    and _link(previous / PARTS / member, parts / member):  # type: ignore[operator]
+                manifest[member] = earlier[member]
+                reused += 1
+            else:
+                member = member or f"fresh-{len(manifest)}-{fmt}.gz"
+                with (parts / member).open("wb") as handle:
+                    part = _PartWriter(handle)
+                    statements = store.export(part, fmt, graphs=[graph])
+                    manifest[member] = {"statements": statements, **part.finish()}
+            members.append(member)
+        written[name] = _join(folder / name, parts, members, manifest)
+        written[name]["format"] = fmt
+        written[name]["media type"] = MEDIA_TYPES[fmt]
+    (parts / "manifest.json").write_text(json.dumps({m: n for m, n in manifest.items() if not m.startswith("fresh-")}), encoding="utf-8")
+    for stale in (p for p in parts.iterdir() if p.name.startswith("fresh-")):
+        stale.unlink()
+    return written, reused
+
+
+class _PartWriter:
+    """A binary file for the serializer: compresses what it is given into one part (a complete gzip file)."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self.crc = 0
+        self.size = 0
+        handle.write(GZIP_HEADER)
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        self.handle.write(self.compressor.compress(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def finish(self) -> dict[str, int]:
+        self.handle.write(self.compressor.flush(zlib.Z_SYNC_FLUSH))
+        self.handle.write(self.compressor.flush(zlib.Z_FINISH))  # the empty final block, FINAL_BLOCK
+        self.handle.write(struct.pack("<II", self.crc, self.size & 0xFFFFFFFF))
+        return {"crc32": self.crc, "size": self.size}
+
+
+def _join(target: Path, parts: Path, members: list[str], manifest: dict[str, dict[str, int]]) -> dict:
+    """One gzip member from the parts' deflate streams; what the dump is (bytes, SHA-256, statements, size)."""
+    digest = hashlib.sha256()
+    crc = size = 0
+    with target.open("wb") as out:
+
+        def emit(block: bytes) -> None:
+            digest.update(block)
+            out.write(block)
+
+        emit(GZIP_HEADER)
+        for member in members:
+            info = manifest[member]
+            with (parts / member).open("rb") as part:
+                remaining = os.fstat(part.fileno()).st_size - len(GZIP_HEADER) - len(FINAL_BLOCK) - TRAILER
+                part.seek(len(GZIP_HEADER))
+                while remaining > 0:
+                    block = part.read(min(remaining, 1 << 20))
+                    if not block:
+                        raise OSError(f"The dump part {part.name} ended early.")
+                    remaining -= len(block)
+                    emit(block)
+            crc = _crc32_combine(crc, info["crc32"], info["size"])
+            size += info["size"]
+        emit(FINAL_BLOCK + struct.pack("<II", crc, size & 0xFFFFFFFF))
+    return {"bytes": target.stat().st_size, "sha256": digest.hexdigest(), "uncompressed bytes": size,
+            "statements": sum(manifest[m]["statements"] for m in members)}
+
+
+def _reusable(path: Path, info: object) -> bool:
+    """Whether an earlier part can be joined as it is: its manifest entry is whole and its end is as written."""
+    if not isinstance(info, dict) or not all(isinstance(info.get(k), int) for k in ("statements", "crc32", "size")):
+        return False
+    try:
+        with path.open("rb") as part:
+            part.seek(-(len(SYNC_END) + len(FINAL_BLOCK) + TRAILER), os.SEEK_END)
+            end = part.read()
+    except OSError:
+        return False
+    return end == SYNC_END + FINAL_BLOCK + struct.pack("<II", info["crc32"], info["size"] & 0xFFFFFFFF)
+
+
+def _crc32_combine(crc1: int, crc2: int, length2: int) -> int:
+    """The CRC-32 of A + B from the CRC-32 of A, the CRC-32 of B and the length of B (zlib's crc32_combine)."""
+    if length2 <= 0:
+        return crc1
+    odd = [0xEDB88320] + [1 << n for n in range(31)]  # the operator for one zero bit
+    even = _square(odd)  # two zero bits
+    odd = _square(even)  # four zero bits
+    while True:
+        even = _square(odd)  # apply zeros: one byte at the first pass, then 2, 4, 8... bytes
+        if length2 & 1:
+            crc1 = _times(even, crc1)
+        length2 >>= 1
+        if not length2:
+            break
+        odd = _square(even)
+        if length2 & 1:
+            crc1 = _times(odd, crc1)
+        length2 >>= 1
+        if not length2:
+            break
+    return crc1 ^ crc2
+
+
+def _times(matrix: list[int], vector: int) -> int:
+    total = 0
+    row = 0
+    while vector:
+        if vector & 1:
+            total ^= matrix[row]
+        vector >>= 1
+        row += 1
+    return total
+
+
+def _square(matrix: list[int]) -> list[int]:
+    return [_times(matrix, matrix[n]) for n in range(32)]
+
+
+def _manifest(parts: Path) -> dict[str, dict[str, int]]:
+    try:
+        found = json.loads((parts / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _link(source: Path, target: Path) -> bool:
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        return True
+    except OSError:
+        try:
+            shutil.copyfile(source, target)
+        except OSError:
+            return False
+    return True
+
+
+def _digest(items: list[str]) -> str:
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(item.encode("utf-8") + b"\n")
+    return digest.hexdigest()[:24]

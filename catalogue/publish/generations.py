@@ -1,0 +1,161 @@
+"""Published generations: what the server serves, consistent with itself.
+
+After a harvest or load changes the store, ``publish_generation`` makes:
+
+* a snapshot of the store (a RocksDB hard-link checkpoint, milliseconds),
+* the full dumps (N-Quads and Turtle, gzipped) with their size and SHA-256, each
+  one gzip member joined from per-graph parts, parts of unchanged graphs reused (``dumps.py``),
+* the search index (SQLite FTS5): the previous generation's, with the rows of
+  new, changed and withdrawn offers rewritten (whole when the rules changed),
+* ``meta.json`` with counts and times, among them what the endpoint answers about the
+  size of the data (``describe.dataset_counts``: the default graph's triples, entities and
+  classes, each named graph's triples), so the VoID and service descriptions never scan,
+
+in ``DATA/published/<generation>/``, then points ``DATA/published/CURRENT`` at
+it (write and rename: atomic). With a remote SPARQL store there is no
+snapshot: the dumps and the search index are read from the server, and the
+server's own SPARQL endpoint answers queries (``published_store``). The server reads the snapshot read-only, so a
+harvest writing the primary store never blocks it and clients never see a
+half-written state; when CURRENT changes, the server moves to the new
+generation. Older generations are removed, keeping the last few for servers
+that may still be reading them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from catalogue.config import Config
+from catalogue.resources import code_fingerprint
+from catalogue.store.base import CatalogueStore
+from catalogue.store.factory import open_store
+from catalogue.store.oxigraph import OxigraphStore
+
+from .describe import dataset_counts
+from .dumps import graph_fingerprints, write_dumps
+from .offer_data import offer_listing, read_offers
+from .search_index import refresh as refresh_index
+
+KEEP_GENERATIONS = 3
+
+# The code that decides what a row of the search index holds.
+SEARCH_INDEX_CODE = ("catalogue.publish.search_index", "catalogue.publish.offer_data", "catalogue.text")
+
+
+@dataclass(frozen=True)
+class Generation:
+    id: str
+    path: Path
+
+    @property
+    def store_path(self) -> Path:
+        return self.path / "store"
+
+    @property
+    def has_snapshot(self) -> bool:
+        return (self.store_path / "CURRENT").exists()
+
+    @property
+    def dumps(self) -> Path:
+        return self.path / "dumps"
+
+    @property
+    def search_path(self) -> Path:
+        return self.path / "search.sqlite"
+
+    @property
+    def meta(self) -> dict:
+        try:
+            return json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+
+def published_root(config: Config) -> Path:
+    return config.data_dir / "published"
+
+
+def current_generation(config: Config) -> Generation | None:
+    root = published_root(config)
+    try:
+        name = (root / "CURRENT").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    path = root / name
+    return Generation(name, path) if (path / "meta.json").exists() else None
+
+
+def publish_generation(config: Config, store: CatalogueStore, now: datetime | None = None) -> Generation:
+    moment = now or datetime.now(timezone.utc)
+    root = published_root(config)
+    root.mkdir(parents=True, exist_ok=True)
+    generation_id = moment.strftime("%Y%m%dT%H%M%S%fZ")
+    path = root / generation_id
+    path.mkdir(parents=True)
+    generation = Generation(generation_id, path)
+    timings: dict[str, float] = {}
+    mark = time.perf_counter()
+    if isinstance(store, OxigraphStore):
+        store.snapshot(generation.store_path)
+        source: CatalogueStore = OxigraphStore.open(generation.store_path, config.base, read_only=True)
+    else:
+        source = store  # the server holds the data; what is read here is what it serves
+    timings["snapshot"] = time.perf_counter() - mark
+    try:
+        earlier = current_generation(config)
+        listing = offer_listing(source)
+        mark = time.perf_counter()
+        dumps, reused = write_dumps(source, generation.dumps, graph_fingerprints(source, listing), earlier.dumps if earlier else None)
+        timings["dumps"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        refreshed = refresh_index(
+            generation.search_path, listing, lambda pairs: read_offers(source, pairs),
+            previous=earlier.search_path if earlier else None, rules=code_fingerprint(*SEARCH_INDEX_CODE),
+        )
+        offers = refreshed.offers
+        timings["search index"] = time.perf_counter() - mark
+        counts = source.source_counts()
+        mark = time.perf_counter()
+        described = dataset_counts(source)
+        timings["counts"] = time.perf_counter() - mark
+        meta = {
+            "generation": generation_id,
+            "created": moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "backend": config.store.backend,
+            "offers": offers,
+            "search index": {"offers read": refreshed.read, "built whole": refreshed.whole},
+            "dump graphs reused": reused,
+            "sources": counts,
+            "dumps": dumps,
+            "graphs": sorted(described["graphs"]),
+            "counts": described,
+            "timings": {k: round(v, 3) for k, v in timings.items()},
+        }
+    finally:
+        if source is not store:
+            source.close()
+    (path / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    pointer = root / "CURRENT.tmp"
+    pointer.write_text(generation_id, encoding="utf-8")
+    pointer.replace(root / "CURRENT")
+    _prune(root, generation_id)
+    return generation
+
+
+def published_store(config: Config, generation: Generation) -> CatalogueStore:
+    """A read-only view of what ``generation`` published: its snapshot, or the remote server itself."""
+    if generation.has_snapshot:
+        return OxigraphStore.open(generation.store_path, config.base, read_only=True)
+    return open_store(config)
+
+
+def _prune(root: Path, keep_id: str) -> None:
+    generations = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.name)
+    for old in generations[:-KEEP_GENERATIONS]:
+        if old.name != keep_id:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,136 @@
+"""``/feed``: the change feed, a Linked Data Event Stream of offer versions.
+
+Every publish appends to a change log (``changes`` in the state database):
+an offer created or changed becomes a version object (``BASE/version/N``, the
+offer's triples with the offer as ``dcterms:isVersionOf``), an offer withdrawn
+from its source, or moved to quarantine, becomes a tombstone (``as:Delete``).
+Members are paged 100 at a time in the order they happened; each page links to
+the next with a ``tree:GreaterThanOrEqualToRelation`` on the time of change.
+Full pages never change again and are served with ``Cache-Control: immutable``.
+A platform replicates the catalogue by reading the pages from the first, and
+stays in sync by coming back to the last one it read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+
+from catalogue.namespaces import DCTERMS, LDES, RDF_TYPE, TREE, XSD
+from catalogue.publish.describe import Triples
+
+from .api_docs import NOT_ACCEPTABLE, NOT_MODIFIED, answers
+from .negotiation import negotiate, prefers_html
+from .resource_page import resource_page
+from .results import GRAPH_FORMATS
+
+PAGE_SIZE = 100
+MAX_PAGE = 2**40  # beyond any feed, and far from SQLite's 64-bit integers
+AS = "https://www.w3.org/ns/activitystreams#"
+MEDIA = ["text/turtle", "application/ld+json", "application/n-triples", "application/n-quads", "application/trig"]
+PREFIXES = {"ldes": LDES, "tree": TREE, "dcterms": DCTERMS, "as": AS, "xsd": XSD, "elm": "http://data.europa.eu/snb/model/elm/"}
+
+
+def router(server) -> APIRouter:
+    api = APIRouter(tags=["Change feed"])
+
+    @api.get("/feed", summary="The event stream: how to read it, and its first page", response_class=Response,
+             responses=answers("The LDES event stream (a plain page for browsers)", (*MEDIA, "text/html"), NOT_ACCEPTABLE, NOT_MODIFIED))
+    def stream(request: Request) -> Response:
+        base = server.config.base
+        g = Triples()
+        feed = f"{base}feed"
+        g.add(feed, RDF_TYPE, LDES + "EventStream")
+        g.add(feed, LDES + "timestampPath", DCTERMS + "created")
+        g.add(feed, LDES + "versionOfPath", DCTERMS + "isVersionOf")
+        g.add(feed, LDES + "versionDeletePath", RDF_TYPE)
+        g.add(feed, LDES + "versionDeleteObject", AS + "Delete")
+        g.add(feed, LDES + "versionCreatePath", RDF_TYPE)
+        g.add(feed, LDES + "versionCreateObject", AS + "Create")
+        g.add(feed, LDES + "versionUpdatePath", RDF_TYPE)
+        g.add(feed, LDES + "versionUpdateObject", AS + "Update")
+        g.add(feed, LDES + "pollingInterval", ox.Literal("3600", datatype=ox.NamedNode(XSD + "integer")))
+        g.add(feed, DCTERMS + "title", ox.Literal("Changes to the catalogue's learning opportunities", language="en"))
+        g.add(feed, DCTERMS + "license", server.config.licence)
+        g.add(feed, TREE + "view", f"{feed}/page/1")
+        g.add(f"{feed}/page/1", RDF_TYPE, TREE + "Node")
+        return _respond(g.triples, request, immutable=False, etag=str(server.state.change_count()), page=(server.config.title, feed))
+
+    @api.get("/feed/page/{number}", summary="One page of the event stream", response_class=Response,
+             responses=answers("One page: up to 100 members and a relation to the next page", (*MEDIA, "text/html"),
+                               {404: "No such page (yet)", **NOT_ACCEPTABLE}, NOT_MODIFIED))
+    def page(number: int, request: Request) -> Response:
+        if number < 1:
+            return PlainTextResponse("Pages start at 1.", status_code=404)
+        if number > MAX_PAGE:
+            return PlainTextResponse(f"The feed has no page {number}.", status_code=404)
+        base = server.config.base
+        feed = f"{base}feed"
+        node = f"{feed}/page/{number}"
+        changes = server.state.changes(after=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
+        if not changes and number > 1:
+            return PlainTextResponse(f"The feed has no page {number} yet.", status_code=404)
+        members, following = changes[:PAGE_SIZE], changes[PAGE_SIZE:]
+        g = Triples()
+        g.add(node, RDF_TYPE, TREE + "Node")
+        g.add(feed, RDF_TYPE, LDES + "EventStream")
+        g.add(feed, TREE + "view", f"{feed}/page/1")
+        full = len(members) == PAGE_SIZE
+        if full:
+            g.add(node, LDES + "immutable", ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean")))
+        if following:
+            relation = ox.BlankNode()
+            g.add(node, TREE + "relation", relation)
+            g.add(relation, RDF_TYPE, TREE + "GreaterThanOrEqualToRelation")
+            g.add(relation, TREE + "path", DCTERMS + "created")
+            g.add(relation, TREE + "value", ox.Literal(following[0]["time"], datatype=ox.NamedNode(XSD + "dateTime")))
+            g.add(relation, TREE + "node", f"{feed}/page/{number + 1}")
+        for change in members:
+            _member(g, base, feed, change)
+        digest = hashlib.sha256(f"{number}:{members[-1]['seq'] if members else 0}:{bool(following)}".encode()).hexdigest()[:20]
+        return _respond(g.triples, request, immutable=full and bool(following), etag=digest, page=(server.config.title, node))
+
+    return api
+
+
+def _member(g: Triples, base: str, feed: str, change: dict) -> None:
+    g.add(feed, TREE + "member", f"{base}version/{change['seq']}")
+    g.triples.extend(member_triples(base, change))
+
+
+def member_triples(base: str, change: dict) -> list[ox.Triple]:
+    """One version object of the feed: what changed, when, and the offer's statements with the version as subject."""
+    g = Triples()
+    version = f"{base}version/{change['seq']}"
+    offer = change["offer"]
+    g.add(version, DCTERMS + "isVersionOf", offer)
+    g.add(version, DCTERMS + "created", ox.Literal(change["time"], datatype=ox.NamedNode(XSD + "dateTime")))
+    kind = {"create": "Create", "update": "Update", "delete": "Delete"}[change["kind"]]
+    g.add(version, RDF_TYPE, AS + kind)
+    if change["kind"] == "delete" or not change["content"]:
+        return g.triples
+    subject = ox.NamedNode(offer)
+    for quad in ox.parse(change["content"].encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
+        s = ox.NamedNode(version) if quad.subject == subject else quad.subject
+        g.triples.append(ox.Triple(s, quad.predicate, quad.object))
+    return g.triples
+
+
+def _respond(triples: list[ox.Triple], request: Request, immutable: bool, etag: str, page: tuple[str, str]) -> Response:
+    if prefers_html(request.headers.get("accept")):
+        return HTMLResponse(resource_page(page[0], page[1], "", triples, formats=False), headers={"Vary": "Accept"})
+    media = negotiate(request.headers.get("accept"), MEDIA)
+    if media is None:
+        return PlainTextResponse("Available as: " + ", ".join(MEDIA), status_code=406)
+    quoted = f'"{etag}-{media.split("/")[1]}"'
+    cache = "public, max-age=31536000, immutable" if immutable else "public, max-age=60"
+    headers = {"ETag": quoted, "Cache-Control": cache, "Vary": "Accept"}
+    if request.headers.get("if-none-match") == quoted:
+        return Response(status_code=304, headers=headers)
+    rdf_format = GRAPH_FORMATS[media]
+    items = [ox.Quad(t.subject, t.predicate, t.object) for t in triples] if rdf_format.supports_datasets else triples
+    body = ox.serialize(items, format=rdf_format, prefixes=PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None)
+    return Response(body, media_type=rdf_format.media_type, headers=headers)

@@ -1,0 +1,244 @@
+"""``/api/offers``: search with facets, as JSON for front-end developers.
+
+Answers from the search side index of the published generation (SQLite FTS5),
+never from a live SPARQL scan, so it stays fast on large catalogues. Facet
+values come with labels in the language asked for (``lang`` or the
+``Accept-Language`` header; Swedish and English), from the vocabulary.
+Offer titles and provider names are given as shown (``text.display_text``:
+without bidirectional controls or zero-width characters), also from an index
+made before summaries were cleaned when read.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from catalogue.publish.offer_data import pick
+from catalogue.publish.search_index import FACETS, SORTS, SearchQuery
+from catalogue.text import display_text
+from catalogue.vocab import load_vocabulary
+
+SUPPORTED = ("sv", "en")
+
+
+class Concept(BaseModel):
+    iri: str
+    label: str
+    notation: str | None = None
+
+
+class FacetValue(BaseModel):
+    value: str = Field(description="The value to filter by (a concept IRI, provider IRI, or yes/no)")
+    label: str
+    count: int
+
+
+class Provider(BaseModel):
+    iri: str
+    name: str
+    country: Concept | None = None
+
+
+class PriceOut(BaseModel):
+    amount: float | None
+    currency: str | None = Field(None, description="ISO 4217 code")
+    label: str | None = None
+
+
+class OfferItem(BaseModel):
+    iri: str
+    title: str
+    title_language: str = Field(description="Language of the title shown; it differs from the one asked for when the provider gave none in it")
+    description: str | None = None
+    homepage: str | None = None
+    provider: Provider | None = None
+    microcredential: bool
+    missing: list[Concept] = Field(description="Mandatory Annex I elements the offer does not give")
+    eqf: Concept | None = None
+    fields: list[Concept]
+    modes: list[Concept]
+    languages: list[Concept]
+    schedule: Concept | None = None
+    start: str | None = None
+    end: str | None = None
+    ects: float | None = None
+    hours: float | None = None
+    prices: list[PriceOut]
+    data: dict[str, str] = Field(description="The offer as RDF (Turtle, JSON-LD)")
+
+
+class SearchResponse(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    pages: int
+    language: str
+    items: list[OfferItem]
+    facets: dict[str, list[FacetValue]]
+    ranges: dict[str, dict]
+    links: dict[str, str | None]
+
+
+def router(server) -> APIRouter:
+    api = APIRouter(tags=["Search"])
+
+    @api.get("/api/offers", response_model=SearchResponse, summary="Search offers with facets",
+             responses={503: {"description": "Nothing published yet", "content": {"application/json": {"schema": {"type": "object"}}}}})
+    def search(
+        request: Request,
+        q: str = Query("", description="Free text: titles, descriptions, learning outcomes, provider names"),
+        field: list[str] = Query([], description="ISCED-F field (detailed or narrow code IRI)"),
+        broad_field: list[str] = Query([], description="ISCED-F broad field IRI, e.g. http://data.europa.eu/snb/isced-f/06"),
+        eqf: list[str] = Query([], description="EQF level IRI, e.g. http://data.europa.eu/snb/eqf/6"),
+        mode: list[str] = Query([], description="Form of participation (mode of learning) IRI"),
+        language: list[str] = Query([], description="Language of instruction IRI"),
+        country: list[str] = Query([], description="Country IRI (provider or place)"),
+        provider: list[str] = Query([], description="Provider IRI"),
+        schedule: list[str] = Query([], description="Learning schedule IRI"),
+        source: list[str] = Query([], description="Source id"),
+        microcredential: str | None = Query(None, pattern="^(yes|no)$", description="Only complete micro-credentials (yes) or only the others (no)"),
+        start_from: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+        start_to: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+        ects_min: float | None = Query(None, ge=0),
+        ects_max: float | None = Query(None, ge=0),
+        price_min: float | None = Query(None, ge=0),
+        price_max: float | None = Query(None, ge=0),
+        sort: str = Query("relevance", description="How results are ordered", json_schema_extra={"enum": list(SORTS)},
+                          pattern="^(" + "|".join(re.escape(name) for name in SORTS) + ")$"),
+        page: int = Query(1, ge=1, le=1_000_000, description="Page number, from 1"),
+        page_size: int = Query(20, ge=1, le=100),
+        lang: str | None = Query(None, description="sv or en (default: from Accept-Language)"),
+    ) -> SearchResponse:
+        published = server.refresh()
+        if published.search is None:
+            raise HTTPException(503, "Nothing has been published yet: run catalogue harvest, then try again.")
+        language_code = lang if lang in SUPPORTED else _accepted_language(request.headers.get("accept-language"))
+        filters = {
+            "field": field, "broad_field": broad_field, "eqf": eqf, "mode": mode, "language": language,
+            "country": country, "provider": provider, "schedule": schedule, "source": source,
+            "microcredential": [microcredential] if microcredential else [],
+        }
+        query = SearchQuery(
+            text=q, filters={k: v for k, v in filters.items() if v}, start_from=start_from, start_to=start_to,
+            ects_min=ects_min, ects_max=ects_max, price_min=price_min, price_max=price_max, sort=sort,
+            page=page, page_size=page_size,
+        )
+        result = published.search.search(query)
+        pages = max(1, -(-result.total // page_size))
+        return SearchResponse(
+            total=result.total,
+            page=page,
+            page_size=page_size,
+            pages=pages,
+            language=language_code,
+            items=[_item(server, summary, language_code) for summary in result.items],
+            facets={name: _facet(server, name, values, language_code, result.items) for name, values in result.facets.items()},
+            ranges=result.ranges,
+            links=_links(request, page, pages),
+        )
+
+    return api
+
+
+def _accepted_language(header: str | None) -> str:
+    for part in (header or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in SUPPORTED:
+            return code
+    return "en"
+
+
+def _concept(iri: str | None, lang: str) -> Concept | None:
+    if not iri:
+        return None
+    vocabulary = load_vocabulary()
+    return Concept(iri=iri, label=vocabulary.label(iri, lang), notation=vocabulary.notations.get(iri))
+
+
+def _item(server, summary: dict, lang: str) -> OfferItem:
+    vocabulary = load_vocabulary()
+    title, title_language = pick(summary["titles"], lang)
+    description = pick(summary.get("descriptions") or {}, lang)[0] or None
+    provider = summary.get("provider")
+    annex = {e.key: e for e in vocabulary.annex_elements()}
+    base = server.config.base
+    path = "/" + summary["iri"][len(base):] if summary["iri"].startswith(base) else None
+    return OfferItem(
+        iri=summary["iri"],
+        title=display_text(title),
+        title_language=title_language,
+        description=description,
+        homepage=summary.get("homepage"),
+        provider=Provider(
+            iri=provider["iri"],
+            name=display_text(pick(provider.get("names", {}), lang)[0]),
+            country=_concept(provider.get("country"), lang),
+        ) if provider else None,
+        microcredential=summary["microcredential"],
+        missing=[Concept(iri=annex[k].iri, label=annex[k].label(lang), notation=k) for k in summary["missing"] if k in annex],
+        eqf=_concept(summary.get("eqf"), lang),
+        fields=[_concept(f, lang) for f in summary.get("fields", [])],
+        modes=[_concept(m, lang) for m in summary.get("modes", [])],
+        languages=[_concept(x, lang) for x in summary.get("languages", [])],
+        schedule=_concept(summary.get("schedule"), lang),
+        start=summary.get("start"),
+        end=summary.get("end"),
+        ects=summary.get("ects"),
+        hours=summary.get("hours"),
+        prices=[
+            PriceOut(
+                amount=p.get("amount"),
+                currency=vocabulary.notations.get(p["currency"]) if p.get("currency") else None,
+                label=pick(p.get("labels") or {}, lang)[0] or None,
+            )
+            for p in summary.get("prices", [])
+        ],
+        data={"turtle": f"{path}.ttl", "jsonld": f"{path}.jsonld"} if path else {},
+    )
+
+
+def _facet(server, name: str, values: list[tuple[str, int]], lang: str, items: list[dict]) -> list[FacetValue]:
+    vocabulary = load_vocabulary()
+    out = []
+    for value, count in values:
+        if name == "microcredential":
+            label = {"yes": {"en": "Complete micro-credential", "sv": "Komplett mikromerit"}, "no": {"en": "Not complete", "sv": "Inte komplett"}}[value][lang]
+        elif name == "provider":
+            label = _provider_name(server, value, lang)
+        elif name == "source":
+            label = next((s.name for s in server.config.sources if s.id == value), value)
+        else:
+            label = vocabulary.label(value, lang)
+        out.append(FacetValue(value=value, label=label, count=count))
+    return out
+
+
+def _provider_name(server, iri: str, lang: str) -> str:
+    published = server.refresh()
+    if published.search is None:
+        return iri
+    row = published.search.db.execute(
+        "SELECT summary FROM offers WHERE provider = ? LIMIT 1", (iri,)
+    ).fetchone()
+    if row is None:
+        return iri
+    import json
+
+    provider = json.loads(row[0]).get("provider") or {}
+    return display_text(pick(provider.get("names", {}), lang)[0]) or iri
+
+
+def _links(request: Request, page: int, pages: int) -> dict[str, str | None]:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+
+    def at(number: int) -> str:
+        return str(request.url.path) + "?" + urlencode(params + [("page", str(number))])
+
+    return {"self": at(page), "next": at(page + 1) if page < pages else None, "prev": at(page - 1) if page > 1 else None}
+
+
+__all__ = ["router", "FACETS"]

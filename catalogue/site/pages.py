@@ -1,0 +1,452 @@
+"""Every page of the guidance site except the offer pages, with the data each needs.
+
+Pages are produced as (path, content) pairs; the builder decides what to
+write. Listing pages work from the offer summaries of the search index (no
+store scan); provider pages add what only the store knows (quality assurance,
+identifiers) with one small query per provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+from catalogue.config import Config
+from catalogue.publish.generations import Generation
+from catalogue.publish.offer_data import pick
+from catalogue.resources import data_dir
+from catalogue.store.base import CatalogueStore
+from catalogue.templates import is_http
+from catalogue.text import display_text
+from catalogue.urls import offer_page, provider_page
+from catalogue.vocab import load_vocabulary
+
+from . import i18n
+from .environment import common_context, environment
+from .view import Presenter, http_only
+
+PAGE_SIZE = 50
+EXAMPLE_QUERY = """PREFIX elm: <http://data.europa.eu/snb/model/elm/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX mcc: <https://w3id.org/mc-catalogue/ns#>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+SELECT ?offer ?title WHERE {
+  ?offer a elm:LearningOpportunity ;
+         dcterms:title ?title ;
+         elm:learningAchievementSpecification/elm:educationLevel <http://data.europa.eu/snb/eqf/6> .
+  ?record mcc:microCredential true ; foaf:primaryTopic ?offer .
+  FILTER(LANGMATCHES(LANG(?title), "en"))
+}
+ORDER BY ?title"""
+ECTS_BANDS = [("0-3", 0, 3), ("3-7.5", 3, 7.5), ("7.5-15", 7.5, 15), ("15-", 15, math.inf)]
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A page rendered only if what it shows (``key``) changed since the last build: listings are most of a site."""
+
+    key: str
+    render: Callable[[], str]
+
+
+def _key(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class FacetValue:
+    key: str  # URL segment
+    value: str  # what the search index filters by (IRI, yes/no, band)
+    label: str
+    count: int
+    url: str
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue] = field(default_factory=list)
+
+
+def _slug(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", value).strip("-") or "x"
+
+
+class Pages:
+    def __init__(self, config: Config, summaries: list[dict], store: CatalogueStore, last_harvest: dict[str, str | None], generation: Generation):
+        self.config = config
+        self.summaries = summaries
+        self.store = store
+        self.last_harvest = last_harvest
+        self.generation = generation
+        self.vocabulary = load_vocabulary()
+        self.providers = self._providers()
+        self._cards: dict[tuple[str, str], dict] = {}
+
+    def everything(self) -> Iterator[tuple[str, str | Deferred]]:
+        yield "index.html", environment("en").get_template("root.html").render(
+            site_title=self.config.title, languages=i18n.LANGUAGES, **{"lang": "en"}
+        )
+        for lang in i18n.LANGUAGES:
+            env = environment(lang)
+            p = Presenter(lang, self.vocabulary)
+            other = "en" if lang == "sv" else "sv"
+
+            def render(template: str, path: str, **context) -> str:
+                return env.get_template(template).render(
+                    **common_context(self.config, lang, f"/{lang}/{path}", f"/{other}/{path}"), p=p, **context
+                )
+
+            facets = self._facets(lang, p)
+            yield f"{lang}/index.html", render("home.html", "", offers=len(self.summaries), facets=facets, providers=len(self.providers))
+            yield f"{lang}/search.html", render("search.html", "search.html", facets=facets)
+            yield f"{lang}/browse/index.html", render("browse_index.html", "browse/", facets=facets)
+            in_listing_order = sorted(self.summaries, key=lambda s: (s.get("start") or "9999", pick(s["titles"], lang)[0]))
+            for facet in facets:
+                # One pass per facet groups the offers under their values (a pass per value cost values x offers:
+                # 2,500 providers x 100,000 offers), already in listing order, so each page is a slice.
+                by_value: dict[str, list[dict]] = {}
+                for summary in in_listing_order:
+                    for facet_value in dict.fromkeys(_facet_values(summary, facet.name)):
+                        by_value.setdefault(facet_value, []).append(summary)
+                for value in facet.values:
+                    members = by_value.get(value.value, [])
+                    pages = max(1, math.ceil(len(members) / PAGE_SIZE))
+                    for number in range(1, pages + 1):
+                        name = "index.html" if number == 1 else f"{number}.html"
+                        chunk = members[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
+                        cards = [self._card(s, lang, p) for s in chunk]
+                        yield f"{lang}/browse/{facet.name}/{value.key}/{name}", Deferred(
+                            _key(facet.label, value.label, value.url, number, pages, len(members), cards),
+                            lambda facet=facet, value=value, cards=cards, number=number, pages=pages, total=len(members), name=name: render(
+                                "browse.html",
+                                f"browse/{facet.name}/{value.key}/{name if number > 1 else ''}",
+                                facet=facet, value=value, offers=cards, page=number, pages=pages, total=total,
+                            ),
+                        )
+            providers = sorted(self.providers.values(), key=lambda pr: pick(pr["names"], lang)[0].casefold())
+            yield f"{lang}/providers.html", render("providers.html", "providers.html", providers=[self._provider_view(pr, lang, p) for pr in providers])
+            for provider in providers:
+                view = self._provider_view(provider, lang, p)
+                path = provider_page(provider["iri"], lang).lstrip("/")
+                cards = [self._card(s, lang, p) for s in sorted(provider["offers"], key=lambda s: pick(s["titles"], lang)[0])]
+                yield path, Deferred(
+                    _key(view, cards),
+                    lambda path=path, view=view, cards=cards, provider=provider: env.get_template("provider.html").render(
+                        **common_context(self.config, lang, "/" + path, provider_page(provider["iri"], other)),
+                        p=p, provider=view, offers=cards,
+                    ),
+                )
+            yield f"{lang}/compare.html", render("compare.html", "compare.html")
+            yield f"{lang}/about.html", render("about.html", "about.html", sources=self._sources(lang, p), meta=self.generation.meta, licence=self.config.licence if is_http(self.config.licence) else "", example_query=EXAMPLE_QUERY)
+            yield f"{lang}/for-providers.html", render(
+                "for_providers.html", "for-providers.html", guide=self._annex_guide(lang), example=self._example_offer()
+            )
+            yield f"{lang}/accessibility.html", render("accessibility.html", "accessibility.html")
+            yield f"assets/search-{lang}.json", json.dumps(self._search_index(lang, p, facets), ensure_ascii=False, separators=(",", ":"))
+        yield "sitemap.xml", self._sitemap()
+        yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.config.base}sitemap.xml\n"
+
+    # -- data -------------------------------------------------------------------------------------
+
+    def _card(self, summary: dict, lang: str, p: Presenter) -> dict:
+        """What a listing shows of an offer; made once per offer and language, since every listing reuses it."""
+        key = (summary["iri"], lang)
+        if key not in self._cards:
+            self._cards[key] = self._make_card(summary, lang, p)
+        return self._cards[key]
+
+    def _make_card(self, summary: dict, lang: str, p: Presenter) -> dict:
+        # Summaries of a search index made before names were cleaned when read are cleaned here too.
+        title, title_lang = pick(summary["titles"], lang)
+        provider = summary.get("provider") or {}
+        return {
+            "url": offer_page(summary["iri"], summary["source"], self.config.base, lang),
+            "title": display_text(title),
+            "title_lang": title_lang,
+            "fallback": bool(title_lang) and title_lang.split("-")[0] != lang,
+            "provider": display_text(pick(provider.get("names", {}), lang)[0]),
+            "microcredential": summary["microcredential"],
+            "eqf": p.label(summary.get("eqf")) if summary.get("eqf") else "",
+            "modes": [p.label(m) for m in summary.get("modes", [])],
+            "start": p.day(summary.get("start")),
+            "ects": p.number(summary.get("ects")) if summary.get("ects") is not None else "",
+            "hours": p.number(summary.get("hours")) if summary.get("hours") is not None else "",
+            "languages": [p.label(x) for x in summary.get("languages", [])],
+            "id": summary["iri"],
+        }
+
+    def _facets(self, lang: str, p: Presenter) -> list[Facet]:
+        _ = p._
+        names = [
+            ("broad_field", _("Field of education")),
+            ("eqf", _("EQF level")),
+            ("mode", _("Form of participation")),
+            ("language", _("Language")),
+            ("country", _("Country")),
+            ("provider", _("Provider")),
+            ("start", _("Start")),
+            ("ects", _("Workload (ECTS)")),
+            ("price", _("Price")),
+            ("microcredential", _("Micro-credential")),
+        ]
+        facets = []
+        for name, label in names:
+            counts: Counter[str] = Counter()
+            for summary in self.summaries:
+                counts.update(set(_facet_values(summary, name)))
+            facet = Facet(name, label)
+            for value, count in counts.items():
+                key = self._value_key(name, value)
+                facet.values.append(FacetValue(key, value, self._value_label(name, value, p), count, f"/{lang}/browse/{name}/{key}/"))
+            facet.values.sort(key=_value_order(name))
+            facets.append(facet)
+        return facets
+
+    def _value_key(self, facet: str, value: str) -> str:
+        if facet == "provider":
+            return provider_page(value, "x").rsplit("/", 1)[-1][:-5]
+        if value.startswith("http"):
+            return _slug(self.vocabulary.notations.get(value) or value.rsplit("/", 1)[-1])
+        return _slug(value)
+
+    def _value_label(self, facet: str, value: str, p: Presenter) -> str:
+        _ = p._
+        if facet == "microcredential":
+            return _("Complete micro-credential") if value == "yes" else _("Not a complete micro-credential")
+        if facet == "provider":
+            return pick(self.providers.get(value, {}).get("names", {}), p.lang)[0] or value
+        if facet == "start":
+            return i18n.month(value, p.lang)
+        if facet == "ects":
+            low, _sep, high = value.partition("-")
+            return f"{p.number(float(low))}–{p.number(float(high))} ECTS" if high else f"{p.number(float(low))}+ ECTS"
+        if facet == "price":
+            return _("Free of charge") if value == "free" else _("With a fee")
+        return p.label(value)
+
+    def _providers(self) -> dict[str, dict]:
+        providers: dict[str, dict] = {}
+        for summary in self.summaries:
+            provider = summary.get("provider")
+            if not provider:
+                continue
+            names = {lang: display_text(name) for lang, name in (provider.get("names") or {}).items()}
+            entry = providers.setdefault(provider["iri"], {**provider, "names": {k: v for k, v in names.items() if v}, "offers": []})
+            entry["offers"].append(summary)
+        for iri, entry in providers.items():
+            entry.update(self._provider_details(iri))
+        return providers
+
+    def _provider_details(self, iri: str) -> dict:
+        details: dict = {"homepage": None, "identifiers": [], "accreditations": []}
+        rows = self.store.query(
+            f"SELECT ?home ?notation ?scheme WHERE {{ OPTIONAL {{ <{iri}> foaf:homepage/elm:contentUrl ?home }} "
+            f"OPTIONAL {{ <{iri}> adms:identifier ?id . ?id skos:notation ?notation OPTIONAL {{ ?id elm:schemeName ?scheme }} }} }}"
+        )
+        for row in rows:
+            if row["home"] is not None:
+                details["homepage"] = row["home"].value
+            if row["notation"] is not None:
+                identifier = (row["scheme"].value if row["scheme"] is not None else "", row["notation"].value)
+                if identifier not in details["identifiers"]:
+                    details["identifiers"].append(identifier)
+        rows = self.store.query(
+            f"SELECT ?a ?type ?title ?agent ?report ?issued WHERE {{ <{iri}> elm:accreditation ?a . "
+            "OPTIONAL { ?a dcterms:type ?type } OPTIONAL { ?a dcterms:title ?title } "
+            "OPTIONAL { ?a elm:accreditingAgent/rov:legalName ?agent } OPTIONAL { ?a elm:report/elm:contentUrl ?report } "
+            "OPTIONAL { ?a dcterms:issued ?issued } }"
+        )
+        found: dict[str, dict] = {}
+        for row in rows:
+            entry = found.setdefault(row["a"].value, {"type": None, "titles": {}, "agent": {}, "report": None, "issued": None})
+            if row["type"] is not None:
+                entry["type"] = row["type"].value
+            if row["title"] is not None:
+                entry["titles"][row["title"].language or ""] = display_text(row["title"].value)
+            if row["agent"] is not None:
+                entry["agent"][row["agent"].language or ""] = display_text(row["agent"].value)
+            if row["report"] is not None:
+                entry["report"] = row["report"].value
+            if row["issued"] is not None:
+                entry["issued"] = row["issued"].value
+        details["accreditations"] = list(found.values())
+        return details
+
+    def _provider_view(self, provider: dict, lang: str, p: Presenter) -> dict:
+        offers = provider["offers"]
+        complete = sum(1 for s in offers if s["microcredential"])
+        sources = sorted({s["source"] for s in offers})
+        harvested = [self.last_harvest.get(s) for s in sources if self.last_harvest.get(s)]
+        identifiers = []
+        for scheme, notation in provider["identifiers"]:
+            link = f"https://www.eqar.eu/qa-results/search/by-institution/institution/?id={notation.removeprefix('DEQARINST')}" if "deqar" in scheme.lower() or notation.startswith("DEQARINST") else None
+            identifiers.append({"scheme": scheme, "notation": notation, "link": link})
+        accreditations = []
+        for a in provider["accreditations"]:
+            accreditations.append({
+                "type": p.label(a["type"]) if a.get("type") else "",
+                "explanation": p.explain(a.get("type")),
+                "title": p.text(a.get("titles", {})),
+                "agent": p.text(a.get("agent", {})),
+                "report": http_only(a.get("report")),
+                "issued": p.day(a.get("issued")),
+            })
+        names = provider.get("names", {})
+        return {
+            "iri": provider["iri"],
+            "url": provider_page(provider["iri"], lang),
+            "name": p.text(names) or p.plain(provider["iri"]),
+            "other_names": [{"text": t, "lang": lg} for lg, t in sorted(names.items()) if t != pick(names, lang)[0]],
+            "country": p.label(provider.get("country")) if provider.get("country") else "",
+            "homepage": http_only(provider.get("homepage")),
+            "identifiers": identifiers,
+            "accreditations": accreditations,
+            "offers": len(offers),
+            "complete": complete,
+            "share": round(100 * complete / len(offers)) if offers else 0,
+            "warnings": sum(int(s.get("warnings") or 0) for s in offers),
+            "last_harvest": p.day(max(harvested)) if harvested else "",
+            "sources": sources,
+        }
+
+    def _sources(self, lang: str, p: Presenter) -> list[dict]:
+        counts = self.generation.meta.get("sources", {})
+        return [
+            {
+                "id": s.id,
+                "name": s.name,
+                "harvester": s.harvester,
+                "offers": counts.get(s.id, {}).get("offers", 0),
+                "quarantined": counts.get(s.id, {}).get("quarantined", 0),
+                "last_harvest": p.day(self.last_harvest.get(s.id)),
+            }
+            for s in self.config.sources
+        ] or [
+            {"id": sid, "name": sid, "harvester": "", "offers": c.get("offers", 0), "quarantined": c.get("quarantined", 0), "last_harvest": ""}
+            for sid, c in sorted(counts.items())
+        ]
+
+    def _annex_guide(self, lang: str) -> list[dict]:
+        """Each Annex I element with what the micro-credential profile asks the provider to give, in the reader's language."""
+        import pyoxigraph as ox
+
+        shapes = ox.Store()
+        shapes.load(path=str(data_dir("shapes") / "microcredential.ttl"), format=ox.RdfFormat.TURTLE)
+        messages: dict[str, dict[str, str]] = {}
+        query = (
+            "PREFIX sh: <http://www.w3.org/ns/shacl#> PREFIX mcc: <https://w3id.org/mc-catalogue/ns#> "
+            "SELECT ?element ?message WHERE { ?shape mcc:annexElement ?element ; sh:property/sh:message ?message }"
+        )
+        for row in shapes.query(query):
+            messages.setdefault(row["element"].value, {})[row["message"].language or ""] = row["message"].value
+        guide = []
+        for element in self.vocabulary.annex_elements():
+            texts = messages.get(element.iri, {})
+            guide.append({
+                "label": element.label(lang),
+                "mandatory": element.mandatory,
+                "offer_level": element.offer_level,
+                "explanation": element.definitions.get(lang) or element.definitions.get("en", ""),
+                "how": texts.get(lang) or texts.get("en", ""),
+            })
+        return guide
+
+    def _example_offer(self) -> dict[str, str]:
+        """The examples shown to providers are the files offered for download, so what they copy is what was tested."""
+        static = data_dir("site") / "static"
+        page = (static / "example-course.html").read_text(encoding="utf-8")
+        markup = re.search(r'<script type="application/ld\+json">\s*(.*?)\s*</script>', page, re.DOTALL)
+        return {"turtle": (static / "example-offer.ttl").read_text(encoding="utf-8"), "jsonld": markup.group(1) if markup else ""}
+
+    def _search_index(self, lang: str, p: Presenter, facets: list[Facet]) -> dict:
+        """The compact index the search page loads: facet values once, offers as short arrays of indexes."""
+        values: dict[str, list[list]] = {}
+        position: dict[tuple[str, str], int] = {}
+        for facet in facets:
+            values[facet.name] = []
+            for value in facet.values:
+                position[(facet.name, value.value)] = len(values[facet.name])
+                values[facet.name].append([value.value, value.label, value.key])
+        rows = []
+        for summary in self.summaries:
+            card = self._card(summary, lang, p)
+            searchable = " ".join(
+                [*summary["titles"].values(), *(summary.get("descriptions") or {}).values(),
+                 *((summary.get("provider") or {}).get("names", {}).values())]
+            )
+            rows.append([
+                card["url"], card["title"], card["title_lang"], card["provider"],
+                [sorted(position[(name, v)] for v in set(_facet_values(summary, name)) if (name, v) in position) for name in values],
+                summary.get("start", "")[:10] if summary.get("start") else "",
+                summary.get("ects"), summary.get("hours"),
+                min((x["amount"] for x in summary.get("prices", []) if x.get("amount") is not None), default=None),
+                1 if summary["microcredential"] else 0,
+                card["eqf"], card["modes"], card["start"], card["ects"],
+                " ".join(dict.fromkeys(_fold(display_text(searchable)).split())), summary["iri"],
+            ])
+        # Facet positions in each row follow "order"; words for the free-text search once each.
+        return {"order": list(values), "facets": {f.name: f.label for f in facets}, "values": values, "offers": rows}
+
+    def _sitemap(self) -> str:
+        base = self.config.base.rstrip("/")
+        paths = [f"/{lang}/{page}" for lang in i18n.LANGUAGES for page in ("", "search.html", "browse/", "providers.html", "about.html", "for-providers.html", "accessibility.html")]
+        paths += [offer_page(s["iri"], s["source"], self.config.base, lang) for s in self.summaries for lang in i18n.LANGUAGES]
+        paths += [provider_page(iri, lang) for iri in self.providers for lang in i18n.LANGUAGES]
+        entries = "".join(f"  <url><loc>{escape(base + path)}</loc></url>\n" for path in paths)
+        return f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n'
+
+
+def _facet_values(summary: dict, facet: str) -> list[str]:
+    if facet == "broad_field":
+        return list(dict.fromkeys(f"http://data.europa.eu/snb/isced-f/{f.rsplit('/', 1)[-1][:2]}" for f in summary.get("fields", [])))
+    if facet == "eqf":
+        return [summary["eqf"]] if summary.get("eqf") else []
+    if facet == "mode":
+        return summary.get("modes", [])
+    if facet == "language":
+        return summary.get("languages", [])
+    if facet == "country":
+        provider = summary.get("provider") or {}
+        countries = [provider.get("country")] + [pl.get("country") for pl in summary.get("places", [])]
+        return list(dict.fromkeys(c for c in countries if c))
+    if facet == "provider":
+        return [summary["provider"]["iri"]] if summary.get("provider") else []
+    if facet == "start":
+        return [summary["start"][:7]] if summary.get("start") else []
+    if facet == "ects":
+        ects = summary.get("ects")
+        if ects is None:
+            return []
+        return [f"{low:g}-{'' if high == math.inf else f'{high:g}'}" for key, low, high in ECTS_BANDS if low <= ects < high]
+    if facet == "price":
+        amounts = [x["amount"] for x in summary.get("prices", []) if x.get("amount") is not None]
+        return ["free" if min(amounts) == 0 else "fee"] if amounts else []
+    if facet == "microcredential":
+        return ["yes" if summary["microcredential"] else "no"]
+    return []
+
+
+def _value_order(facet: str):
+    """Levels, months and workload bands in their natural order; everything else by how many offers have it."""
+    if facet == "ects":
+        return lambda v: (float(v.value.split("-")[0]), v.label)
+    if facet in ("start", "eqf"):
+        return lambda v: (v.value, v.label)
+    return lambda v: (-v.count, v.label)
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, as the search script folds what readers type."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+

@@ -1,0 +1,308 @@
+"""What the guidance site's pages show, computed in Python and handed to the templates.
+
+Templates stay simple and safe: they receive dataclasses whose fields are
+plain text (escaped by jinja2), http(s) URLs only (anything else is dropped
+here), and language-tagged text with a flag saying whether it is in the
+reader's language (``Text.fallback``), so a page can say so visibly.
+Provider text is never glued to the catalogue's own words in one string: a value
+made of several pieces (a place and its country, a price and its label) is a
+``Joined`` whose pieces the templates isolate one by one (``<bdi>``), so a
+right-to-left name cannot reorder the label or number beside it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from catalogue.publish.offer_data import (
+    OfferSummary,
+    Organisation,
+    duration_hours,
+    pick,
+)
+from catalogue.urls import offer_page, provider_page
+from catalogue.vocab import Vocabulary, load_vocabulary
+
+from . import i18n
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    lang: str  # BCP 47 tag of the text, "" if unknown
+    fallback: bool  # True when the text is not in the page's language
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Pieces shown one after another (``separator`` between them, ``suffix`` after), each isolated on the page."""
+
+    parts: tuple[Text, ...]
+    separator: str
+    suffix: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.separator.join(part.text for part in self.parts) + self.suffix
+
+
+@dataclass
+class AnnexRow:
+    key: str
+    label: str
+    explanation: str
+    mandatory: bool
+    present: bool
+    values: list[Text | Joined] = field(default_factory=list)
+    items: list[Text] = field(default_factory=list)  # shown as a list (learning outcomes)
+
+
+@dataclass
+class Link:
+    url: str
+    text: str
+
+
+@dataclass
+class OfferView:
+    iri: str
+    url: str
+    other_language_url: str
+    title: Text
+    titles_other: list[Text]
+    description: Text | None
+    microcredential: bool
+    missing: list[str]
+    annex: list[AnnexRow]
+    provider: Link | None
+    provider_name: Text | None
+    homepage: str | None
+    facts: list[tuple[str, list[Text | Joined]]]
+    apply: list[tuple[str, list[Text]]]
+    harvest: list[tuple[str, str]]
+    data_links: list[Link]
+    documents: list[str]
+    source: str
+
+
+class Presenter:
+    """Formatting and labels for one page language."""
+
+    def __init__(self, lang: str, vocabulary: Vocabulary | None = None):
+        self.lang = lang
+        self.vocabulary = vocabulary or load_vocabulary()
+        self._ = i18n.translations(lang).gettext
+
+    def label(self, iri: str | None) -> str:
+        return self.vocabulary.label(iri, self.lang) if iri else ""
+
+    def explain(self, iri: str | None) -> str:
+        if not iri:
+            return ""
+        definitions = self.vocabulary.definitions.get(iri, {})
+        return definitions.get(self.lang) or definitions.get("en", "")
+
+    def text(self, texts: dict[str, str]) -> Text | None:
+        value, lang = pick(texts, self.lang)
+        if not value:
+            return None
+        return Text(value, lang, bool(lang) and lang.split("-")[0] != self.lang)
+
+    def plain(self, value: str) -> Text:
+        return Text(value, self.lang, False)
+
+    def day(self, value: str | None) -> str:
+        return i18n.day(value, self.lang)
+
+    def number(self, value: float | None) -> str:
+        return i18n.number(value, self.lang)
+
+    def money(self, amount: float | None, currency_iri: str | None) -> str:
+        code = self.vocabulary.notations.get(currency_iri) if currency_iri else None
+        if amount == 0:
+            return self._("Free of charge")
+        return i18n.money(amount, code, self.lang)
+
+    def hours(self, duration: str | None) -> str:
+        hours = duration_hours(duration) if duration else None
+        if hours is None:
+            return duration or ""
+        return self._("%(hours)s hours") % {"hours": self.number(hours)}
+
+    def offer_url(self, iri: str, source: str, base: str) -> str:
+        return offer_page(iri, source, base, self.lang)
+
+    def provider_url(self, iri: str) -> str:
+        return provider_page(iri, self.lang)
+
+
+def http_only(url: str | None) -> str | None:
+    """Provider data may carry javascript: or data: URLs; only http(s) addresses become links."""
+    if url and re.match(r"^https?://[^\s<>\"']+$", url.strip(), re.IGNORECASE):
+        return url.strip()
+    return None
+
+
+def offer_view(offer: OfferSummary, p: Presenter, base: str, source_name: str, last_harvest: str | None) -> OfferView:
+    _ = p._
+    title = p.text(offer.titles) or p.plain(offer.iri)
+    other_lang = "en" if p.lang == "sv" else "sv"
+    annex = _annex(offer, p)
+    provider = offer.provider
+    path = "/" + offer.iri[len(base):] if offer.iri.startswith(base) else None
+    return OfferView(
+        iri=offer.iri,
+        url=p.offer_url(offer.iri, offer.source, base),
+        other_language_url=offer_page(offer.iri, offer.source, base, other_lang),
+        title=title,
+        titles_other=[Text(t, lang, True) for lang, t in sorted(offer.titles.items()) if t != title.text],
+        description=p.text(offer.descriptions),
+        microcredential=offer.microcredential,
+        missing=[row.label for row in annex if row.mandatory and not row.present],
+        annex=annex,
+        provider=Link(p.provider_url(provider.iri), (p.text(provider.names) or p.plain(provider.iri)).text) if provider else None,
+        provider_name=p.text(provider.names) if provider else None,
+        homepage=http_only(offer.homepage),
+        facts=_facts(offer, p),
+        apply=_apply(offer, p),
+        harvest=[
+            (_("Source"), source_name),
+            (_("First seen by the catalogue"), p.day(offer.first_seen)),
+            (_("Last changed"), p.day(offer.changed)),
+            (_("Last harvested"), p.day(last_harvest)),
+        ],
+        data_links=_data_links(offer.iri, path),
+        documents=[u for u in (http_only(d) for d in offer.documents) if u],
+        source=offer.source,
+    )
+
+
+def _data_links(iri: str, path: str | None) -> list[Link]:
+    """The offer as data: its own dereferenceable address when the catalogue minted it, else by IRI."""
+    formats = (("ttl", "Turtle"), ("jsonld", "JSON-LD"), ("rdf", "RDF/XML"))
+    if path:
+        return [Link(f"{path}.{ext}", name) for ext, name in formats]
+    return [Link(f"/data/offer.{ext}?{urlencode({'iri': iri})}", name) for ext, name in formats]
+
+
+def _annex(offer: OfferSummary, p: Presenter) -> list[AnnexRow]:
+    _ = p._
+    values: dict[str, list[Text]] = {
+        "title": [p.text(offer.titles) or p.plain(offer.iri)],
+        "provider-country": [p.plain(p.label(o.country)) for o in ([offer.provider] if offer.provider else []) if o.country],
+        "awarding-body": [t for t in (p.text(b.names) for b in offer.awarding_bodies) if t],
+        "workload": _workload(offer, p),
+        "level": [p.plain(p.label(offer.eqf))] if offer.eqf else [],
+        "assessment-type": [p.plain(p.label(t)) for t in offer.assessment_types] + ([p.text(offer.assessment_titles)] if offer.assessment_titles else []),
+        "participation-form": [p.plain(p.label(m)) for m in offer.modes] + ([p.plain(p.label(offer.schedule))] if offer.schedule else []),
+        "quality-assurance": _quality(offer, p),
+        "prerequisites": ([p.text(offer.entry_requirements)] if offer.entry_requirements else []) + [p.plain(p.label(t)) for t in offer.target_groups],
+        "supervision-verification": [t for t in (p.text(n) for n in offer.supervision) if t],
+        "grade": [p.text(offer.grading)] if offer.grading else [],
+        "integration-stackability": [t for t in (p.text(n) for n in offer.pathways) if t],
+        "further-information": ([p.text(offer.descriptions)] if offer.descriptions else []),
+    }
+    items = {"learning-outcomes": [t for t in (p.text(o) for o in offer.outcomes) if t]}
+    explanations = {"level": p.explain(offer.eqf)}
+    rows = []
+    for element in p.vocabulary.annex_elements():
+        if not element.offer_level:
+            continue
+        found = [v for v in values.get(element.key, []) if v and v.text]
+        listed = items.get(element.key, [])
+        rows.append(
+            AnnexRow(
+                key=element.key,
+                label=element.label(p.lang),
+                explanation=explanations.get(element.key) or element.definitions.get(p.lang) or element.definitions.get("en", ""),
+                mandatory=element.mandatory,
+                present=bool(found or listed),
+                values=found,
+                items=listed,
+            )
+        )
+    return rows
+
+
+def _workload(offer: OfferSummary, p: Presenter) -> list[Text]:
+    _ = p._
+    shown = []
+    for framework, points in offer.credits:
+        system = p.vocabulary.notations.get(framework) or p.label(framework)
+        shown.append(p.plain(f"{p.number(float(points)) if _is_number(points) else points} {system}"))
+    hours = duration_hours(offer.volume) if offer.volume else None
+    if hours is not None:
+        shown.append(p.plain(_("%(hours)s hours of work") % {"hours": p.number(hours)}))
+    elif offer.ects:
+        low, high = offer.ects * 25, offer.ects * 30
+        shown.append(p.plain(_("about %(low)s to %(high)s hours of work") % {"low": p.number(low), "high": p.number(high)}))
+    return shown
+
+
+def _quality(offer: OfferSummary, p: Presenter) -> list[Text | Joined]:
+    shown: list[Text | Joined] = []
+    organisations: list[Organisation] = ([offer.provider] if offer.provider else []) + list(offer.awarding_bodies)
+    for organisation in organisations:
+        for accreditation in organisation.accreditations:
+            parts = [p.plain(p.label(accreditation["type"]))] if accreditation.get("type") else []
+            parts += [t for t in (p.text(accreditation.get("titles", {})), p.text(accreditation.get("agent", {}))) if t]
+            joined = Joined(tuple(parts), " – ")
+            if joined.text and joined.text not in [s.text for s in shown]:
+                shown.append(joined)
+    shown += [t for t in (p.text(n) for n in offer.quality_notes) if t]
+    return shown
+
+
+def _facts(offer: OfferSummary, p: Presenter) -> list[tuple[str, list[Text | Joined]]]:
+    _ = p._
+    dates = []
+    if offer.start:
+        dates.append(p.plain(_("Starts %(date)s") % {"date": p.day(offer.start)}))
+    if offer.end:
+        dates.append(p.plain(_("Ends %(date)s") % {"date": p.day(offer.end)}))
+    places: list[Text | Joined] = []
+    for place in offer.places:
+        parts = [x for x in (p.text(place.names), p.text(place.address)) if x] + ([p.plain(p.label(place.country))] if place.country else [])
+        places.append(Joined(tuple(parts), ", "))
+    prices: list[Text | Joined] = []
+    for price in offer.prices:
+        label = p.text(price.labels)
+        amount = p.money(price.amount, price.currency) if price.amount is not None else ""
+        if label and amount and label.text.casefold() != amount.casefold():
+            prices.append(Joined((p.plain(amount), label), " (", ")"))
+        elif amount or not label:
+            prices.append(p.plain(amount))
+        else:
+            prices.append(label)
+    facts = [
+        (_("Dates"), dates),
+        (_("Place"), places),
+        (_("Price"), prices),
+        (_("Language of instruction"), [p.plain(p.label(x)) for x in offer.languages]),
+        (_("Field of education"), [p.plain(p.label(x)) for x in offer.fields]),
+        (_("Type"), [p.plain(p.label(x)) for x in offer.types]),
+        (_("Schedule"), [t for t in [p.text(offer.schedule_information)] if t]),
+    ]
+    return [(name, [v for v in values if v and v.text]) for name, values in facts if any(v and v.text for v in values)]
+
+
+def _apply(offer: OfferSummary, p: Presenter) -> list[tuple[str, list[Text]]]:
+    _ = p._
+    items = []
+    if offer.deadlines:
+        items.append((_("Apply by"), [p.plain(p.day(d)) for d in sorted(offer.deadlines)]))
+    if offer.admission:
+        admission = p.text(offer.admission)
+        if admission:
+            items.append((_("How to apply"), [admission]))
+    return items
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+        return True
+    except ValueError:
+        return False

@@ -1,0 +1,270 @@
+"""The catalogue store: one interface over pyoxigraph (embedded) or a remote SPARQL server.
+
+Graphs (``BASE`` is the configured base IRI):
+
+* ``BASE/graph/vocabulary``: the ELM terms and EU concept schemes of ``vocab/``;
+* ``BASE/graph/source/ID``: the published offers of source ID (one graph per source);
+* ``BASE/graph/records/ID``: the catalogue's record of each of those offers
+  (micro-credential status, missing Annex I elements, when it was first seen);
+* ``BASE/graph/quarantine/ID``: offers of source ID that failed the publishing
+  profile, with their reports;
+* ``BASE/graph/provenance``: harvest runs.
+
+The public view (the default graph of queries) is the union of the vocabulary,
+source and record graphs; quarantine and provenance are named graphs only.
+
+Writing a source is one atomic change: the difference between what the store
+holds and what it should hold is applied in a single SPARQL Update request,
+which Oxigraph runs as one transaction; a crash mid-write leaves the old
+state. A large difference (``BULK_QUADS`` quads added or more, a new source
+of a few hundred offers) goes through a redo journal and Oxigraph's bulk
+loader instead, four times faster, and a crash leaves the old or the new
+state (``store_journal.py``); while the bulk loader runs, a reader of the
+live store could see part of the change, which is why the server and the
+site read published snapshots, never the live store (see below). Because
+only differences are written, re-publishing an unchanged source writes
+nothing, and one changed offer rewrites only its own triples.
+
+Readers in other processes (the HTTP server while a harvest runs): RocksDB
+lets only one process open a store for writing. A reader opens a read-only
+view (``OxigraphStore.open(path, read_only=True)``), which sees the store as it
+was when opened; ``snapshot()`` makes a consistent hard-link copy in a few
+milliseconds. The server serves from the newest snapshot and switches when a
+harvest publishes a new one (see ``catalogue.snapshots``).
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import pyoxigraph as ox
+
+from catalogue.errors import StoreError
+from catalogue.iris import graph_iri, graph_prefix
+from catalogue.namespaces import PREFIXES
+from catalogue.vocab import Vocabulary
+
+BULK_QUADS = 20_000
+
+EXPORT_FORMATS = {
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+}
+QuerySolutions = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a write did: triples removed and added per graph."""
+
+    removed: int
+    added: int
+    seconds: float
+
+    @property
+    def empty(self) -> bool:
+        return self.removed == 0 and self.added == 0
+
+
+@dataclass(frozen=True)
+class GraphWrite:
+    """The new content of one graph, or changes to it, as part of one atomic write."""
+
+    graph: str
+    triples: list[ox.Triple] | None = None  # replace the graph with these
+    remove: list[ox.Triple] | None = None  # or: remove these ...
+    add: list[ox.Triple] | None = None  # ... and add these
+
+
+class CatalogueStore(ABC):
+    def __init__(self, base: str):
+        self.base = base
+
+    # -- graph names -------------------------------------------------------------
+
+    @property
+    def vocabulary_graph(self) -> str:
+        return graph_iri(self.base, "vocabulary")
+
+    @property
+    def provenance_graph(self) -> str:
+        return graph_iri(self.base, "provenance")
+
+    def source_graph(self, source_id: str) -> str:
+        return graph_iri(self.base, "source", source_id)
+
+    def records_graph(self, source_id: str) -> str:
+        return graph_iri(self.base, "records", source_id)
+
+    def quarantine_graph(self, source_id: str) -> str:
+        return graph_iri(self.base, "quarantine", source_id)
+
+    def source_ids(self) -> list[str]:
+        prefix = graph_prefix(self.base, "source")
+        return sorted(g[len(prefix):] for g in self.graphs() if g.startswith(prefix))
+
+    def public_graphs(self) -> list[str]:
+        graphs = set(self.graphs())
+        public = [self.vocabulary_graph] if self.vocabulary_graph in graphs else []
+        for source in self.source_ids():
+            public.append(self.source_graph(source))
+            if self.records_graph(source) in graphs:
+                public.append(self.records_graph(source))
+        return public
+
+    # -- writing -----------------------------------------------------------------
+
+    def write(self, writes: list[GraphWrite]) -> Change:
+        """Apply every write in ``writes`` as one atomic change."""
+        start = time.perf_counter()
+        removals: dict[str, set[ox.Triple]] = {}
+        additions: dict[str, set[ox.Triple]] = {}
+        emptied: set[str] = set()
+        for item in writes:
+            if item.triples is not None:
+                new = set(item.triples)
+                old = set(self.triples(item.graph))
+                removals[item.graph] = old - new
+                additions[item.graph] = new - old
+                if not new:
+                    emptied.add(item.graph)
+            else:
+                removals[item.graph] = set(item.remove or ())
+                additions[item.graph] = set(item.add or ())
+        removed = sum(len(v) for v in removals.values())
+        added = sum(len(v) for v in additions.values())
+        if removed or added:
+            self._apply(removals, additions, emptied)
+        return Change(removed, added, time.perf_counter() - start)
+
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> Change:
+        return self.write([GraphWrite(graph, triples=list(triples))])
+
+    def ensure_vocabulary(self, vocabulary: Vocabulary) -> Change:
+        """Load or update the vocabulary graph (a no-op when it is current)."""
+        return self.replace_graph(self.vocabulary_graph, (q.triple for q in vocabulary.quads(self.vocabulary_graph)))
+
+    @abstractmethod
+    def _apply(self, removals: dict[str, set[ox.Triple]], additions: dict[str, set[ox.Triple]], emptied: set[str]) -> None:
+        """Apply the difference atomically; ``emptied`` names the graphs left with no triples."""
+
+    @abstractmethod
+    def drop_graph(self, graph: str) -> None: ...
+
+    # -- reading -----------------------------------------------------------------
+
+    @abstractmethod
+    def graphs(self) -> list[str]: ...
+
+    @abstractmethod
+    def triples(self, graph: str) -> Iterator[ox.Triple]: ...
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        prefixes: bool = True,
+    ) -> QuerySolutions:
+        """Run a SPARQL query. The default graph is the public view unless ``default_graphs`` is given."""
+
+    def every_row(self, variables: str, pattern: str) -> Iterator[ox.QuerySolution]:
+        """Every row of ``SELECT variables WHERE { pattern }`` (the catalogue's prefixes declared; the first
+        variable unique per row; the pattern names its graphs), however many: a server's row cap is paged under."""
+        yield from self.query(f"SELECT {variables} WHERE {{ {pattern} }}", default_graphs=[])  # type: ignore[misc]
+
+    def subject_triples(self, graph: str, subject: str) -> list[ox.Triple]:
+        return [
+            ox.Triple(ox.NamedNode(subject), row["p"], row["o"])
+            for row in self.query(f"SELECT ?p ?o WHERE {{ GRAPH <{graph}> {{ <{subject}> ?p ?o }} }}", default_graphs=[], prefixes=False)
+        ]
+
+    def closure(self, graphs: list[str], iri: str) -> list[ox.Triple]:
+        """An offer and everything it reaches in ``graphs``, as the offer cutter would see it."""
+        found: list[ox.Triple] = []
+        seen = {iri}
+        queue = [iri]
+        while queue:
+            node = queue.pop()
+            for graph in graphs:
+                for triple in self.subject_triples(graph, node):
+                    found.append(triple)
+                    obj = triple.object
+                    if isinstance(obj, ox.NamedNode) and obj.value not in seen:
+                        seen.add(obj.value)
+                        queue.append(obj.value)
+        return list(dict.fromkeys(found))
+
+    def count(self, graph: str) -> int:
+        result = self.query(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", default_graphs=[], prefixes=False
+        )
+        for row in result:  # type: ignore[union-attr]
+            return int(row["n"].value)
+        return 0
+
+    def offer_count(self, graph: str) -> int:
+        result = self.query(
+            "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { GRAPH <%s> { ?o a elm:LearningOpportunity } }" % graph,
+            default_graphs=[],
+        )
+        for row in result:  # type: ignore[union-attr]
+            return int(row["n"].value)
+        return 0
+
+    def source_counts(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        graphs = set(self.graphs())
+        for source in sorted(set(self.source_ids()) | self._quarantined_sources(graphs)):
+            quarantine = self.quarantine_graph(source)
+            counts[source] = {
+                "offers": self.offer_count(self.source_graph(source)),
+                "triples": self.count(self.source_graph(source)),
+                "quarantined": self.offer_count(quarantine) if quarantine in graphs else 0,
+            }
+        return counts
+
+    def _quarantined_sources(self, graphs: set[str]) -> set[str]:
+        prefix = graph_prefix(self.base, "quarantine")
+        return {g[len(prefix):] for g in graphs if g.startswith(prefix)}
+
+    def export(self, output: BinaryIO, format: str, graphs: list[str] | None = None) -> int:
+        """Write ``graphs`` (default: the public view) to ``output``; returns the number of statements."""
+        rdf_format = EXPORT_FORMATS.get(format)
+        if rdf_format is None:
+            raise StoreError(f"Unknown export format {format!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+        selected = self.public_graphs() if graphs is None else graphs
+        counter = StatementCounter()
+        if rdf_format.supports_datasets:
+            statements: Iterable = counter.wrap(
+                ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g in selected for t in self.triples(g)
+            )
+        else:
+            statements = counter.wrap(t for g in selected for t in self.triples(g))
+        ox.serialize(statements, output, rdf_format, prefixes=export_prefixes() if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None)
+        return counter.count
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def wrap(self, items: Iterable) -> Iterator:
+        for item in items:
+            self.count += 1
+            yield item
+
+
+def export_prefixes() -> dict[str, str]:
+    return {p: ns for p, ns in PREFIXES.items() if p not in ("sh", "pub", "mcp", "hydra", "tree", "ldes", "sd", "void")}
