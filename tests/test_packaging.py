@@ -29,6 +29,9 @@ def test_an_installed_wheel_validates_a_file(tmp_path: Path):
     assert "catalogue/_data/vocab/isced-f.ttl" in names
     assert "catalogue/_data/site/templates/offer.html" in names and "catalogue/_data/site/locale/sv/LC_MESSAGES/messages.po" in names
     assert any(n.startswith("harvesters/") for n in names)
+    assert "catalogue/harvest/pipeline.py" in names and "catalogue/store/factory.py" in names
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    assert "[mc_catalogue.harvesters]" in entry_points and "[mc_catalogue.templates]" in entry_points
 
     target = tmp_path / "installed"
     install = subprocess.run(
@@ -60,3 +63,19 @@ def test_an_installed_wheel_validates_a_file(tmp_path: Path):
     assert run.returncode == 0, run.stderr
     assert len(list((elsewhere / "out" / "sv" / "offer" / "norrkust").glob("*.html"))) == 5
     assert "Sök" in (elsewhere / "out" / "sv" / "index.html").read_text(encoding="utf-8")
+
+    # A harvest from the wheel finds its harvester through the entry points, and the template writer too.
+    (elsewhere / "catalogue.toml").write_text(
+        '[catalogue]\ndata_dir = "harvested"\n\n[[sources]]\nid = "norrkust"\nname = "Norrkust"\nharvester = "rdf"\nurl = "offer.ttl"\n',
+        encoding="utf-8",
+    )
+    steps = (
+        "from catalogue.cli import main; import sys; sys.argv = ['catalogue', 'harvest']; main(standalone_mode=False); "
+        "sys.argv = ['catalogue', 'template', 'template']; main(standalone_mode=False); "
+        "sys.argv = ['catalogue', 'stats', '--format', 'json']; main()"
+    )
+    run = subprocess.run([sys.executable, "-c", steps], cwd=elsewhere, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    stats = json.loads(run.stdout[run.stdout.index("{"):])
+    assert stats["sources"]["norrkust"]["offers"] == 5, stats
+    assert any(p.suffix == ".xlsx" for p in (elsewhere / "template").iterdir())

@@ -341,7 +341,7 @@ def test_the_message_template_is_up_to_date(tmp_path):
     from babel.messages.pofile import read_po
 
     root = Path(__file__).resolve().parent.parent
-    method_map = [("catalogue/site_*.py", "python"), ("catalogue/i18n.py", "python"), ("site/templates/*.html", "jinja2")]
+    method_map = [("catalogue/site/*.py", "python"), ("site/templates/*.html", "jinja2")]
     options = {"site/templates/*.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}}
     found = {message[2] if isinstance(message[2], str) else message[2][0] for message in extract_from_dir(str(root), method_map, options)}
     with (root / "site" / "locale" / "messages.pot").open("rb") as handle:

@@ -121,7 +121,7 @@ DYING_WRITER = textwrap.dedent(
     import os, signal, sys
     import pyoxigraph as ox
     from pathlib import Path
-    from catalogue.store.base import OxigraphStore
+    from catalogue.store import OxigraphStore
 
     class HalfWay:
         def __init__(self, store):
@@ -166,7 +166,7 @@ CRASHING_WRITER = textwrap.dedent(
     """
     import sys, pyoxigraph as ox
     from pathlib import Path
-    from catalogue.store.base import OxigraphStore
+    from catalogue.store import OxigraphStore
     store = OxigraphStore.open(Path(sys.argv[1]), "http://127.0.0.1:8000/")
     graph = store.source_graph("crash")
     new = [ox.Triple(ox.NamedNode(f"https://x.example/new/{i}"), ox.NamedNode("https://x.example/p"), ox.Literal("n" * 50 + str(i))) for i in range(400000)]
