@@ -40,7 +40,7 @@ schema = schemathesis.openapi.from_dict(_description())
 @schemathesis.serializer("application/n-triples", "application/n-quads", "application/trig")
 def _rdf_text(ctx, value) -> bytes:
     """RDF in a line-based or Turtle-like syntax: whatever text was generated, in UTF-8 (the server must say why it is not RDF)."""
-    return value.encode("utf-8") if isinstance(value, str) else str(value).encode("utf-8")
+    return str(value).encode("utf-8")
 
 
 @schemathesis.serializer("application/sparql-query")

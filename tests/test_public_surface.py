@@ -33,41 +33,21 @@ from catalogue.store.sparql_check import QueryRefused, check
 
 from .apiserver import LiveServer, settings_for
 from .conftest import ROOT, SHARED, free_port
+from .listeners import Listener
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . FILTER(STR(?c) != STR(?i)) }} # {}"
 CHEAP = "SELECT (COUNT(*) AS ?n) WHERE {{ ?o a elm:LearningOpportunity }} # {}"
 
 
-class Listener:
-    """A TCP service on 127.0.0.1 that counts every connection made to it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/sparql"
+def service_url(listener: Listener) -> str:
+    return f"http://127.0.0.1:{listener.port}/sparql"
 
 
 @pytest.fixture()
 def listener() -> Iterator[Listener]:
-    service = Listener()
-    yield service
-    service.sock.close()
+    """A TCP service on 127.0.0.1 that counts every connection made to it: a SERVICE call must never reach it."""
+    with Listener("127.0.0.1", 0, lambda head: b"") as service:
+        yield service
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +84,7 @@ def metric(server: LiveServer, name: str) -> int:
 
 
 def test_linked_data_routes_never_build_sparql_from_the_request(live, listener):
-    escape = f"http://x.example/a> }} SERVICE <{listener.url}> {{ ?s ?p ?o }} #"
+    escape = f"http://x.example/a> }} SERVICE <{service_url(listener)}> {{ ?s ?p ?o }} #"
     attempts = [
         ("/data/offer.ttl?iri=" + quote(escape, safe=""), 400),
         ("/data/offer.ttl?iri=" + quote("not an iri", safe=""), 400),
@@ -138,7 +118,7 @@ def test_raw_request_targets_with_iri_breaking_characters_get_a_4xx(live, listen
 
 
 def test_service_is_refused_however_it_is_written(live, listener):
-    target = listener.url
+    target = service_url(listener)
     queries = [
         f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
         f"PREFIX e: <http://e.example/> SELECT * WHERE {{ ?s e:a\\#b ?o . SERVICE <{target}> {{ ?s ?p ?o }} }}",
@@ -176,7 +156,7 @@ def test_the_lexer_agrees_with_the_engine_on_service(listener):
     s = ox.NamedNode("http://s.example/")
     for predicate, value in (("http://e.example/a#b", "x"), ("http://e.example/a.b~c", "x#y"), ("http://e.example/%41#", "1")):
         store.add(ox.Quad(s, ox.NamedNode(predicate), ox.Literal(value)))
-    target = listener.url
+    target = service_url(listener)
     queries = [
         "PREFIX e: <http://e.example/> SELECT * WHERE { ?s e:a\\#b ?o . SERVICE <TARGET> { ?s ?p ?o } }",
         "PREFIX e: <http://e.example/> SELECT * WHERE { ?s e:a\\.b\\~c 'x#y' . SERVICE <TARGET> { ?s ?p ?o } }",
@@ -215,7 +195,7 @@ def test_query_workers_reach_no_network_even_when_a_service_gets_past_the_lexer(
         pool = QueryPool(generation.store_path, workers=1, timeout=10)
         await pool.start()
         try:
-            answer = await pool.run(QueryJob(f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"))
+            answer = await pool.run(QueryJob(f"SELECT * WHERE {{ SERVICE <{service_url(listener)}> {{ ?s ?p ?o }} }}"))
             return pool.offline, answer.status
         finally:
             await pool.close()

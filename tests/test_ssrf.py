@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -23,6 +23,7 @@ from catalogue.harvest.rdfio import parse_rdf
 from .apiserver import LiveServer, settings_for
 from .conftest import EXAMPLES
 from .feedserver import FeedServer
+from .listeners import Listener, http_answer, listeners_on_one_port
 
 SECRET = "root:x:0:0:INTERNAL-SECRET-7f3a"
 NORRSUNDA = (EXAMPLES / "norrsunda-universitet.ttl").read_text(encoding="utf-8")
@@ -31,72 +32,10 @@ HYDRA_NEXT = "http://www.w3.org/ns/hydra/core#next"
 TREE_NODE = "https://w3id.org/tree#node"
 
 
-class Listener:
-    """A TCP service on ``host``: counts connections, answers each with ``respond(request head)``."""
-
-    def __init__(self, host: str, port: int = 0, respond: Callable[[bytes], bytes] | None = None):
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, port))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.respond = respond or (lambda head: http_answer(SECRET.encode(), "text/turtle"))
-        self.connections = 0
-        self.requests: list[bytes] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            with conn:
-                conn.settimeout(5)
-                head = b""
-                try:
-                    while b"\r\n\r\n" not in head and len(head) < 65536:
-                        piece = conn.recv(4096)
-                        if not piece:
-                            break
-                        head += piece
-                    self.requests.append(head)
-                    conn.sendall(self.respond(head))
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def http_answer(body: bytes, content_type: str, status: str = "200 OK", headers: dict[str, str] | None = None) -> bytes:
-    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-    return (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n{extra}Connection: close\r\n\r\n").encode() + body
-
-
-def listeners_on_one_port(hosts: tuple[str, ...], respond=None) -> list[Listener]:
-    """Listeners on every host in ``hosts``, all on the same port (so one URL port reaches whichever the client picks)."""
-    for _ in range(50):
-        first = Listener(hosts[0], 0, respond)
-        others: list[Listener] = []
-        try:
-            for host in hosts[1:]:
-                others.append(Listener(host, first.port, respond))
-        except OSError:
-            for listener in [first, *others]:
-                listener.close()
-            continue
-        return [first, *others]
-    raise RuntimeError("no port free on every host")
-
-
 @pytest.fixture()
 def internal() -> Iterator[list[Listener]]:
     """The internal service, on 127.0.0.1 and ::1 with one port."""
-    listeners = listeners_on_one_port(("127.0.0.1", "::1"))
+    listeners = listeners_on_one_port(("127.0.0.1", "::1"), lambda head: http_answer(SECRET.encode(), "text/turtle"))
     yield listeners
     for listener in listeners:
         listener.close()
@@ -153,11 +92,8 @@ def test_no_bypass_reaches_the_internal_service(service, internal, template):
 
 def test_a_redirect_from_an_allowed_host_to_the_internal_service_is_refused(service, internal):
     target = f"http://127.0.0.1:{internal[0].port}/secret.ttl"
-    redirector = Listener("127.0.0.2", 0, lambda head: http_answer(b"", "text/plain", "302 Found", {"Location": target}))
-    try:
+    with Listener("127.0.0.2", 0, lambda head: http_answer(b"", "text/plain", "302 Found", {"Location": target})) as redirector:
         response = check_url(service, f"http://127.0.0.2:{redirector.port}/offers.ttl")
-    finally:
-        redirector.close()
     assert response.status_code == 400
     message = first_message(response)
     assert f"redirected to {target}" in message and "private or local network" in message
@@ -166,11 +102,8 @@ def test_a_redirect_from_an_allowed_host_to_the_internal_service_is_refused(serv
 
 def test_an_allowed_host_is_still_checked(service):
     """validate_allowed_hosts keeps working: the tests' own allowed server answers with offers."""
-    server = Listener("127.0.0.2", 0, lambda head: http_answer(NORRSUNDA.encode(), "text/turtle"))
-    try:
+    with Listener("127.0.0.2", 0, lambda head: http_answer(NORRSUNDA.encode(), "text/turtle")) as server:
         response = check_url(service, f"http://127.0.0.2:{server.port}/offers.ttl")
-    finally:
-        server.close()
     assert response.status_code == 200, response.text
     assert len(response.json()["offers"]) == 7
 
@@ -212,11 +145,8 @@ def test_dns_rebinding_connects_to_the_address_that_was_checked(service, monkeyp
     ids=["rdf-xml-text-event", "turtle-long-line"],
 )
 def test_an_allowed_document_that_cannot_be_read_is_quoted_only_briefly(service, body, content_type):
-    server = Listener("127.0.0.2", 0, lambda head: http_answer(body.encode(), content_type))
-    try:
+    with Listener("127.0.0.2", 0, lambda head: http_answer(body.encode(), content_type)) as server:
         response = check_url(service, f"http://127.0.0.2:{server.port}/offers")
-    finally:
-        server.close()
     assert response.status_code == 400
     message = first_message(response)
     assert "TAIL-OF-THE-BODY" not in message and "harmless " * 12 not in message
@@ -305,8 +235,7 @@ def test_same_origin_pages_on_a_private_host_are_followed(workdir, cli):
 
 
 def test_trusted_hosts_let_a_feed_link_to_another_private_host(workdir, cli):
-    other = Listener("127.0.0.2", 0, lambda head: http_answer(RHEINAU.encode(), "text/turtle"))
-    try:
+    with Listener("127.0.0.2", 0, lambda head: http_answer(RHEINAU.encode(), "text/turtle")) as other:
         with FeedServer() as feed:
             first = feed.url("/feed.ttl")
             feed.add("/feed.ttl", linked(NORRSUNDA, first, {HYDRA_NEXT: [f"http://127.0.0.2:{other.port}/page2.ttl"]}))
@@ -314,8 +243,6 @@ def test_trusted_hosts_let_a_feed_link_to_another_private_host(workdir, cli):
             result = cli("harvest")
             assert result.exit_code == 0, result.output
             assert offer_count(cli) == 12 and other.connections == 1
-    finally:
-        other.close()
 
 
 def test_a_sitemap_does_not_lead_the_harvester_to_internal_pages(internal, tmp_path, validator):

@@ -145,9 +145,13 @@ def admit(
 
 def recover(store: CatalogueStore, state: HarvestState, source_id: str) -> list[str]:
     """Commit the staged admissions of ``source_id`` whose store write landed, discard the others; returns the runs committed."""
-    committed = []
-    for run, events in state.pending_admissions(source_id):
-        hashes = {offer: record.content_hash for offer, record in previous_records(store, source_id).items()}
+    committed: list[str] = []
+    pending = state.pending_admissions(source_id)
+    if not pending:
+        return committed
+    # Recovery writes only to the run state, so the store's side is read once for every staged admission.
+    hashes = {offer: record.content_hash for offer, record in previous_records(store, source_id).items()}
+    for run, events in pending:
         landed = all(
             (offer not in hashes) if kind == "delete" else (hashes.get(offer) == digest)
             for offer, kind, digest in events

@@ -247,7 +247,9 @@ def _connect(connection: HTTPConnection, pinned: tuple[Resolved, ...]) -> socket
     raise NewConnectionError(connection, f"Failed to establish a new connection: {failure}")
 
 
-class _PinnedHTTPConnection(HTTPConnection):
+class _Pinned:
+    """A urllib3 connection whose socket goes to the checked addresses; TLS (SNI, certificate) still uses self.host, the name."""
+
     def __init__(self, *args, pinned: tuple[Resolved, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self._pinned = pinned
@@ -256,14 +258,12 @@ class _PinnedHTTPConnection(HTTPConnection):
         return _connect(self, self._pinned)
 
 
-class _PinnedHTTPSConnection(HTTPSConnection):
-    # The socket goes to the checked IP; TLS (SNI, certificate) still uses self.host, the name.
-    def __init__(self, *args, pinned: tuple[Resolved, ...] = (), **kwargs):
-        super().__init__(*args, **kwargs)
-        self._pinned = pinned
+class _PinnedHTTPConnection(_Pinned, HTTPConnection):
+    pass
 
-    def _new_conn(self) -> socket.socket:
-        return _connect(self, self._pinned)
+
+class _PinnedHTTPSConnection(_Pinned, HTTPSConnection):
+    pass
 
 
 class _PinnedHTTPConnectionPool(HTTPConnectionPool):

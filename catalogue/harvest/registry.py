@@ -40,14 +40,17 @@ _BUILT_IN_TEMPLATES = {"spreadsheet": "harvesters.spreadsheet_template:write_tem
 
 def available() -> dict[str, str]:
     """Harvester kinds and the object each names."""
-    found = {ep.name: ep.value for ep in entry_points(group=GROUP)}
-    return found or dict(_BUILT_IN)
+    return _registered(GROUP, _BUILT_IN)
 
 
 def templates() -> dict[str, str]:
     """Harvester kinds that offer providers a template, and the function that writes it."""
-    found = {ep.name: ep.value for ep in entry_points(group=TEMPLATE_GROUP)}
-    return found or dict(_BUILT_IN_TEMPLATES)
+    return _registered(TEMPLATE_GROUP, _BUILT_IN_TEMPLATES)
+
+
+def _registered(group: str, built_in: dict[str, str]) -> dict[str, str]:
+    found = {ep.name: ep.value for ep in entry_points(group=group)}
+    return found or dict(built_in)
 
 
 def template_writer(kind: str) -> Callable[[Path], list[Path]]:

@@ -21,7 +21,7 @@ import html
 import re
 import secrets
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import datetime, timezone
 from typing import BinaryIO
 
@@ -390,16 +390,22 @@ def _requested_ranges(request: Request, etag: str, last_modified: str, size: int
     return merged
 
 
+def _blocks(handle: BinaryIO, start: int, end: int) -> Generator[bytes, None, bool]:
+    """Bytes ``start`` to ``end`` of ``handle`` in blocks; returns False when the file ended before ``end``."""
+    handle.seek(start)
+    remaining = end - start
+    while remaining > 0:
+        block = handle.read(min(CHUNK, remaining))
+        if not block:
+            return False
+        remaining -= len(block)
+        yield block
+    return True
+
+
 def _read(handle: BinaryIO, start: int, end: int) -> Iterator[bytes]:
     try:
-        handle.seek(start)
-        remaining = end - start
-        while remaining > 0:
-            block = handle.read(min(CHUNK, remaining))
-            if not block:
-                return
-            remaining -= len(block)
-            yield block
+        yield from _blocks(handle, start, end)
     finally:
         handle.close()
 
@@ -408,14 +414,8 @@ def _parts(handle: BinaryIO, ranges: list[tuple[int, int]], heads: list[bytes], 
     try:
         for head, (start, end) in zip(heads, ranges):
             yield head
-            handle.seek(start)
-            remaining = end - start
-            while remaining > 0:
-                block = handle.read(min(CHUNK, remaining))
-                if not block:
-                    return
-                remaining -= len(block)
-                yield block
+            if not (yield from _blocks(handle, start, end)):
+                return  # the file is shorter than it was: stop rather than send parts out of place
             yield b"\r\n"
         yield tail
     finally:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from catalogue.config import Config
 from catalogue.errors import CatalogueError
-from catalogue.harvest.registry import template_writer, templates
+from catalogue.harvest.registry import available, template_writer, templates
 from catalogue.harvest.state import HarvestState
 from catalogue.publish.generations import (
     Generation,
@@ -103,8 +103,7 @@ SITE_CODE = (
 
 def template_modules() -> tuple[str, ...]:
     """The spreadsheet harvester and its template writer: the template on the site is made by them."""
-    writer = templates()["spreadsheet"].partition(":")[0]
-    return (writer, writer.replace("_template", ""))
+    return tuple(registered["spreadsheet"].partition(":")[0] for registered in (templates(), available()))
 
 
 
