@@ -21,7 +21,7 @@ from catalogue.validation.cache import ValidationCache
 
 from .apiserver import LiveServer, settings_for
 from .conftest import EXAMPLES, ROOT
-from .test_ssrf import Listener, http_answer
+from .listeners import Listener, http_answer
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from generate import generate_document  # noqa: E402
@@ -119,12 +119,16 @@ def test_an_unreadable_upload_is_a_400_not_a_500(tmp_path):
 
 
 def test_odd_bodies_are_answered_with_a_sentence(tmp_path):
-    """Found by schemathesis: text pasted with a media type no parser knows gave a 500, a bare JSON string a 200."""
+    """Found by schemathesis: text pasted with a media type no parser knows gave a 500, a bare JSON string a 200,
+    a broken multipart body Starlette's bare {"detail"} instead of a report."""
     config = Config(base=BASE, data_dir=tmp_path)
     with LiveServer(config, settings_for(config)) as server:
         pasted = requests.post(f"{server.url}/api/validate", data={"data": GOOD.decode(), "content_type": "application/x-foo"}, timeout=120)
         scalar = requests.post(f"{server.url}/api/validate", data=b'"AAA"', headers={"Content-Type": "application/ld+json"}, timeout=30)
         options = requests.options(f"{server.url}/api/validate", timeout=30)
+        broken = requests.post(f"{server.url}/api/validate", data=b"--x\r\n\r\n--x--\r\n",
+                               headers={"Content-Type": "multipart/form-data"}, timeout=30)  # no boundary named
     assert pasted.status_code == 200 and pasted.json()["summary"]["offers"] >= 1
     assert scalar.status_code == 400 and "JSON object or array" in scalar.json()["errors"][0]["message"]
+    assert broken.status_code == 400 and "form data cannot be read" in broken.json()["errors"][0]["message"]
     assert options.status_code == 405 and set(options.headers["Allow"].split(", ")) == {"GET", "POST"}

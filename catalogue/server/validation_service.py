@@ -31,6 +31,8 @@ import logging
 import multiprocessing
 import resource
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -38,6 +40,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalogue.errors import InputError
 from catalogue.harvest.fetch import FetchLimits, fetch
@@ -285,11 +289,25 @@ class _Address:
     url: str
 
 
+@asynccontextmanager
+async def _form(request: Request) -> AsyncIterator[FormData]:
+    """The form sent; a body that is not one is the provider's input error (a report), not Starlette's bare 400."""
+    try:
+        form = await request.form()
+    except StarletteHTTPException as error:
+        raise InputError(f"the form data cannot be read ({error.detail}); send it as multipart/form-data "
+                         "with a 'file' or 'url' field, or as a URL-encoded form.", "request") from error
+    try:
+        yield form
+    finally:
+        await form.close()
+
+
 async def _input(request: Request) -> tuple[bytes, str, str | None] | _Address:
     """The document sent, or the address to fetch it from."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":
-        async with request.form() as form:
+        async with _form(request) as form:
             upload = form.get("file")
             if upload is not None and hasattr(upload, "read"):
                 data = await upload.read()
@@ -301,7 +319,7 @@ async def _input(request: Request) -> tuple[bytes, str, str | None] | _Address:
             return _Address(url)
         raise InputError("send a file (field 'file') or an address (field 'url').", "request")
     if media == "application/x-www-form-urlencoded":
-        async with request.form() as form:
+        async with _form(request) as form:
             url = str(form.get("url") or "").strip()
             data = str(form.get("data") or "")
             declared_type = str(form.get("content_type") or "") or None
@@ -322,13 +340,16 @@ async def _input(request: Request) -> tuple[bytes, str, str | None] | _Address:
                 raise InputError("'url' must be a text: the address of the document to check.", "request")
             return _Address(payload["url"].strip())
         if payload is not unreadable and not isinstance(payload, (dict, list)):
-            raise InputError("a JSON-LD document is a JSON object or array; this body is a single "
-                             f"{type(payload).__name__.replace('str', 'text').replace('NoneType', 'null')}.", "request")
+            raise InputError(f"a JSON-LD document is a JSON object or array; this body is a single {_JSON_KINDS[type(payload)]}.",
+                             "request")
         return body, "upload.jsonld", "application/ld+json"
     body = await request.body()
     if not body:
         raise InputError("the request has no body: send RDF, a file, or an address to fetch.", "request")
     return body, "upload", media if media in RDF_TYPES else None
+
+
+_JSON_KINDS = {str: "text", int: "number", float: "number", bool: "true or false", type(None): "null"}
 
 
 def _fetch(url: str, server) -> tuple[bytes, str, str | None]:
