@@ -31,7 +31,7 @@ from catalogue.validation.validator import (
 from catalogue.vocab import load_vocabulary
 
 from .conftest import BASE, EXAMPLES, ROOT
-from .test_shapes import BREAKAGES, MISSING, OFFER, SPEC_OF_OFFER
+from .test_shapes import BREAKAGES, EUROPASS_GAPS, MISSING, OFFER, SPEC_OF_OFFER
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from generate import generate_document  # noqa: E402
@@ -131,11 +131,16 @@ def test_changed_generated_offers(reference, rudof):
 # -- every breakage of the shape tests ---------------------------------------------
 
 
+# An xsd:dateTime without a time is ill-typed: rudof says so, rdflib does not (the
+# shapes' pattern catches it), so that batch is rightly handed to pyshacl.
+ILL_TYPED = {"a date without time typed xsd:dateTime"}
+
+
 @requires_rudof
-@pytest.mark.parametrize("name, update", [(b[0], b[1]) for b in BREAKAGES], ids=[b[0] for b in BREAKAGES])
+@pytest.mark.parametrize("name, update", [(b[0], b[1]) for b in BREAKAGES + EUROPASS_GAPS], ids=[b[0] for b in BREAKAGES + EUROPASS_GAPS])
 def test_each_shape_test_breakage(reference, rudof, example_store, name, update):
     batch = [_payload(r) for r in after(example_store, update)]
-    assert same_findings(reference, rudof, batch) == FAST
+    assert same_findings(reference, rudof, batch) == (PYSHACL if name in ILL_TYPED else FAST)
 
 
 @requires_rudof
@@ -243,7 +248,8 @@ NASTY = [
     ("points 7.50", point('"7.50"'), FAST),
     ("points too many digits", point('"12345"'), FAST),
     ("points as double", point('"7.5"^^xsd:double'), FAST),
-    ("points as double that rdflib rewrites", point('"1e3"^^xsd:double'), PYSHACL),
+    # rdflib would write "1e3" as "1000.0"; both engines read the lexical form the store keeps.
+    ("points as double in exponent form", point('"1e3"^^xsd:double'), FAST),
     ("points as decimal", point('"7.5"^^xsd:decimal'), FAST),
     ("points with a language", point('"7.5"@en'), FAST),
     # titles: rdf:langString, sh:uniqueLang

@@ -1,9 +1,17 @@
 """Per-offer validation reports: what they hold and how they read.
 
-A report says whether the offer meets the publishing profile (``conforms``),
-whether it is a complete micro-credential, which mandatory Annex I elements
-are missing, and lists violations and warnings, each with the offer, the
-property, the bad value and a plain message in English and Swedish.
+A report places the offer at one of the catalogue's levels of admission:
+
+* **listed** (``conforms``): a learner can find and judge it; violations of the
+  listing shapes (no title, no named provider, no way to learn more, broken
+  values) keep it out, in quarantine;
+* **Europass-ready**: it also meets what the official Europass LOQ shapes ask
+  (``europass_gaps`` says what is missing);
+* **complete micro-credential**: Europass-ready and it gives every mandatory
+  Annex I element (``missing`` lists the ones it does not give).
+
+Every finding names the offer, the property, the bad value and a plain message
+in English and Swedish.
 """
 
 from __future__ import annotations
@@ -13,7 +21,15 @@ from typing import Any
 
 from catalogue.vocab import Vocabulary, load_vocabulary
 
-from .shacl import PROFILE_MICROCREDENTIAL, PROFILE_PUBLISHING
+from .shacl import PROFILE_EUROPASS, PROFILE_LISTING, PROFILE_MICROCREDENTIAL
+
+
+LEVEL_QUARANTINED = "quarantined"
+LEVEL_LISTED = "listed"
+LEVEL_EUROPASS_READY = "europass-ready"
+LEVEL_COMPLETE = "complete"
+LEVELS = (LEVEL_QUARANTINED, LEVEL_LISTED, LEVEL_EUROPASS_READY, LEVEL_COMPLETE)
+NEXT_LEVEL = dict(zip(LEVELS, LEVELS[1:]))
 
 
 def _in_annex_order(keys: list[str]) -> list[str]:
@@ -24,7 +40,7 @@ def _in_annex_order(keys: list[str]) -> list[str]:
 @dataclass
 class Finding:
     severity: str  # "violation" or "warning"
-    profile: str  # "publishing" or "microcredential"
+    profile: str  # "listing", "europass" or "microcredential"
     path: str
     value: str | None
     focus: str
@@ -56,16 +72,43 @@ class OfferReport:
     @property
     def violations(self) -> list[Finding]:
         """What keeps the offer out of the catalogue."""
-        return [f for f in self.findings if f.profile == PROFILE_PUBLISHING and f.severity == "violation"]
+        return [f for f in self.findings if f.profile == PROFILE_LISTING and f.severity == "violation"]
+
+    @property
+    def europass_gaps(self) -> list[Finding]:
+        """What keeps a listed offer out of the Europass-ready subset."""
+        return [f for f in self.findings if f.profile == PROFILE_EUROPASS and f.severity == "violation"]
 
     @property
     def warnings(self) -> list[Finding]:
         """Everything else worth fixing: recommendations and missing micro-credential elements."""
-        return [f for f in self.findings if not (f.profile == PROFILE_PUBLISHING and f.severity == "violation")]
+        return [f for f in self.findings if f.severity == "warning" or f.profile == PROFILE_MICROCREDENTIAL]
 
     @property
     def conforms(self) -> bool:
+        """Listed: the offer enters the catalogue."""
         return not self.violations
+
+    @property
+    def europass_ready(self) -> bool:
+        return self.conforms and not self.europass_gaps
+
+    @property
+    def level(self) -> str:
+        """"quarantined", "listed", "europass-ready" or "complete"."""
+        if not self.conforms:
+            return LEVEL_QUARANTINED
+        if not self.europass_ready:
+            return LEVEL_LISTED
+        return LEVEL_COMPLETE if not self.missing else LEVEL_EUROPASS_READY
+
+    def next_level_needs(self) -> list[Finding]:
+        """The findings to fix to reach the next level (none at the top)."""
+        return {
+            LEVEL_QUARANTINED: self.violations,
+            LEVEL_LISTED: self.europass_gaps,
+            LEVEL_EUROPASS_READY: [f for f in self.findings if f.profile == PROFILE_MICROCREDENTIAL and f.severity == "violation"],
+        }.get(self.level, [])
 
     @property
     def missing(self) -> list[str]:
@@ -91,10 +134,14 @@ class OfferReport:
         out: dict[str, Any] = {
             "offer": self.offer,
             "title": self.title(lang),
+            "level": self.level,
             "conforms": self.conforms,
+            "europass_ready": self.europass_ready,
             "microcredential": self.microcredential,
             "missing": self.missing,
+            "next_level": {"level": NEXT_LEVEL.get(self.level), "needs": [f.as_json(lang) for f in self.next_level_needs()]},
             "violations": [f.as_json(lang) for f in self.violations],
+            "europass_gaps": [f.as_json(lang) for f in self.europass_gaps],
             "warnings": [f.as_json(lang) for f in self.warnings],
             "content_hash": self.content_hash,
         }
@@ -150,6 +197,7 @@ class ValidationRun:
             "offers": len(self.reports),
             "conforming": sum(r.conforms for r in self.reports),
             "violating": sum(not r.conforms for r in self.reports),
+            "europass_ready": sum(r.europass_ready for r in self.reports),
             "microcredentials": sum(r.microcredential for r in self.reports),
             "unreadable_inputs": len(self.problems),
             "from_cache": sum(r.cached for r in self.reports),

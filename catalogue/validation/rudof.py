@@ -885,7 +885,8 @@ def _rdflib_form(lexical: str, datatype: str) -> str | None:
     """The lexical form rdflib gives the literal, or None when it is ill-typed or not Oxigraph's canonical form."""
     if canonical_literal(lexical, datatype).value != lexical:
         return None
-    literal = Literal(lexical, datatype=URIRef(datatype))
+    # As the reference engine builds its data graph (catalogue.validation.shacl._to_rdflib).
+    literal = Literal(lexical, datatype=URIRef(datatype), normalize=False)
     if literal.ill_typed:
         return None
     return str(literal)
@@ -894,7 +895,7 @@ def _rdflib_form(lexical: str, datatype: str) -> str | None:
 @lru_cache(maxsize=50_000)
 def _pyshacl_datatype_ok(lexical: str, datatype: str) -> bool:
     """pyshacl's sh:datatype verdict for a literal of that same datatype (DatatypeConstraintComponent.evaluate)."""
-    literal = Literal(lexical, datatype=URIRef(datatype))
+    literal = Literal(lexical, datatype=URIRef(datatype), normalize=False)
     if getattr(literal, "ill_typed", None) is True:
         return False
     return DatatypeConstraintComponent._assert_actual_datatype(None, literal, URIRef(datatype))

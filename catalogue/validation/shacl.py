@@ -45,8 +45,13 @@ pyshacl.shape.CONSTRAINT_PARAMS = (  # type: ignore[attr-defined]
 ConstraintComponent.make_v_result_description = lambda self, *args, **kwargs: ""  # type: ignore[method-assign]
 ConstraintComponent.make_generic_messages = lambda self, *args, **kwargs: []  # type: ignore[method-assign]
 
-PROFILE_PUBLISHING = "publishing"
+# The three levels of admission (see shapes/README.md): a violation of a "listing"
+# shape keeps the offer out; of a "europass" shape, out of the Europass-ready subset;
+# of a "microcredential" shape, it names a missing Annex I element.
+PROFILE_LISTING = "listing"
+PROFILE_EUROPASS = "europass"
 PROFILE_MICROCREDENTIAL = "microcredential"
+_LEVEL_PROFILES = {MCC + "Listed": PROFILE_LISTING, MCC + "EuropassReady": PROFILE_EUROPASS}
 
 
 @dataclass(frozen=True)
@@ -80,14 +85,24 @@ class ShaclEngine:
         """For every shape node (nested ones too): its profile, Annex I element and value targets."""
         info: dict[Any, ShapeInfo] = {}
         for top in set(self.shapes.subjects(RDF.type, SH.NodeShape)):
-            profile = PROFILE_MICROCREDENTIAL if str(top).startswith(MICROCREDENTIAL_SHAPES) else PROFILE_PUBLISHING
+            profile = PROFILE_MICROCREDENTIAL if str(top).startswith(MICROCREDENTIAL_SHAPES) else self._level(top, PROFILE_LISTING)
             element = self.shapes.value(top, URIRef(MCC + "annexElement"))
             targets = tuple(self.shapes.objects(top, SH.targetObjectsOf))
-            entry = ShapeInfo(profile, str(element) if element else None, targets)
             for node in self._members(top):
                 if node not in info or node == top:
-                    info[node] = entry
+                    # A property shape may sit at another level than its class shape
+                    # (a class shape's title is needed for listing, its closedness only for Europass).
+                    own = profile if profile == PROFILE_MICROCREDENTIAL else self._level(node, profile)
+                    info[node] = ShapeInfo(own, str(element) if element else None, targets)
         return info
+
+    def _level(self, shape, default: str) -> str:
+        level = self.shapes.value(shape, URIRef(MCC + "level"))
+        if level is None:
+            return default
+        if str(level) not in _LEVEL_PROFILES:
+            raise ValueError(f"Shape {shape} has an unknown mcc:level {level}: use mcc:Listed or mcc:EuropassReady.")
+        return _LEVEL_PROFILES[str(level)]
 
     def _members(self, shape) -> list[Any]:
         found = [shape]
@@ -144,7 +159,7 @@ class ShaclEngine:
         """What every result of ``shape`` shares: profile, severity, messages, path. Cached per shape."""
         facts = self._facts.get(shape)
         if facts is None:
-            info = self.info.get(shape) or ShapeInfo(PROFILE_PUBLISHING, None, ())
+            info = self.info.get(shape) or ShapeInfo(PROFILE_LISTING, None, ())
             severity = "warning" if self.shapes.value(shape, SH.severity) == SH.Warning else "violation"
             explicit = {
                 m.language: str(m) for m in self.shapes.objects(shape, SH.message) if isinstance(m, Literal) and m.language
@@ -212,7 +227,9 @@ def _to_rdflib(term):
         return Literal(term.value, lang=term.language)
     if term.datatype.value == str(XSD.string):
         return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
+    # Not normalised: rdflib would rewrite "P4W" (not an XSD duration) as "P28D" and
+    # hide it from sh:pattern; the shapes must see the lexical form the store keeps.
+    return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
 
 
 def _path(results: Graph, node) -> tuple[str | None, str]:
