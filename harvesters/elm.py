@@ -81,13 +81,15 @@ class PlaceFields:
     city: str | None = None
     country: str | None = None
     name: Texts = field(default_factory=dict)
+    at_provider: bool = False  # the provider's own address: the offer points at the provider's location, not a copy of it
 
 
 @dataclass
 class PriceFields:
-    amount: str
+    amount: str | None  # None: a price with no amount (e.g. free of charge where no currency is known)
     currency: str | None = None
-    label: Texts = field(default_factory=dict)
+    label: Texts = field(default_factory=dict)  # skos:prefLabel, e.g. the region a price is for
+    description: Texts = field(default_factory=dict)  # dcterms:description, e.g. the source's own text for this price
 
 
 @dataclass
@@ -126,6 +128,9 @@ class OfferFields:
     quality_note: Texts = field(default_factory=dict)
     stackability: Texts = field(default_factory=dict)
     further_information_url: str | None = None
+    documents: list[str] = field(default_factory=list)  # further elm:supplementaryDocument links
+    offer_notes: list[Texts] = field(default_factory=list)  # elm:additionalNote of the offer (e.g. an edition's own name)
+    spec_notes: list[Texts] = field(default_factory=list)  # elm:additionalNote of the specification (e.g. credits in a national scheme)
     course_code: str | None = None
     code_scheme: str | None = None
     modified: str | None = None
@@ -246,12 +251,25 @@ def build_offer(fields: OfferFields, context: HarvestContext) -> tuple[str, list
         context.note(fields.key, "duration", "dropped", fields.duration, "not a duration the catalogue can read")
     for index, price in enumerate(fields.prices, start=1):
         _price(w, r, offer, f"{offer}/price/{index}", price)
-    if fields.place:
+    if fields.place and fields.place.at_provider and not fields.place.name:
+        w.add(offer, ELM + "location", f"{provider}/location")
+    elif fields.place and fields.place.at_provider:
+        # A named venue at the provider's own address: its own name, the provider's one elm:Address.
+        w.add(offer, ELM + "location", f"{offer}/place")
+        w.typed(f"{offer}/place", DCTERMS + "Location")
+        w.texts(f"{offer}/place", ELM + "geographicName", fields.place.name)
+        w.add(f"{offer}/place", ELM + "address", f"{provider}/address")
+    elif fields.place:
         _place(w, r, offer, f"{offer}/place", fields.place)
     w.note(offer, ELM + "admissionProcedure", f"{offer}/admission", fields.admission)
     w.note(offer, ELM + "scheduleInformation", f"{offer}/schedule", fields.schedule_information)
     if fields.further_information_url:
         w.web(offer, ELM + "supplementaryDocument", f"{offer}/more", fields.further_information_url)
+    for index, url in enumerate(u for u in dict.fromkeys(fields.documents) if u != fields.further_information_url):
+        if not w.web(offer, ELM + "supplementaryDocument", f"{offer}/more/{index + 1}", url):
+            context.note(fields.key, "supplementary document", "dropped", url, "not an http(s) address")
+    for index, texts in enumerate(fields.offer_notes, start=1):
+        w.note(offer, ELM + "additionalNote", f"{offer}/note/{index}", texts)
     modified = to_datetime(fields.modified, r, "modified")
     if modified:
         w.add(offer, DCTERMS + "modified", modified)
@@ -284,6 +302,8 @@ def _specification(w: _Writer, r: _Resolver, context: HarvestContext, fields: Of
     w.note(spec, ELM + "entryRequirement", f"{spec}/entry-requirements", fields.entry_requirements)
     w.note(spec, ELM + "additionalNote", f"{spec}/quality-note", fields.quality_note, QT + "accreditation-and-quality-assurance")
     w.note(spec, ELM + "additionalNote", f"{spec}/pathways", fields.stackability, QT + "pathways")
+    for index, texts in enumerate(fields.spec_notes, start=1):
+        w.note(spec, ELM + "additionalNote", f"{spec}/note/{index}", texts)
     _assessment(w, r, fields, spec)
     if fields.awarding_body is not None:
         awarding = provider if fields.awarding_body.key == fields.provider.key else _organisation(w, r, context, fields.awarding_body, "awarding body")
@@ -406,14 +426,17 @@ def _period(w: _Writer, r: _Resolver, offer: str, fields: OfferFields) -> None:
 
 
 def _price(w: _Writer, r: _Resolver, offer: str, node: str, price: PriceFields) -> None:
-    amount, currency_text = parse_price(price.amount, price.currency)
-    if amount is None:
+    amount, currency_text = parse_price(price.amount, price.currency) if price.amount is not None else (None, None)
+    if amount is None and price.amount is not None:
         r.context.note(r.record, "price", "dropped", price.amount, "not an amount of money")
         return
     currency = r.concept(CURRENCY_SCHEME, currency_text, "currency") if currency_text else None
     w.add(offer, ELM + "priceDetail", node)
     w.typed(node, ELM + "PriceDetail")
     w.texts(node, SKOS + "prefLabel", price.label)
+    w.texts(node, DCTERMS + "description", price.description)
+    if amount is None:
+        return  # the harvester chose to give no amount (and said why in its own note)
     if currency is None:
         r.context.note(r.record, "price", "dropped", price.amount, "no currency, so the amount was left out")
         return
@@ -426,9 +449,17 @@ def _price(w: _Writer, r: _Resolver, offer: str, node: str, price: PriceFields) 
 
 def _place(w: _Writer, r: _Resolver, offer: str, node: str, place: PlaceFields) -> None:
     country = r.concept(COUNTRY_SCHEME, place.country, "place country") if place.country else None
+    text = ", ".join(p for p in (place.address, place.city) if p)
     if country is None:
-        if place.address or place.city:
-            r.context.note(r.record, "place", "dropped", place.address or place.city, "a place needs a country (ELM addresses do)")
+        # An elm:Address needs a country; without one the place is still kept, by its name (or its address as a name).
+        name = place.name or ({"": text} if text else {})
+        if not name:
+            return
+        if place.name and text:
+            r.context.note(r.record, "place", "dropped", text, "an address needs a country (ELM addresses do); the place's name was kept")
+        w.add(offer, ELM + "location", node)
+        w.typed(node, DCTERMS + "Location")
+        w.texts(node, ELM + "geographicName", name)
         return
     address = f"{node}/address"
     w.add(offer, ELM + "location", node)
@@ -437,7 +468,6 @@ def _place(w: _Writer, r: _Resolver, offer: str, node: str, place: PlaceFields) 
     w.add(node, ELM + "address", address)
     w.typed(address, ELM + "Address")
     w.add(address, ELM + "countryCode", country)
-    text = ", ".join(p for p in (place.address, place.city) if p)
     if text:
         w.note(address, ELM + "fullAddress", f"{address}/text", {_lang_guess(place.name) if place.name else "en": text})
 

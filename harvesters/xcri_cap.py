@@ -47,7 +47,6 @@ from catalogue.namespaces import SKOS
 from catalogue.vocab import (
     ASSESSMENT_SCHEME,
     COUNTRY_SCHEME,
-    CREDIT_SCHEME,
     CURRENCY_SCHEME,
     MODE_SCHEME,
     SCHEDULE_SCHEME,
@@ -102,6 +101,9 @@ WHY_DROPPED = {
     "hasPart": "organisational parts are not learning opportunities", "isPartOf": "organisational parts are not learning opportunities",
     "fax": "ELM contact points have no fax", "regulations": "ELM has no property for regulations",
 }
+# What a learner reads for a placeholder start date, in the feed's language (English when another).
+FLEXIBLE_START = {"en": "Flexible start: you can start at any time.", "ga": "Tosú solúbtha: is féidir tosú am ar bith.",
+                  "cy": "Dechrau hyblyg: gallwch ddechrau unrhyw bryd."}
 BLOCKS = {"p", "div", "li", "br", "ul", "ol", "dd", "dt", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}
 DTF = re.compile(r"\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?")
 
@@ -488,8 +490,9 @@ class _Mapper:
 
     # -- descriptions ----------------------------------------------------------------
 
-    def collect(self, owner: Element | None, level: str) -> dict[str, list[Element]]:
+    def collect(self, owner: Element | None, level: str, quiet: bool = False) -> dict[str, list[Element]]:
         found: dict[str, list[Element]] = {}
+        note = (lambda *args: None) if quiet else self.note  # a second reading of the same elements notes nothing twice
         for child in owner if owner is not None else []:
             name = _name(child)
             if name == "dc:description":
@@ -502,16 +505,24 @@ class _Mapper:
                 continue
             text = _text(child)
             if not text and child.get("href"):
-                self.note(label, "dropped", child.get("href"), "a link instead of text; the catalogue carries the text itself")
+                note(label, "dropped", child.get("href"), "a link instead of text; the catalogue carries the text itself")
             elif text and kind is None:
-                self.note(label, "dropped", text, WHY_DROPPED.get(name, "no ELM property for this kind of description"))
+                note(label, "dropped", text, WHY_DROPPED.get(name, "no ELM property for this kind of description"))
             elif text:
                 found.setdefault(kind, []).append(child)
         return found
 
     def descriptive(self, fields: OfferFields) -> None:
-        found = {**self.collect(self.course, "course"), **self.collect(self.presentation, "presentation")}
-        fields.descriptions = self.texts(found.get("description", []), "description")
+        own = self.collect(self.presentation, "presentation")
+        found = {**self.collect(self.course, "course"), **own}
+        # A presentation's description is usually a short line about one run ("Evening class in Ennis"): it must not
+        # replace the course's full description, so the course's stays the description and the run's becomes a note.
+        course_text = self.texts(self.collect(self.course, "course", quiet=True).get("description", []), "description")
+        run_text = self.texts(own.get("description", []), "description")
+        fields.descriptions = course_text or run_text
+        if course_text and run_text:
+            fields.offer_notes.append({lang: text for lang, text in run_text.items() if text not in course_text.values()})
+            found["description"] = []
         if found.get("abstract"):
             if fields.descriptions:
                 self.note("abstract", "dropped", _text(found["abstract"][0]), "the full description was used")
@@ -564,8 +575,11 @@ class _Mapper:
         for element, field_name in levels:
             if _text(element) and not fields.eqf_level:
                 fields.eqf_level = self.eqf(_text(element), field_name)
+                if not fields.eqf_level:
+                    self.keep_level(fields, element)
             elif _text(element):
-                self.note(field_name, "dropped", _text(element), "a level was already taken from an earlier element")
+                self.note(field_name, "dropped", _text(element), "a level was already taken from an earlier element; kept as a note")
+                self.keep_level(fields, element)
         if not qualifications:
             return
         qualification = qualifications[0]
@@ -607,22 +621,34 @@ class _Mapper:
         self.note(field_name, "unmapped", text, "not an EQF level (national and provider levels are not EQF levels); say e.g. 'EQF 5'")
         return None
 
+    def keep_level(self, fields: OfferFields, element: Element) -> None:
+        """A level that is not an EQF level (SCQF 7, RQF 3 …) stays readable as a note of the specification."""
+        note = {self.lang(element): f"Level: {_text(element)}"}
+        if note not in fields.spec_notes:
+            fields.spec_notes.append(note)
+
     def credits(self, fields: OfferFields) -> None:
+        """ECTS credits become an elm:CreditPoint; any other scheme (CATS, SCQF, ECVET, QQI …) is kept as a note, unconverted."""
         for credit in _children(self.course, "credit"):
             scheme, level, value = (_text(_first(credit, f"credit:{n}")) for n in ("scheme", "level", "value"))
             described = f"{value} credits, scheme {scheme or '(none)'}" + (f", level {level}" if level else "")
-            system = "ECTS" if re.search(r"\bects\b", scheme, re.IGNORECASE) else "ECVET" if re.search(r"\becvet\b", scheme, re.IGNORECASE) else None
+            ects = bool(re.search(r"\bects\b", scheme, re.IGNORECASE))
+            if level and ects and re.search(r"\beqf\b", level, re.IGNORECASE) and not fields.eqf_level:
+                fields.eqf_level = self.eqf(level, "credit/credit:level")
+                level = ""  # carried as the EQF level
+            kept = {self.lang(credit): f"Credits: {value or '(no value)'} ({scheme or 'no scheme given'})" + (f", level {level}" if level else "")}
             if not value or not scheme:
-                self.note("credit", "dropped", described, "XCRI-CAP says a credit without scheme or value is in error")
-            elif system is None:
-                self.note("credit", "unmapped", described, "only ECTS and ECVET credits are carried; other schemes are not converted")
+                self.note("credit", "dropped", described, "XCRI-CAP says a credit without scheme or value is in error; kept as a note")
+            elif not ects:
+                self.note("credit", "unmapped", described, "only ECTS credits become credit points; kept as a note, not converted")
             elif fields.ects:
-                self.note("credit", "dropped", described, "a second credit value; the first was used")
+                self.note("credit", "dropped", described, "a second ECTS value; the first became the credit points, this one a note")
             else:
                 fields.ects = value
-                fields.credit_system = None if system == "ECTS" else self.context.vocabulary.match(CREDIT_SCHEME, "ECVET")[0]
-                if level:
-                    self.note("credit/credit:level", "dropped", level, "ELM credit points have no level")
+                if not level:
+                    continue
+                self.note("credit/credit:level", "unmapped", level, "ELM credit points have no level and this is not an EQF level; kept as a note")
+            fields.spec_notes.append(kept)
 
     # -- subjects, homepage ---------------------------------------------------------
 
@@ -681,15 +707,26 @@ class _Mapper:
         if element is None:
             return None
         dtf, text = (element.get("dtf") or "").strip(), _text(element)
-        if dtf and DTF.fullmatch(dtf):
-            return dtf
+        value = dtf if dtf and DTF.fullmatch(dtf) else text if not dtf and DTF.fullmatch(text) else None
+        if value and _placeholder(value):
+            return self.placeholder(element, name, value)
+        if value:
+            return value
         if dtf:
             self.note(f"presentation/{name}/@dtf", "dropped", dtf, "not a W3C-DTF date; XCRI-CAP says to ignore such a date")
-        elif DTF.fullmatch(text):
-            return text
         if text:
             self.schedule(element, f"{label}: {text}")
             self.note(f"presentation/{name}", "unmapped", text, "no machine-readable date (@dtf); the text was carried as schedule information")
+        return None
+
+    def placeholder(self, element: Element, name: str, value: str) -> None:
+        """Feeds write 1900-01-01 (or 2099-12-31, 9999) for "start any time": never a date, a flexible start."""
+        if name == "start":
+            lang = self.lang(element).split("-")[0].lower()
+            self.schedule_lines.setdefault(lang if lang in FLEXIBLE_START else "en", []).append(FLEXIBLE_START.get(lang, FLEXIBLE_START["en"]))
+            self.note(f"presentation/{name}", "guessed", value, "a placeholder date, read as a flexible start (start any time); no start date was published")
+        else:
+            self.note(f"presentation/{name}", "guessed", value, "a placeholder date, not a real one; no date was published")
         return None
 
     def spelt_duration(self, text: str) -> str | None:
@@ -708,13 +745,24 @@ class _Mapper:
         text = _text(element)
         if not text:
             return
-        amount_text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # "6,000" is six thousand in UK and Irish feeds
-        code = next((c for c in re.findall(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])", text) if self.context.vocabulary.match(CURRENCY_SCHEME, c)), None)
+        lang = self.lang(element)
+        regional = regional_prices(text)
+        if len(regional) > 1:
+            # "£9,250 (UK), £14,500 (International)": one price detail per region, each named by its region.
+            fields.prices = [PriceFields(*self.money(amount, text), {lang: region}, {lang: part}) for amount, region, part in regional]
+            self.note("presentation/cost", "guessed", text, f"read as {len(regional)} prices: " + "; ".join(f"{r}: {a}" for a, r, _ in regional))
+            return
+        fields.prices = [PriceFields(*self.money(text, text), {lang: text})]
+
+    def money(self, amount_text: str, whole: str) -> tuple[str, str | None]:
+        """(amount text, currency) of one amount; the currency from a code, a symbol, else the option `currency` (noted)."""
+        amount_text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", amount_text)  # "6,000" is six thousand in UK and Irish feeds
+        code = next((c for c in re.findall(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])", amount_text) if self.context.vocabulary.match(CURRENCY_SCHEME, c)), None)
         amount, currency = parse_price(amount_text, code)
         if amount is not None and currency is None and self.context.option("currency"):
             currency = str(self.context.option("currency"))
-            self.note("presentation/cost", "guessed", text, f"no currency in the text; read as {currency} (source option `currency`)")
-        fields.prices = [PriceFields(amount_text, currency, {self.lang(element): text})]
+            self.note("presentation/cost", "guessed", whole, f"no currency in the text; read as {currency} (source option `currency`)")
+        return amount_text, currency
 
     def venue(self, provider: OrganisationFields) -> PlaceFields | None:
         venues = [_first(v, "provider") for v in _children(self.presentation, "venue")]
@@ -729,8 +777,52 @@ class _Mapper:
             country = provider.country
             title = _text(_first(venues[0], "dc:title")) or "(untitled)"
             self.note("presentation/venue", "guessed", title, "the venue's country was taken to be the provider's")
+        if _identifier(venues[0]) and _identifier(venues[0]) != provider.key:
+            self.note("presentation/venue/provider/dc:identifier", "dropped", _identifier(venues[0]), "an ELM location carries no identifier; the venue is named by its title")
         names = self.texts(_children(venues[0], "dc:title"), "venue title", join=False)
-        return PlaceFields(address=_address(location), country=country, name=names)
+        names = {lang: name for lang, name in names.items() if name not in provider.names.values()}
+        address = _address(location)
+        if _identifier(venues[0]) == provider.key or (country == provider.country and _same_address(address, provider.address)):
+            # Venues often repeat the provider's own address: one elm:Address for it, not a copy per offer.
+            return PlaceFields(country=country, name=names, at_provider=True)
+        return PlaceFields(address=address, country=country, name=names)
+
+
+MONEY = re.compile(r"(?:[£€$]\s?|\b(?:GBP|EUR|USD)\s?)\d(?:[\d,]*\d)?(?:\.\d{1,2})?(?:\s?(?:GBP|EUR|USD)\b)?"
+                   r"|\b\d(?:[\d,]*\d)?(?:\.\d{1,2})?\s?(?:GBP|EUR|USD)\b")
+
+
+def regional_prices(text: str) -> list[tuple[str, str, str]]:
+    """(amount, region, its part of the text) for each amount with a currency in a cost text naming several.
+
+    The region is the parenthesis right after the amount ("£9,250 (UK)"), else the words before it
+    ("Home: £1,200; EU: £2,000"); an amount with neither is called "Price 2" and so on, never dropped.
+    """
+    found = list(MONEY.finditer(text))
+    result, start = [], 0
+    for index, match in enumerate(found):
+        after = re.match(r"\s*\(([^)]*)\)", text[match.end():])
+        before = text[start:match.start()]
+        region = after.group(1).strip() if after else re.sub(r"^[\s,;/|–-]*(?:and|or)?\s*|[\s:=–-]*$", "", before).strip()
+        end = len(text) if index == len(found) - 1 else match.end() + (after.end() if after else 0)
+        part = (text[start:end] if not after else text[match.start():end]).strip(" ,;/|")
+        result.append((match.group(0), region or f"Price {index + 1}", part))
+        start = end
+    return result
+
+
+def _placeholder(value: str) -> bool:
+    """1900-01-01, 0001-01-01, 2099-12-31, 9999-12-31 …: dates no real presentation has, used by feeds for "any time"."""
+    year = int(value[:4])
+    return year <= 1900 or year >= 2099
+
+
+def _same_address(venue: str | None, provider: str | None) -> bool:
+    """The venue's address lines are all among the provider's (a venue often leaves out the county)."""
+    if not venue or not provider:
+        return False
+    lines = lambda text: {re.sub(r"\W+", " ", part).strip().lower() for part in text.split(",") if part.strip()}  # noqa: E731
+    return lines(venue) <= lines(provider)
 
 
 def _coded(element: Element, table: dict[str, str]) -> str:
@@ -761,6 +853,9 @@ def _country(mapper: _Mapper, location: Element | None) -> str | None:
 def _organisation(mapper: _Mapper, provider_element: Element) -> OrganisationFields:
     provider = mapper.feed.head(provider_element)
     location = _first(provider, "location")
+    for extra in _children(provider, "location")[1:]:
+        if not _same_address(_address(extra), _address(location)):  # a repeat of the same address is no loss
+            mapper.note("provider/location", "dropped", _address(extra) or _text(extra), "ELM organisations have one address here; the first location was kept")
     names = mapper.texts(_children(provider, "dc:title"), "provider title", join=False)
     country = _country(mapper, location)
     if country is None and mapper.context.option("country"):
