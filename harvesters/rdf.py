@@ -50,6 +50,10 @@ class RdfHarvester(Harvester):
         ("hydra:next, tree:relation/tree:node", "next page", "followed until none, loops ignored"),
     ]
 
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._navigation: set[str] = set()  # documents that led to others (DCAT catalogues, collection pages)
+
     def gather(self) -> Iterator[RecordRef]:
         limit = int(self.context.option("max_documents", 1000))
         # (location, the document it was found in: None for the source's own addresses)
@@ -75,7 +79,10 @@ class RdfHarvester(Harvester):
                     raise SourceUnavailable(str(error), getattr(error, "status", None)) from None
                 raise
             first = False
-            queue.extend((link, location) for link in self._links(document) if link not in seen)
+            links = self._links(document)
+            if links:
+                self._navigation.add(location)
+            queue.extend((link, location) for link in links if link not in seen)
             yield RecordRef(location, location, document)
 
     def _read(self, location: str, found_in: str | None = None) -> RdfDocument:
@@ -110,7 +117,41 @@ class RdfHarvester(Harvester):
             for q in content.quads
             if q.predicate.value == RDF_TYPE and q.object.value.endswith("/LearningOpportunity") and isinstance(q.subject, ox.NamedNode)
         ]
+        if not offers:
+            _no_offers(ref.key, content, ref.key in self._navigation)
         return MappedRecord(ref.key, [q.triple for q in content.quads], offers)
+
+
+# Types of documents that only lead to others: a page of them without offers is no loss if it led somewhere.
+NAVIGATION = (DCAT + "Catalog", DCAT + "Dataset", DCAT + "Distribution", DCAT + "DataService", HYDRA, TREE,
+              "https://w3id.org/ldes#", "http://rdfs.org/ns/void#")
+
+
+def _no_offers(location: str, document: RdfDocument, led_on: bool) -> None:
+    """A document that parses but holds no offer is reported, never a silent success (a CTDL graph, ELM 2, a bare DCAT catalogue)."""
+    types: dict[str, set] = {}
+    for quad in document.quads:
+        if quad.predicate.value == RDF_TYPE:
+            types.setdefault(quad.object.value, set()).add(quad.subject)
+    subjects = {q.subject for q in document.quads}
+    if led_on and all(t.startswith(NAVIGATION) for t in types):
+        return  # a catalogue or a collection page whose documents were followed
+    named = ", ".join(f"{_short(t)} ({len(s)})" for t, s in sorted(types.items(), key=lambda item: (-len(item[1]), item[0]))[:10])
+    raise RecordFailed(
+        "no-learning-opportunity",
+        f"{location}: no elm:LearningOpportunity found; types found: {named or 'none'} ({len(subjects)} resources). "
+        "The catalogue reads ELM v3 (http://data.europa.eu/snb/model/elm/); publish the offers as elm:LearningOpportunity.",
+    )
+
+
+def _short(iri: str) -> str:
+    """A readable name for a type: its prefix for the well-known vocabularies, else the IRI."""
+    for prefix, namespace in (("dcat", DCAT), ("elm", "http://data.europa.eu/snb/model/elm/"), ("ceterms", "https://purl.org/ctdl/terms/"),
+                              ("schema", "https://schema.org/"), ("schema", "http://schema.org/"), ("tree", TREE), ("hydra", HYDRA),
+                              ("ldes", "https://w3id.org/ldes#")):
+        if iri.startswith(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri
 
 
 def _rdf_distribution(triples: list, distribution) -> bool:
