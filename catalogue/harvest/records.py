@@ -1,7 +1,8 @@
 """The catalogue's own statements about offers: catalogue records and quarantine reports.
 
 A published offer gets a ``dcat:CatalogRecord`` (in ``BASE/graph/records/ID``)
-saying whether it is a complete micro-credential, which Annex I elements it
+saying at which level it was admitted (listed, Europass-ready, complete
+micro-credential), what Europass would still need, which Annex I elements it
 misses, how many warnings it has, when the catalogue first saw it and when its
 content last changed. A quarantined offer gets a record with its findings (in
 ``BASE/graph/quarantine/ID``, next to its data), readable by the provider.
@@ -16,6 +17,7 @@ from datetime import datetime
 import pyoxigraph as ox
 
 from catalogue.iris import source_iri
+from catalogue.levels import LEVEL_IRIS
 from catalogue.namespaces import (
     ANNEX,
     DCAT,
@@ -60,7 +62,12 @@ def published_record(
         ox.Triple(record, _n(MCC + "contentHash"), ox.Literal(report.content_hash)),
         ox.Triple(record, _n(MCC + "microCredential"), ox.Literal("true" if report.microcredential else "false", datatype=_n(XSD + "boolean"))),
         ox.Triple(record, _n(MCC + "warningCount"), ox.Literal(str(len(report.warnings)), datatype=_n(XSD + "integer"))),
+        ox.Triple(record, _n(MCC + "admissionLevel"), _n(LEVEL_IRIS[report.level])),
+        ox.Triple(record, _n(MCC + "europassReady"), ox.Literal("true" if report.europass_ready else "false", datatype=_n(XSD + "boolean"))),
     ]
+    # What Europass would still need, by property (the site and API explain it from the property's labels).
+    for path in dict.fromkeys(f.path or "" for f in report.europass_gaps):
+        triples.append(ox.Triple(record, _n(MCC + "europassGap"), ox.Literal(path)))
     for key in report.missing:
         triples.append(ox.Triple(record, _n(MCC + "missingElement"), _n(ANNEX + key)))
     for key in report.missing_optional:

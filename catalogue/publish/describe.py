@@ -43,6 +43,7 @@ from catalogue.namespaces import (
 from catalogue.store.base import CatalogueStore
 
 from .dumps import MEDIA_TYPES
+from .europass_subset import NAME as EUROPASS_DUMP
 
 FORMATS = "http://www.w3.org/ns/formats/"
 SPDX = "http://spdx.org/rdf/terms#"
@@ -229,7 +230,26 @@ def void_description(config: Config, meta: dict, example: str | None = None) -> 
         g.add(subset, SD + "name", graph)
         if graph in sizes:
             g.add(subset, VOID + "triples", _int(sizes[graph]))
+    _europass_subset(g, config, meta, dataset)
     return g.triples
+
+
+def _europass_subset(g: Triples, config: Config, meta: dict, dataset: str) -> None:
+    """The Europass-ready offers as a subset of their own, with its own dump."""
+    info = meta.get("dumps", {}).get(EUROPASS_DUMP)
+    if info is None:
+        return
+    subset = f"{dataset}#europass-ready"
+    g.add(dataset, VOID + "subset", subset)
+    g.add(subset, RDF_TYPE, VOID + "Dataset")
+    g.text(subset, DCTERMS + "title", "Europass-ready offers", "en")
+    g.text(subset, DCTERMS + "description", "The offers that conform to the official Europass LOQ shapes: " + info.get("holds", "") + ".", "en")
+    g.add(subset, VOID + "dataDump", f"{config.base}dumps/{EUROPASS_DUMP}")
+    g.add(subset, VOID + "triples", _int(info.get("statements", 0)))
+    offers = ox.BlankNode()
+    g.add(subset, VOID + "classPartition", offers)
+    g.add(offers, VOID + "class", ELM + "LearningOpportunity")
+    g.add(offers, VOID + "entities", _int(meta.get("europass ready offers", 0)))
 
 
 def dcat_catalogue(config: Config, meta: dict) -> list[ox.Triple]:
@@ -272,8 +292,9 @@ def dcat_catalogue(config: Config, meta: dict) -> list[ox.Triple]:
         g.add(dataset, DCAT + "distribution", distribution)
         g.add(distribution, RDF_TYPE, DCAT + "Distribution")
         label = FORMAT_NAMES.get(fmt, fmt)
-        g.text(distribution, DCTERMS + "title", f"Full dump, {label}, gzip-compressed file" if compressed else f"Full dump, {label}", "en")
-        holds = DUMP_CONTENT.get(fmt, "")
+        title = info.get("title") or f"Full dump, {label}, gzip-compressed file"
+        g.text(distribution, DCTERMS + "title", title if compressed else title.replace(", gzip-compressed file", ""), "en")
+        holds = info.get("holds") or DUMP_CONTENT.get(fmt, "")
         if compressed:
             g.text(distribution, DCTERMS + "description", f"{label} in one gzip file ({media} compressed with gzip): {holds}.", "en")
         else:

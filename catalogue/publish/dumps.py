@@ -30,14 +30,16 @@ import os
 import shutil
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from catalogue.resources import code_fingerprint
 from catalogue.store.base import CatalogueStore
 
 DUMPS = (("catalogue.nq.gz", "nquads"), ("catalogue.ttl.gz", "turtle"))
-MEDIA_TYPES = {"nquads": "application/n-quads", "turtle": "text/turtle"}
+MEDIA_TYPES = {"nquads": "application/n-quads", "turtle": "text/turtle", "ntriples": "application/n-triples"}
 PARTS = "parts"
 LEVEL = 6
 # A gzip header without name, time or extra fields (so equal content gives equal bytes), and the end of
@@ -68,9 +70,33 @@ def graph_fingerprints(store: CatalogueStore, listing: Iterable[tuple[str, str, 
     return found
 
 
-def write_dumps(store: CatalogueStore, folder: Path, fingerprints: dict[str, str], previous: Path | None = None) -> tuple[dict[str, dict], int]:
-    """Write the dumps of ``store``'s public view into ``folder``, reusing parts of ``previous`` (a
-    generation's dumps folder). Returns what each dump is, and how many parts were reused."""
+@dataclass(frozen=True)
+class Part:
+    """One part of a dump: what it holds (a key naming its content, None when unknown) and how to write it."""
+
+    key: str | None
+    write: Callable[[BinaryIO], int]  # serialises the part's statements to a binary file, returns how many
+
+
+@dataclass(frozen=True)
+class ExtraDump:
+    """A dump besides the full ones (a subset such as the Europass-ready offers), made of parts."""
+
+    format: str
+    parts: list[Part]
+    title: str
+    holds: str
+
+
+def write_dumps(
+    store: CatalogueStore,
+    folder: Path,
+    fingerprints: dict[str, str],
+    previous: Path | None = None,
+    extra: dict[str, ExtraDump] | None = None,
+) -> tuple[dict[str, dict], int]:
+    """Write the dumps of ``store``'s public view, and the ``extra`` dumps, into ``folder``, reusing parts of
+    ``previous`` (a generation's dumps folder). Returns what each dump is, and how many parts were reused."""
     parts = folder / PARTS
     parts.mkdir(parents=True, exist_ok=True)
     earlier = _manifest(previous / PARTS) if previous is not None else {}
@@ -78,25 +104,38 @@ def write_dumps(store: CatalogueStore, folder: Path, fingerprints: dict[str, str
     written = {}
     reused = 0
     graphs = store.public_graphs()
+    plan: dict[str, tuple[str, list[Part]]] = {}
     for name, fmt in DUMPS:
+        plan[name] = (fmt, [
+            Part(f"{graph} {fmt} {fingerprints[graph]}" if fingerprints.get(graph) else None,
+                 lambda out, graph=graph, fmt=fmt: store.export(out, fmt, graphs=[graph]))
+            for graph in graphs
+        ])
+    for name, dump in (extra or {}).items():
+        plan[name] = (dump.format, dump.parts)
+    for name, (fmt, planned) in plan.items():
         members = []
-        for graph in graphs:
-            fingerprint = fingerprints.get(graph)
-            member = f"{hashlib.sha256(f'{graph} {fmt} {fingerprint}'.encode()).hexdigest()[:32]}.gz" if fingerprint else None
+        for planned_part in planned:
+            member = f"{hashlib.sha256(planned_part.key.encode()).hexdigest()[:32]}.gz" if planned_part.key else None
             if member and member in earlier and _reusable(previous / PARTS / member, earlier[member]) \
                     and _link(previous / PARTS / member, parts / member):  # type: ignore[operator]
                 manifest[member] = earlier[member]
                 reused += 1
+            elif member and member in manifest:
+                pass  # the same content twice in this generation: written once
             else:
                 member = member or f"fresh-{len(manifest)}-{fmt}.gz"
                 with (parts / member).open("wb") as handle:
                     part = _PartWriter(handle)
-                    statements = store.export(part, fmt, graphs=[graph])
+                    statements = planned_part.write(part)
                     manifest[member] = {"statements": statements, **part.finish()}
             members.append(member)
         written[name] = _join(folder / name, parts, members, manifest)
         written[name]["format"] = fmt
         written[name]["media type"] = MEDIA_TYPES[fmt]
+        if name in (extra or {}):
+            written[name]["title"] = extra[name].title  # type: ignore[index]
+            written[name]["holds"] = extra[name].holds  # type: ignore[index]
     (parts / "manifest.json").write_text(json.dumps({m: n for m, n in manifest.items() if not m.startswith("fresh-")}), encoding="utf-8")
     for stale in (p for p in parts.iterdir() if p.name.startswith("fresh-")):
         stale.unlink()

@@ -38,6 +38,8 @@ from catalogue.store.oxigraph import OxigraphStore
 
 from .describe import dataset_counts
 from .dumps import graph_fingerprints, write_dumps
+from .europass_subset import NAME as EUROPASS_DUMP
+from .europass_subset import europass_dump, ready_offers
 from .offer_data import offer_listing, read_offers
 from .search_index import refresh as refresh_index
 
@@ -110,7 +112,11 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         earlier = current_generation(config)
         listing = offer_listing(source)
         mark = time.perf_counter()
-        dumps, reused = write_dumps(source, generation.dumps, graph_fingerprints(source, listing), earlier.dumps if earlier else None)
+        subset = europass_dump(source, listing)
+        dumps, reused = write_dumps(
+            source, generation.dumps, graph_fingerprints(source, listing), earlier.dumps if earlier else None,
+            extra={EUROPASS_DUMP: subset},
+        )
         timings["dumps"] = time.perf_counter() - mark
         mark = time.perf_counter()
         refreshed = refresh_index(
@@ -130,6 +136,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
             "offers": offers,
             "search index": {"offers read": refreshed.read, "built whole": refreshed.whole},
             "dump graphs reused": reused,
+            "europass ready offers": sum(len(offers) for offers in ready_offers(listing).values()),
             "sources": counts,
             "dumps": dumps,
             "graphs": sorted(described["graphs"]),

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from catalogue.iris import graph_prefix
+from catalogue.levels import LEVEL_KEYS
 from catalogue.store.base import CatalogueStore
 from catalogue.text import display_text
 from catalogue.vocab import EQF_SCHEME, load_vocabulary
@@ -92,6 +93,8 @@ class OfferSummary:
     documents: list[str] = field(default_factory=list)
     modified: str | None = None
     microcredential: bool = False
+    level: str = "listed"  # "listed", "europass-ready" or "complete" (catalogue.harvest.records.LEVEL_IRIS)
+    europass_gaps: list[str] = field(default_factory=list)  # properties Europass still needs, as prefixed names
     missing: list[str] = field(default_factory=list)  # Annex I keys
     missing_optional: list[str] = field(default_factory=list)
     warnings: int = 0
@@ -159,12 +162,13 @@ def offer_listing(store: CatalogueStore) -> list[tuple[str, str, str | None]]:
     fingerprints: dict[tuple[str, str], str] = {}
     for source in store.source_ids():
         rows = store.every_row(
-            "?o ?hash ?issued ?modified ?mc ?w",
+            "?o ?hash ?issued ?modified ?mc ?w ?level",
             f"GRAPH <{store.records_graph(source)}> {{ ?r foaf:primaryTopic ?o ; mcc:contentHash ?hash ; "
-            "dcterms:issued ?issued ; dcterms:modified ?modified ; mcc:microCredential ?mc ; mcc:warningCount ?w }",
+            "dcterms:issued ?issued ; dcterms:modified ?modified ; mcc:microCredential ?mc ; mcc:warningCount ?w ; "
+            "mcc:admissionLevel ?level }",
         )
         for row in rows:
-            fingerprints[(row["o"].value, source)] = " ".join(row[v].value for v in ("hash", "issued", "modified", "mc", "w"))
+            fingerprints[(row["o"].value, source)] = " ".join(row[v].value for v in ("hash", "issued", "modified", "mc", "w", "level"))
     return [(iri, source, fingerprints.get((iri, source))) for iri, source in offer_iris(store)]
 
 
@@ -402,12 +406,17 @@ class _Reader:
             "?r foaf:primaryTopic ?o ; mcc:microCredential ?mc ; mcc:warningCount ?w ; dcterms:issued ?i ; dcterms:modified ?m ; "
             "mcc:contentHash ?hash . "
             "OPTIONAL { ?r mcc:missingElement ?missing } OPTIONAL { ?r mcc:missingOptionalElement ?optional } "
-            "OPTIONAL { ?r prov:wasGeneratedBy ?run }",
-            "?o ?mc ?w ?i ?m ?hash ?missing ?optional ?run",
+            "OPTIONAL { ?r prov:wasGeneratedBy ?run } OPTIONAL { ?r mcc:admissionLevel ?level } "
+            "OPTIONAL { ?r mcc:europassGap ?gap }",
+            "?o ?mc ?w ?i ?m ?hash ?missing ?optional ?run ?level ?gap",
         )
         for row in rows:
             offer = self.summaries[row["o"].value]
             offer.microcredential = row["mc"].value == "true"
+            if row["level"] is not None:
+                offer.level = LEVEL_KEYS.get(row["level"].value, offer.level)
+            if row["gap"] is not None and row["gap"].value not in offer.europass_gaps:
+                offer.europass_gaps.append(row["gap"].value)
             offer.warnings = int(row["w"].value)
             offer.first_seen, offer.changed = row["i"].value, row["m"].value
             offer.run = row["run"].value if row["run"] is not None else None

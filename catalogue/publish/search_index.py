@@ -19,11 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from catalogue.levels import LEVELS, at_least
 from catalogue.vocab import ISCED_SCHEME, load_vocabulary
 
 from .offer_data import OfferSummary, duration_hours
 
-FACETS = ("field", "broad_field", "eqf", "mode", "language", "country", "provider", "microcredential", "source", "schedule")
+FACETS = ("field", "broad_field", "eqf", "mode", "language", "country", "provider", "microcredential", "level", "source", "schedule")
 SORTS = {
     "relevance": "rank, o.start_date",
     "start": "o.start_date IS NULL, o.start_date",
@@ -179,6 +180,8 @@ def _insert(db: sqlite3.Connection, number: int, offer: OfferSummary, vocabulary
         ),
     )
     values: list[tuple[str, str]] = [("microcredential", "yes" if offer.microcredential else "no"), ("source", offer.source)]
+    # A level filter means "this level or above", so an offer counts under every level it reaches.
+    values += [("level", level) for level in LEVELS[1:] if at_least(offer.level, level)]
     values += [("field", f) for f in offer.fields]
     values += [("broad_field", b) for b in _broad_fields(offer.fields, vocabulary)]
     values += [("mode", m) for m in offer.modes] + [("language", lang) for lang in offer.languages]
@@ -238,6 +241,8 @@ def _summary(offer: OfferSummary) -> dict:
         "prices": [{"amount": p.amount, "currency": p.currency, "labels": p.labels} for p in offer.prices],
         "places": [{"names": p.names, "address": p.address, "country": p.country} for p in offer.places],
         "microcredential": offer.microcredential,
+        "level": offer.level,
+        "europass_gaps": offer.europass_gaps,
         "missing": offer.missing,
         "changed": offer.changed,
         "first_seen": offer.first_seen,

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from catalogue.levels import EUROPASS_READY, LISTED, NEXT_LEVEL, gap_label, level_label
 from catalogue.publish.offer_data import pick
 from catalogue.publish.search_index import FACETS, SORTS, SearchQuery
 from catalogue.text import display_text
@@ -49,6 +50,12 @@ class PriceOut(BaseModel):
     label: str | None = None
 
 
+class NextLevel(BaseModel):
+    level: str = Field(description="The next level: europass-ready or complete")
+    label: str
+    needs: list[str] = Field(description="What the offer must give to reach it, in plain words")
+
+
 class OfferItem(BaseModel):
     iri: str
     title: str
@@ -57,6 +64,9 @@ class OfferItem(BaseModel):
     homepage: str | None = None
     provider: Provider | None = None
     microcredential: bool
+    level: str = Field(description="Level of admission: listed, europass-ready or complete (a complete micro-credential)")
+    level_label: str
+    next_level: NextLevel | None = Field(None, description="What would lift the offer to the next level; none at the top")
     missing: list[Concept] = Field(description="Mandatory Annex I elements the offer does not give")
     eqf: Concept | None = None
     fields: list[Concept]
@@ -101,6 +111,8 @@ def router(server) -> APIRouter:
         schedule: list[str] = Query([], description="Learning schedule IRI"),
         source: list[str] = Query([], description="Source id"),
         microcredential: str | None = Query(None, pattern="^(yes|no)$", description="Only complete micro-credentials (yes) or only the others (no)"),
+        level: str | None = Query(None, pattern="^(listed|europass-ready|complete)$",
+                                  description="Only offers at this level of admission or above (europass-ready: those Europass can take as they are)"),
         start_from: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
         start_to: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
         ects_min: float | None = Query(None, ge=0),
@@ -121,6 +133,7 @@ def router(server) -> APIRouter:
             "field": field, "broad_field": broad_field, "eqf": eqf, "mode": mode, "language": language,
             "country": country, "provider": provider, "schedule": schedule, "source": source,
             "microcredential": [microcredential] if microcredential else [],
+            "level": [level] if level else [],
         }
         query = SearchQuery(
             text=q, filters={k: v for k, v in filters.items() if v}, start_from=start_from, start_to=start_to,
@@ -179,6 +192,9 @@ def _item(server, summary: dict, lang: str) -> OfferItem:
             country=_concept(provider.get("country"), lang),
         ) if provider else None,
         microcredential=summary["microcredential"],
+        level=summary.get("level", LISTED),
+        level_label=level_label(summary.get("level", LISTED), lang),
+        next_level=_next_level(summary, lang),
         missing=[Concept(iri=annex[k].iri, label=annex[k].label(lang), notation=k) for k in summary["missing"] if k in annex],
         eqf=_concept(summary.get("eqf"), lang),
         fields=[_concept(f, lang) for f in summary.get("fields", [])],
@@ -207,6 +223,8 @@ def _facet(server, name: str, values: list[tuple[str, int]], lang: str, items: l
     for value, count in values:
         if name == "microcredential":
             label = {"yes": {"en": "Complete micro-credential", "sv": "Komplett mikromerit"}, "no": {"en": "Not complete", "sv": "Inte komplett"}}[value][lang]
+        elif name == "level":
+            label = level_label(value, lang)
         elif name == "provider":
             label = _provider_name(server, value, lang)
         elif name == "source":
@@ -215,6 +233,20 @@ def _facet(server, name: str, values: list[tuple[str, int]], lang: str, items: l
             label = vocabulary.label(value, lang)
         out.append(FacetValue(value=value, label=label, count=count))
     return out
+
+
+def _next_level(summary: dict, lang: str) -> NextLevel | None:
+    level = summary.get("level", LISTED)
+    following = NEXT_LEVEL.get(level)
+    if following is None:
+        return None
+    vocabulary = load_vocabulary()
+    if following == EUROPASS_READY:
+        needs = [gap_label(gap, lang) for gap in summary.get("europass_gaps", [])]
+    else:
+        annex = {e.key: e for e in vocabulary.annex_elements()}
+        needs = [annex[k].label(lang) for k in summary.get("missing", []) if k in annex]
+    return NextLevel(level=following, label=level_label(following, lang), needs=needs)
 
 
 def _provider_name(server, iri: str, lang: str) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+from catalogue.levels import LISTED, level_label
 from catalogue.config import Config
 from catalogue.publish.generations import Generation
 from catalogue.publish.offer_data import pick
@@ -174,6 +175,8 @@ class Pages:
             "fallback": bool(title_lang) and title_lang.split("-")[0] != lang,
             "provider": display_text(pick(provider.get("names", {}), lang)[0]),
             "microcredential": summary["microcredential"],
+            "level": summary.get("level", LISTED),
+            "level_label": level_label(summary.get("level", LISTED), lang),
             "eqf": p.label(summary.get("eqf")) if summary.get("eqf") else "",
             "modes": [p.label(m) for m in summary.get("modes", [])],
             "start": p.day(summary.get("start")),

@@ -22,6 +22,7 @@ from catalogue.publish.offer_data import (
     duration_hours,
     pick,
 )
+from catalogue.levels import EUROPASS_READY, LEVEL_IRIS, LISTED, NEXT_LEVEL, gap_label, level_label
 from catalogue.urls import offer_page, provider_page
 from catalogue.vocab import Vocabulary, load_vocabulary
 
@@ -74,6 +75,11 @@ class OfferView:
     titles_other: list[Text]
     description: Text | None
     microcredential: bool
+    level: str
+    level_label: str
+    level_explanation: str
+    next_level_label: str | None
+    next_level_needs: list[str]
     missing: list[str]
     annex: list[AnnexRow]
     provider: Link | None
@@ -160,7 +166,13 @@ def offer_view(offer: OfferSummary, p: Presenter, base: str, source_name: str, l
         titles_other=[Text(t, lang, True) for lang, t in sorted(offer.titles.items()) if t != title.text],
         description=p.text(offer.descriptions),
         microcredential=offer.microcredential,
-        missing=[row.label for row in annex if row.mandatory and not row.present],
+        level=offer.level,
+        level_label=level_label(offer.level, p.lang),
+        level_explanation=p.explain(LEVEL_IRIS.get(offer.level)),
+        next_level_label=level_label(NEXT_LEVEL[offer.level], p.lang) if offer.level in NEXT_LEVEL else None,
+        next_level_needs=_next_level_needs(offer, p),
+        # From the offer's record, as validation found it (not recomputed from what the page shows).
+        missing=_annex_labels(offer.missing, p),
         annex=annex,
         provider=Link(p.provider_url(provider.iri), (p.text(provider.names) or p.plain(provider.iri)).text) if provider else None,
         provider_name=p.text(provider.names) if provider else None,
@@ -177,6 +189,19 @@ def offer_view(offer: OfferSummary, p: Presenter, base: str, source_name: str, l
         documents=[u for u in (http_only(d) for d in offer.documents) if u],
         source=offer.source,
     )
+
+
+def _annex_labels(keys: list[str], p: Presenter) -> list[str]:
+    labels = {e.key: e.label(p.lang) for e in p.vocabulary.annex_elements()}
+    return [labels.get(key, key) for key in keys]
+
+
+def _next_level_needs(offer: OfferSummary, p: Presenter) -> list[str]:
+    if offer.level == LISTED:
+        return [gap_label(gap, p.lang) for gap in offer.europass_gaps]
+    if offer.level == EUROPASS_READY:
+        return _annex_labels(offer.missing, p)
+    return []
 
 
 def _data_links(iri: str, path: str | None) -> list[Link]:

@@ -19,17 +19,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from catalogue.levels import COMPLETE, EUROPASS_READY, LISTED, NEXT_LEVEL, QUARANTINED
 from catalogue.vocab import Vocabulary, load_vocabulary
 
 from .shacl import PROFILE_EUROPASS, PROFILE_LISTING, PROFILE_MICROCREDENTIAL
-
-
-LEVEL_QUARANTINED = "quarantined"
-LEVEL_LISTED = "listed"
-LEVEL_EUROPASS_READY = "europass-ready"
-LEVEL_COMPLETE = "complete"
-LEVELS = (LEVEL_QUARANTINED, LEVEL_LISTED, LEVEL_EUROPASS_READY, LEVEL_COMPLETE)
-NEXT_LEVEL = dict(zip(LEVELS, LEVELS[1:]))
 
 
 def _in_annex_order(keys: list[str]) -> list[str]:
@@ -97,17 +90,17 @@ class OfferReport:
     def level(self) -> str:
         """"quarantined", "listed", "europass-ready" or "complete"."""
         if not self.conforms:
-            return LEVEL_QUARANTINED
+            return QUARANTINED
         if not self.europass_ready:
-            return LEVEL_LISTED
-        return LEVEL_COMPLETE if not self.missing else LEVEL_EUROPASS_READY
+            return LISTED
+        return COMPLETE if not self.missing else EUROPASS_READY
 
     def next_level_needs(self) -> list[Finding]:
         """The findings to fix to reach the next level (none at the top)."""
         return {
-            LEVEL_QUARANTINED: self.violations,
-            LEVEL_LISTED: self.europass_gaps,
-            LEVEL_EUROPASS_READY: [f for f in self.findings if f.profile == PROFILE_MICROCREDENTIAL and f.severity == "violation"],
+            QUARANTINED: self.violations,
+            LISTED: self.europass_gaps,
+            EUROPASS_READY: [f for f in self.findings if f.profile == PROFILE_MICROCREDENTIAL and f.severity == "violation"],
         }.get(self.level, [])
 
     @property

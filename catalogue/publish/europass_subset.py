@@ -1,0 +1,106 @@
+"""The Europass-ready subset: only the offers that conform to what the official Europass LOQ shapes ask.
+
+A platform that feeds Europass (or any system validating with the LOQ profile) takes
+exactly this dump, ``europass-ready.nt.gz``: each Europass-ready offer with everything
+it links to in its source, the way the validator saw it, plus the type, scheme and
+labels of every EU concept used (the LOQ shapes look for them in the data). An offer it
+points to that is not in the subset keeps only its type, as in validation.
+
+The subset is written per source as one dump part, named by its offers' record
+fingerprints, so a source whose Europass-ready offers did not change costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+import pyoxigraph as ox
+
+from catalogue.levels import COMPLETE, EUROPASS_READY, LEVEL_IRIS
+from catalogue.namespaces import LEARNING_OPPORTUNITY, RDF_TYPE
+from catalogue.resources import code_fingerprint
+from catalogue.store.base import CatalogueStore, StatementCounter
+from catalogue.vocab import Vocabulary, load_vocabulary
+
+from .dumps import ExtraDump, Part
+
+NAME = "europass-ready.nt.gz"
+_READY = {LEVEL_IRIS[EUROPASS_READY], LEVEL_IRIS[COMPLETE]}
+_TYPE = ox.NamedNode(RDF_TYPE)
+_OFFER = ox.NamedNode(LEARNING_OPPORTUNITY)
+
+
+def ready_offers(listing: Iterable[tuple[str, str, str | None]]) -> dict[str, list[tuple[str, str]]]:
+    """Per source, (offer IRI, record fingerprint) of its Europass-ready offers (``offer_data.offer_listing``)."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for iri, source, fingerprint in listing:
+        if fingerprint and fingerprint.rsplit(" ", 1)[-1] in _READY:
+            found.setdefault(source, []).append((iri, fingerprint))
+    return found
+
+
+def europass_dump(store: CatalogueStore, listing: Iterable[tuple[str, str, str | None]]) -> ExtraDump:
+    """The Europass-ready subset as a dump of one part per source (for ``dumps.write_dumps``)."""
+    rules = code_fingerprint("catalogue.publish.europass_subset", "catalogue.store.base")
+    parts = []
+    for source, offers in sorted(ready_offers(listing).items()):
+        offers.sort()
+        key = hashlib.sha256("\n".join(["europass", rules, source] + [f"{i} {f}" for i, f in offers]).encode()).hexdigest()
+        graph = store.source_graph(source)
+        parts.append(Part(key, lambda out, graph=graph, iris=[i for i, _ in offers]: _write(store, graph, iris, out)))
+    return ExtraDump(
+        format="ntriples",
+        parts=parts,
+        title="Europass-ready offers, N-Triples, gzip-compressed file",
+        holds="only the offers that conform to the official Europass LOQ shapes, each with what it links to, "
+              "and the type, scheme and labels of the EU concepts they use",
+    )
+
+
+def _write(store: CatalogueStore, graph: str, iris: list[str], out: BinaryIO) -> int:
+    counter = StatementCounter()
+    ox.serialize(counter.wrap(subset_triples(store.triples(graph), iris, load_vocabulary())), out, ox.RdfFormat.N_TRIPLES)
+    return counter.count
+
+
+def subset_triples(triples: Iterable[ox.Triple], iris: list[str], vocabulary: Vocabulary) -> Iterator[ox.Triple]:
+    """The offers ``iris`` with everything they reach in ``triples`` (stopping at other offers, which keep
+    their type), and the vocabulary's membership triples for the concepts they use; each triple once."""
+    index: dict[object, list[ox.Triple]] = {}
+    offers: set[object] = set()
+    for triple in triples:
+        index.setdefault(triple.subject, []).append(triple)
+        if triple.predicate == _TYPE and triple.object == _OFFER:
+            offers.add(triple.subject)
+    emitted: set[ox.Triple] = set()
+    concepts: set[str] = set()
+    for iri in iris:
+        start = ox.NamedNode(iri)
+        seen = {start}
+        queue = [start]
+        while queue:
+            node = queue.pop()
+            for triple in index.get(node, ()):
+                if triple not in emitted:
+                    emitted.add(triple)
+                    yield triple
+                obj = triple.object
+                if isinstance(obj, ox.Literal) or obj in seen:
+                    continue
+                seen.add(obj)
+                if isinstance(obj, ox.NamedNode) and vocabulary.is_concept(obj.value):
+                    concepts.add(obj.value)
+                elif obj in offers:
+                    typed = ox.Triple(obj, _TYPE, _OFFER)
+                    if typed not in emitted:
+                        emitted.add(typed)
+                        yield typed
+                else:
+                    queue.append(obj)
+    for concept in sorted(concepts):
+        for triple in vocabulary.membership_triples(concept, with_labels=True):
+            if triple not in emitted:
+                emitted.add(triple)
+                yield triple
