@@ -50,6 +50,7 @@ from catalogue.vocab import (
 
 Texts = dict[str, str]  # language tag -> text
 QT = "http://data.europa.eu/snb/qualification-topics#"
+FLEXIBLE_START_TOPIC = "https://w3id.org/mc-catalogue/note-topic/flexible-start"
 
 
 @dataclass
@@ -130,6 +131,9 @@ class OfferFields:
     further_information_url: str | None = None
     documents: list[str] = field(default_factory=list)  # further elm:supplementaryDocument links
     offer_notes: list[Texts] = field(default_factory=list)  # elm:additionalNote of the offer (e.g. an edition's own name)
+    # "Start any time" (a placeholder date, continuous admission): a note with the catalogue's
+    # flexible-start topic, which keeps the offer from being called ended by its dates.
+    flexible_start: Texts = field(default_factory=dict)
     spec_notes: list[Texts] = field(default_factory=list)  # elm:additionalNote of the specification (e.g. credits in a national scheme)
     course_code: str | None = None
     code_scheme: str | None = None
@@ -270,6 +274,7 @@ def build_offer(fields: OfferFields, context: HarvestContext) -> tuple[str, list
             context.note(fields.key, "supplementary document", "dropped", url, "not an http(s) address")
     for index, texts in enumerate(fields.offer_notes, start=1):
         w.note(offer, ELM + "additionalNote", f"{offer}/note/{index}", texts)
+    w.note(offer, ELM + "additionalNote", f"{offer}/flexible-start", fields.flexible_start, topic=FLEXIBLE_START_TOPIC)
     modified = to_datetime(fields.modified, r, "modified")
     if modified:
         w.add(offer, DCTERMS + "modified", modified)

@@ -430,6 +430,7 @@ class _Mapper:
         self.course, self.presentation = item.course, item.presentation
         self.default_lang = str(context.option("language", "en"))
         self.schedule_lines: dict[str, list[str]] = {}
+        self.flexible_start: dict[str, str] = {}
         self.lang_noted = False
 
     def note(self, field_name: str, kind: str, value, detail: str = "") -> None:
@@ -483,6 +484,7 @@ class _Mapper:
             fields.languages = [_text(e) for e in _children(pres, "languageOfInstruction") if _text(e)]
             fields.place = self.venue(provider)
         fields.schedule_information = {lang: "\n".join(lines) for lang, lines in self.schedule_lines.items()}
+        fields.flexible_start = dict(self.flexible_start)
         return fields
 
     def schedule(self, element: Element, text: str) -> None:
@@ -723,7 +725,8 @@ class _Mapper:
         """Feeds write 1900-01-01 (or 2099-12-31, 9999) for "start any time": never a date, a flexible start."""
         if name == "start":
             lang = self.lang(element).split("-")[0].lower()
-            self.schedule_lines.setdefault(lang if lang in FLEXIBLE_START else "en", []).append(FLEXIBLE_START.get(lang, FLEXIBLE_START["en"]))
+            lang = lang if lang in FLEXIBLE_START else "en"
+            self.flexible_start[lang] = FLEXIBLE_START[lang]
             self.note(f"presentation/{name}", "guessed", value, "a placeholder date, read as a flexible start (start any time); no start date was published")
         else:
             self.note(f"presentation/{name}", "guessed", value, "a placeholder date, not a real one; no date was published")

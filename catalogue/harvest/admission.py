@@ -15,11 +15,12 @@ from datetime import datetime, timezone
 
 import pyoxigraph as ox
 
+from catalogue.namespaces import MCC
 from catalogue.store.base import CatalogueStore, Change, GraphWrite
 from catalogue.validation.offers import OfferRecord
 from catalogue.validation.report import OfferReport
 
-from .records import published_record, quarantine_record
+from .records import published_record, quarantine_record, record_iri
 from .state import HarvestState
 
 
@@ -40,6 +41,7 @@ class PreviousRecord:
     issued: datetime
     modified: datetime
     run: str | None = None
+    time_status: str | None = None  # IRI written at the last publish (catalogue.publish.time_relevance)
 
 
 def previous_records(store: CatalogueStore, source_id: str) -> dict[str, PreviousRecord]:
@@ -47,7 +49,8 @@ def previous_records(store: CatalogueStore, source_id: str) -> dict[str, Previou
     rows = store.every_row(
         "?offer ?hash ?issued ?modified ?run",
         f"GRAPH <{store.records_graph(source_id)}> {{ ?r foaf:primaryTopic ?offer ; mcc:contentHash ?hash ; "
-        "dcterms:issued ?issued ; dcterms:modified ?modified OPTIONAL { ?r prov:wasGeneratedBy ?run } }",
+        "dcterms:issued ?issued ; dcterms:modified ?modified OPTIONAL { ?r prov:wasGeneratedBy ?run } "
+        "OPTIONAL { ?r mcc:timeStatus ?status } }",
     )
     return {
         row["offer"].value: PreviousRecord(
@@ -55,6 +58,7 @@ def previous_records(store: CatalogueStore, source_id: str) -> dict[str, Previou
             _parse_datetime(row["issued"].value),
             _parse_datetime(row["modified"].value),
             row["run"].value if row["run"] is not None else None,
+            row["status"].value if row["status"] is not None else None,
         )
         for row in rows
     }
@@ -90,6 +94,10 @@ def publish(
             else:
                 issued, modified, produced_by = (previous.issued if previous else now), now, run
             catalogue_records.extend(published_record(store.base, source_id, report, issued, modified, produced_by))
+            if previous and previous.content_hash == record.content_hash and previous.time_status:
+                # Unchanged content keeps its status until the next publish recomputes it (no churn in between).
+                catalogue_records.append(ox.Triple(
+                    ox.NamedNode(record_iri(store.base, source_id, record.iri)), ox.NamedNode(MCC + "timeStatus"), ox.NamedNode(previous.time_status)))
         else:
             quarantined += 1
             quarantine.extend(record.triples())

@@ -33,7 +33,8 @@ _OFFER = ox.NamedNode(LEARNING_OPPORTUNITY)
 
 
 def ready_offers(listing: Iterable[tuple[str, str, str | None]]) -> dict[str, list[tuple[str, str]]]:
-    """Per source, (offer IRI, record fingerprint) of its Europass-ready offers (``offer_data.offer_listing``)."""
+    """Per source, (offer IRI, record fingerprint) of its Europass-ready offers (``offer_data.offer_listing``,
+    whose fingerprints end with the level)."""
     found: dict[str, list[tuple[str, str]]] = {}
     for iri, source, fingerprint in listing:
         if fingerprint and fingerprint.rsplit(" ", 1)[-1] in _READY:

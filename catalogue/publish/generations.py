@@ -42,6 +42,7 @@ from .europass_subset import NAME as EUROPASS_DUMP
 from .europass_subset import europass_dump, ready_offers
 from .offer_data import offer_listing, read_offers
 from .search_index import refresh as refresh_index
+from .time_relevance import refresh_statuses
 
 KEEP_GENERATIONS = 3
 
@@ -102,6 +103,9 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
     generation = Generation(generation_id, path)
     timings: dict[str, float] = {}
     mark = time.perf_counter()
+    statuses = refresh_statuses(store, moment)
+    timings["time relevance"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     if isinstance(store, OxigraphStore):
         store.snapshot(generation.store_path)
         source: CatalogueStore = OxigraphStore.open(generation.store_path, config.base, read_only=True)
@@ -136,6 +140,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
             "offers": offers,
             "search index": {"offers read": refreshed.read, "built whole": refreshed.whole},
             "dump graphs reused": reused,
+            "offers by time status": statuses,
             "europass ready offers": sum(len(offers) for offers in ready_offers(listing).values()),
             "sources": counts,
             "dumps": dumps,

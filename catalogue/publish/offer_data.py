@@ -24,6 +24,8 @@ from catalogue.store.base import CatalogueStore
 from catalogue.text import display_text
 from catalogue.vocab import EQF_SCHEME, load_vocabulary
 
+from .time_relevance import STATUS_KEYS
+
 Texts = dict[str, str]
 CHUNK = 1000
 
@@ -95,6 +97,7 @@ class OfferSummary:
     microcredential: bool = False
     level: str = "listed"  # "listed", "europass-ready" or "complete" (catalogue.harvest.records.LEVEL_IRIS)
     europass_gaps: list[str] = field(default_factory=list)  # properties Europass still needs, as prefixed names
+    status: str = "current"  # "current", "ended" or "cancelled" at the last publish (catalogue.publish.time_relevance)
     missing: list[str] = field(default_factory=list)  # Annex I keys
     missing_optional: list[str] = field(default_factory=list)
     warnings: int = 0
@@ -162,13 +165,15 @@ def offer_listing(store: CatalogueStore) -> list[tuple[str, str, str | None]]:
     fingerprints: dict[tuple[str, str], str] = {}
     for source in store.source_ids():
         rows = store.every_row(
-            "?o ?hash ?issued ?modified ?mc ?w ?level",
+            "?o ?hash ?issued ?modified ?mc ?w ?status ?level",
             f"GRAPH <{store.records_graph(source)}> {{ ?r foaf:primaryTopic ?o ; mcc:contentHash ?hash ; "
             "dcterms:issued ?issued ; dcterms:modified ?modified ; mcc:microCredential ?mc ; mcc:warningCount ?w ; "
-            "mcc:admissionLevel ?level }",
+            "mcc:admissionLevel ?level OPTIONAL { ?r mcc:timeStatus ?status } }",
         )
         for row in rows:
-            fingerprints[(row["o"].value, source)] = " ".join(row[v].value for v in ("hash", "issued", "modified", "mc", "w", "level"))
+            # The level stays last: the Europass subset reads it from there.
+            fingerprints[(row["o"].value, source)] = " ".join(
+                row[v].value if row[v] is not None else "-" for v in ("hash", "issued", "modified", "mc", "w", "status", "level"))
     return [(iri, source, fingerprints.get((iri, source))) for iri, source in offer_iris(store)]
 
 
@@ -407,14 +412,16 @@ class _Reader:
             "mcc:contentHash ?hash . "
             "OPTIONAL { ?r mcc:missingElement ?missing } OPTIONAL { ?r mcc:missingOptionalElement ?optional } "
             "OPTIONAL { ?r prov:wasGeneratedBy ?run } OPTIONAL { ?r mcc:admissionLevel ?level } "
-            "OPTIONAL { ?r mcc:europassGap ?gap }",
-            "?o ?mc ?w ?i ?m ?hash ?missing ?optional ?run ?level ?gap",
+            "OPTIONAL { ?r mcc:europassGap ?gap } OPTIONAL { ?r mcc:timeStatus ?status }",
+            "?o ?mc ?w ?i ?m ?hash ?missing ?optional ?run ?level ?gap ?status",
         )
         for row in rows:
             offer = self.summaries[row["o"].value]
             offer.microcredential = row["mc"].value == "true"
             if row["level"] is not None:
                 offer.level = LEVEL_KEYS.get(row["level"].value, offer.level)
+            if row["status"] is not None:
+                offer.status = STATUS_KEYS.get(row["status"].value, offer.status)
             if row["gap"] is not None and row["gap"].value not in offer.europass_gaps:
                 offer.europass_gaps.append(row["gap"].value)
             offer.warnings = int(row["w"].value)

@@ -24,7 +24,7 @@ from catalogue.vocab import ISCED_SCHEME, load_vocabulary
 
 from .offer_data import OfferSummary, duration_hours
 
-FACETS = ("field", "broad_field", "eqf", "mode", "language", "country", "provider", "microcredential", "level", "source", "schedule")
+FACETS = ("field", "broad_field", "eqf", "mode", "language", "country", "provider", "microcredential", "level", "status", "source", "schedule")
 SORTS = {
     "relevance": "rank, o.start_date",
     "start": "o.start_date IS NULL, o.start_date",
@@ -182,6 +182,7 @@ def _insert(db: sqlite3.Connection, number: int, offer: OfferSummary, vocabulary
     values: list[tuple[str, str]] = [("microcredential", "yes" if offer.microcredential else "no"), ("source", offer.source)]
     # A level filter means "this level or above", so an offer counts under every level it reaches.
     values += [("level", level) for level in LEVELS[1:] if at_least(offer.level, level)]
+    values.append(("status", offer.status))
     values += [("field", f) for f in offer.fields]
     values += [("broad_field", b) for b in _broad_fields(offer.fields, vocabulary)]
     values += [("mode", m) for m in offer.modes] + [("language", lang) for lang in offer.languages]
@@ -242,6 +243,7 @@ def _summary(offer: OfferSummary) -> dict:
         "places": [{"names": p.names, "address": p.address, "country": p.country} for p in offer.places],
         "microcredential": offer.microcredential,
         "level": offer.level,
+        "status": offer.status,
         "europass_gaps": offer.europass_gaps,
         "missing": offer.missing,
         "changed": offer.changed,

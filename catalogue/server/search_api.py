@@ -65,6 +65,7 @@ class OfferItem(BaseModel):
     provider: Provider | None = None
     microcredential: bool
     level: str = Field(description="Level of admission: listed, europass-ready or complete (a complete micro-credential)")
+    status: str = Field("current", description="current, ended (its dates have passed) or cancelled (by its provider)")
     level_label: str
     next_level: NextLevel | None = Field(None, description="What would lift the offer to the next level; none at the top")
     missing: list[Concept] = Field(description="Mandatory Annex I elements the offer does not give")
@@ -111,6 +112,8 @@ def router(server) -> APIRouter:
         schedule: list[str] = Query([], description="Learning schedule IRI"),
         source: list[str] = Query([], description="Source id"),
         microcredential: str | None = Query(None, pattern="^(yes|no)$", description="Only complete micro-credentials (yes) or only the others (no)"),
+        status: list[str] = Query([], description="current (the default), ended or cancelled: ended and cancelled offers are "
+                                  "left out unless asked for", json_schema_extra={"items": {"enum": ["current", "ended", "cancelled"]}}),
         level: str | None = Query(None, pattern="^(listed|europass-ready|complete)$",
                                   description="Only offers at this level of admission or above (europass-ready: those Europass can take as they are)"),
         start_from: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
@@ -134,6 +137,7 @@ def router(server) -> APIRouter:
             "country": country, "provider": provider, "schedule": schedule, "source": source,
             "microcredential": [microcredential] if microcredential else [],
             "level": [level] if level else [],
+            "status": _statuses(status),
         }
         query = SearchQuery(
             text=q, filters={k: v for k, v in filters.items() if v}, start_from=start_from, start_to=start_to,
@@ -193,6 +197,7 @@ def _item(server, summary: dict, lang: str) -> OfferItem:
         ) if provider else None,
         microcredential=summary["microcredential"],
         level=summary.get("level", LISTED),
+        status=summary.get("status", "current"),
         level_label=level_label(summary.get("level", LISTED), lang),
         next_level=_next_level(summary, lang),
         missing=[Concept(iri=annex[k].iri, label=annex[k].label(lang), notation=k) for k in summary["missing"] if k in annex],
@@ -225,6 +230,8 @@ def _facet(server, name: str, values: list[tuple[str, int]], lang: str, items: l
             label = {"yes": {"en": "Complete micro-credential", "sv": "Komplett mikromerit"}, "no": {"en": "Not complete", "sv": "Inte komplett"}}[value][lang]
         elif name == "level":
             label = level_label(value, lang)
+        elif name == "status":
+            label = STATUS_LABELS[value][lang]
         elif name == "provider":
             label = _provider_name(server, value, lang)
         elif name == "source":
@@ -233,6 +240,20 @@ def _facet(server, name: str, values: list[tuple[str, int]], lang: str, items: l
             label = vocabulary.label(value, lang)
         out.append(FacetValue(value=value, label=label, count=count))
     return out
+
+
+STATUS_LABELS = {
+    "current": {"en": "Current", "sv": "Aktuell"},
+    "ended": {"en": "Ended", "sv": "Avslutad"},
+    "cancelled": {"en": "Cancelled", "sv": "Inställd"},
+}
+
+
+def _statuses(asked: list[str]) -> list[str]:
+    unknown = [s for s in asked if s not in STATUS_LABELS]
+    if unknown:
+        raise HTTPException(422, f"Unknown status {unknown[0]!r}: use current, ended or cancelled.")
+    return asked or ["current"]
 
 
 def _next_level(summary: dict, lang: str) -> NextLevel | None:

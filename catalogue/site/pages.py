@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from catalogue.levels import LISTED, level_label
+from catalogue.publish.time_relevance import CURRENT, HIDDEN
 from catalogue.config import Config
 from catalogue.publish.generations import Generation
 from catalogue.publish.offer_data import pick
@@ -83,7 +84,8 @@ def _slug(value: str) -> str:
 class Pages:
     def __init__(self, config: Config, summaries: list[dict], store: CatalogueStore, last_harvest: dict[str, str | None], generation: Generation):
         self.config = config
-        self.summaries = summaries
+        # Ended and cancelled offers keep their own pages (opened by link) but leave listings and counts.
+        self.summaries = [s for s in summaries if s.get("status", CURRENT) not in HIDDEN]
         self.store = store
         self.last_harvest = last_harvest
         self.generation = generation

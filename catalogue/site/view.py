@@ -75,6 +75,7 @@ class OfferView:
     titles_other: list[Text]
     description: Text | None
     microcredential: bool
+    status: str
     level: str
     level_label: str
     level_explanation: str
@@ -166,6 +167,7 @@ def offer_view(offer: OfferSummary, p: Presenter, base: str, source_name: str, l
         titles_other=[Text(t, lang, True) for lang, t in sorted(offer.titles.items()) if t != title.text],
         description=p.text(offer.descriptions),
         microcredential=offer.microcredential,
+        status=offer.status,
         level=offer.level,
         level_label=level_label(offer.level, p.lang),
         level_explanation=p.explain(LEVEL_IRIS.get(offer.level)),
