@@ -79,7 +79,7 @@ GRADES = {"pass-or-fail": ("Pass or fail", "Voldaan of niet voldaan"), "1-10": (
           "0-100": ("Score 0 to 100", "Score 0 tot en met 100"), "US letter": ("US letter grades", "Amerikaanse lettercijfers"),
           "UK letter": ("UK letter grades", "Britse lettercijfers")}
 REASONS = {
-    "abbreviation": "ELM has no abbreviation", "otherCodes": "only the primaryCode is carried as identifier",
+    "abbreviation": "ELM has no abbreviation", "shortName": "ELM organisations carry the full name; the short name is not carried", "otherCodes": "only the primaryCode is carried as identifier",
     "consumers": "consumer-specific extensions (RIO, eduXchange …) have no ELM equivalent",
     "ext": "non-standard extension", "resources": "reading lists have no place on an ELM offer",
     "qualificationRequirements": "ELM has no property for what it takes to be awarded",
@@ -93,6 +93,11 @@ REASONS = {
     "validTo": "the offerings' dates are used", "firstStartDate": "the offerings' dates are used", "name": "the course or program name is the title",
     "programOffering": "the program is described by its own offers", "academicSession": "the offering's own dates are used",
 }
+
+
+# Where a guest enrols: not in the OOAPI v5 core, but used by APIs and their consumer extensions.
+ENROL_FIELDS = ("enrollUrl", "enrollmentUrl", "enrolmentUrl", "guestEnrollmentUrl", "enrollmentLink")
+EDITION = {"en": "Edition", "nl": "Uitvoering", "de": "Durchführung", "sv": "Tillfälle"}
 
 
 class _Absent(Exception):
@@ -147,6 +152,8 @@ class OoapiHarvester(Harvester):
         self._offerings: set[str] = set()
         self._noted: set[str] = set()
         self.yielded = 0
+        self._code_fields: dict[str, str] = {}  # record -> where its code came from, for the note when an offering's replaces it
+        self.programs_listed = False  # the API answered /programs, so a missing /courses is not an error
 
     # -- transport: one path, a URL or a file ----------------------------------
 
@@ -229,10 +236,17 @@ class OoapiHarvester(Harvester):
         number = 0
         try:
             for number, location, items in self._pages(kind + "s"):
+                self.programs_listed = self.programs_listed or kind == "program"
                 for index, item in enumerate(items):
                     self.yielded += 1
                     yield self._ref(kind, item, location, f"{kind}s page {number}, item {index + 1}")
         except _Absent as absent:
+            if kind == "program":
+                return
+            if self.programs_listed:
+                # Many APIs publish programs only: no /courses (404) is then no fault of the source.
+                self.context.note("(source)", "courses", "guessed", str(absent), "the API has no list of courses; its programs were read")
+                return
             if kind == "course":
                 raise SourceUnavailable(f"{self.context.source.name}: the API has no list of courses at {absent}; check the source url (the API's base, e.g. …/ooapi/v5/).", 404) from None
         except InputError as error:
@@ -311,6 +325,8 @@ class OoapiHarvester(Harvester):
         note = self._noter(key, kind)
         titles = texts(c.get("name"), note, "name")[0]
         code = c.get("primaryCode") if isinstance(c.get("primaryCode"), dict) else {}
+        if not _str(code.get("code")):
+            c.consume("abbreviation")  # the identifier then; else it is noted as dropped
         fields = OfferFields(
             key=key, titles=titles, provider=self._provider(c.get("organization"), key),
             homepage=_str(c.get("link")), descriptions=texts(c.get("description"), note, "description")[0],
@@ -320,9 +336,11 @@ class OoapiHarvester(Harvester):
             opportunity_type=TYPES.get(str(c.get("programType") or kind), _str(c.get("programType"))),
             entry_requirements=texts(c.get("admissionRequirements") or c.get("requirements"), note, "admissionRequirements")[0],
             admission=texts(c.get("enrollment"), note, "enrollment")[0],
-            course_code=_str(code.get("code")) or _str(c.get("abbreviation")), code_scheme=self._scheme(code),
+            course_code=_str(code.get("code")) or _str(c.data.get("abbreviation")), code_scheme=self._scheme(code),
             place=self._place(c.get("addresses"), note, kind), stackability=self._pathways(key, c.get("programs")),
         )
+        fields.provider = self._located(key, fields.provider, fields.place)
+        self._code_fields[key] = f"{kind}/{'primaryCode' if _str(code.get('code')) else 'abbreviation'}"
         fields.awarding_body = fields.provider
         self.context.note(key, "organization", "guessed", fields.provider.key, "OOAPI names no awarding body; the providing organization was assumed to award")
         self._workload(key, fields, c.get("studyLoad"), c.get("ects"))
@@ -343,9 +361,15 @@ class OoapiHarvester(Harvester):
             fields.descriptions[lang] = text if not known or known == text else f"{known}\n\n{text}"
         if _str(o.get("link")):
             fields.homepage = _str(o["link"])
-            fields.further_information_url = template.homepage if template.homepage != fields.homepage else None
+            fields.documents = [template.homepage] if template.homepage and template.homepage != fields.homepage else []
+        apply = self._enrol_link(o)
+        if apply:
+            # Where to apply, as xcri-cap's applyTo: elm:supplementaryDocument.
+            fields.further_information_url = apply
         code = o.get("primaryCode") if isinstance(o.get("primaryCode"), dict) else {}
         if _str(code.get("code")):
+            if template.course_code and template.course_code != _str(code.get("code")):
+                self.context.note(key, self._code_fields.get(template.key, "primaryCode"), "dropped", template.course_code, "the offering's own primaryCode identifies the offer")
             fields.course_code, fields.code_scheme = _str(code.get("code")), self._scheme(code)
         if o.get("organization"):
             fields.provider = fields.awarding_body = self._provider(o.get("organization"), key)
@@ -357,13 +381,38 @@ class OoapiHarvester(Harvester):
             fields.grading = {"en": grading[0], "nl": grading[1]}
         elif o.get("resultValueType"):
             note("resultValueType", o.get("resultValueType"), "not a grading scale of the OOAPI list, or no result expected")
-        if texts(o.data.get("name"))[0] in ({}, template.titles):
-            o.consume("name")
+        name = texts(o.get("name"), note, "name")[0]
+        if name and name != template.titles:
+            # "semester 1", "Autumn 2026, evening": what tells this edition from the others, kept beside the course title.
+            fields.offer_notes = [*template.offer_notes, {lang: f"{EDITION.get(lang, EDITION['en'])}: {text}" for lang, text in name.items()}]
+        fields.provider = self._located(key, fields.provider, fields.place)
         o.consume("offeringType", "course", "program", "resultExpected", *(["academicSession"] if fields.start else []))
         self._leftovers(key, "offering", o)
         return fields
 
     # -- parts -------------------------------------------------------------------
+
+    def _located(self, record: str, provider: OrganisationFields, place: PlaceFields | None) -> OrganisationFields:
+        """A provider without a country is taken to be in the country of the offering's (or program's) address."""
+        if provider.country or place is None or not place.country:
+            return provider
+        self.context.note(record, "organization/addresses/countryCode", "guessed", place.country,
+                          "the organization names no country; the country of the teaching address was used")
+        return dataclasses.replace(provider, country=place.country)
+
+    def _enrol_link(self, o: _Obj) -> str | None:
+        """A guest enrolment address: the offering's own field, or one a consumer extension (eduXchange …) gives."""
+        for name in ENROL_FIELDS:
+            if _str(o.get(name)):
+                return _str(o.get(name))
+        for consumer in o.data.get("consumers") or []:
+            found = next((_str(consumer.get(n)) for n in ENROL_FIELDS if isinstance(consumer, dict) and _str(consumer.get(n))), None)
+            if found:
+                o.consume("consumers")
+                self.context.note(str(o.data.get("offeringId")), "offering/consumers", "dropped", consumer.get("consumerKey") or "consumer",
+                                  "only the enrolment address of the consumer extension was read")
+                return found
+        return None
 
     def _noter(self, record: str, kind: str):
         return lambda field_name, value, reason: self.context.note(record, f"{kind}/{field_name}", "dropped", value, reason)
@@ -479,7 +528,9 @@ class OoapiHarvester(Harvester):
             self.context.note(record, "organization", "guessed", self.context.source.name, "no organization given or listed; the source's name was used")
             return OrganisationFields(f"source-{self.context.source.id}", {"en": self.context.source.name})
         obj, ident = _Obj(org), str(org.get("organizationId") or org.get("shortName") or self.context.source.id)
-        names = texts(obj.get("name"))[0] or ({"": _str(obj.get("shortName"))} if obj.get("shortName") else {})
+        names = texts(obj.get("name"))[0] or ({"": _str(obj.data.get("shortName"))} if obj.data.get("shortName") else {})
+        if names and _str(obj.data.get("shortName")) in names.values():
+            obj.consume("shortName")
         addresses = [a for a in (obj.get("addresses") or []) if isinstance(a, dict)]
         located = next((a for a in addresses if a.get("countryCode")), addresses[0] if addresses else {})
         code = obj.get("primaryCode") if isinstance(obj.get("primaryCode"), dict) else {}
@@ -489,7 +540,7 @@ class OoapiHarvester(Harvester):
             identifier=_str(code.get("code")), identifier_scheme=_str(code.get("codeType")),
             quality_assurance=QualityAssurance(qa.get("type", ""), {"en": qa["title"]} if qa.get("title") else {}, qa.get("agency", ""),
                                                qa.get("agency_country"), qa.get("report_url")) if isinstance(qa, dict) else None)
-        obj.consume("organizationId", "shortName", "organizationType")
+        obj.consume("organizationId", "organizationType")
         if ident not in self._noted:
             self._noted.add(ident)
             self._leftovers(f"organization {ident}", "organization", obj)

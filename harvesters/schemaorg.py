@@ -807,6 +807,8 @@ class OfferMapper:
         for text in texts:
             # courseMode mixes delivery ("online"), pace ("full-time") and kind ("MOOC"): each goes where it belongs.
             if not vocabulary.match(MODE_SCHEME, text) and vocabulary.match(SCHEDULE_SCHEME, text):
+                if fields.schedule and fields.schedule != text:
+                    self.note("courseMode", "dropped", text, f"an offer has one learning schedule; {fields.schedule!r} came first")
                 fields.schedule = fields.schedule or text
             elif not vocabulary.match(MODE_SCHEME, text) and vocabulary.match(OPPORTUNITY_TYPE_SCHEME, text):
                 fields.opportunity_type = text
@@ -907,6 +909,13 @@ class OfferMapper:
                 self.note("offers/price", "dropped", offer.text("name") or "Offer", "an offer without a price")
                 continue
             label = per_language(offer.texts("name") or category, self.lang)[0]
+            if currency is None and re.fullmatch(r"0+(?:[.,]0+)?", amount.strip()):
+                # price "0" with no currency: free of charge; an amount only in a currency the source names (option `currency`).
+                currency = self.context.option("currency")
+                note = f"an amount of 0 in {currency} (source option `currency`)" if currency else "no amount, as no currency is known"
+                self.note("offers/price", "guessed", amount, f"a price of 0 without a currency, read as free of charge; {note}")
+                fields.prices.append(PriceFields("0" if currency else None, currency, {"en": "Free of charge", "sv": "Avgiftsfri"}, label))
+                continue
             fields.prices.append(PriceFields(amount, currency, label))
 
     def place(self, fields: OfferFields, provider: OrganisationFields) -> PlaceFields | None:

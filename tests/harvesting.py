@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from catalogue.levels import LEVEL_KEYS
 from catalogue.config import Config, SourceConfig
 from catalogue.harvest.pipeline import SourceOutcome, harvest_source
 from catalogue.harvest.state import HarvestState
@@ -37,6 +38,11 @@ class HarvestingCatalogue:
 
     def offers(self) -> set[str]:
         return {r["o"].value for r in self.store.query("SELECT ?o WHERE { ?o a elm:LearningOpportunity }")}
+
+    def level(self, offer: str) -> str | None:
+        """The level the offer was admitted at (listed, europass-ready, complete), from its catalogue record."""
+        rows = list(self.store.query(f"SELECT ?l WHERE {{ ?r foaf:primaryTopic <{offer}> ; mcc:admissionLevel ?l }}"))
+        return LEVEL_KEYS[rows[0]["l"].value] if rows else None
 
     def quarantined(self) -> set[str]:
         rows = self.store.query("SELECT ?o WHERE { GRAPH ?g { ?r a mcc:QuarantineRecord ; foaf:primaryTopic ?o } }", default_graphs=[])

@@ -47,6 +47,11 @@ class BuiltSite:
     def offer(self, fragment: str) -> dict:
         return next(s for s in self.offers if fragment in s["iri"])
 
+    @property
+    def listed_offers(self) -> list[dict]:
+        """The offers listings show: not ended, not cancelled (the bundled examples have real dates, so some end)."""
+        return [s for s in self.offers if s.get("status", "current") == "current"]
+
 
 def hostile_offer_file(folder: Path) -> Path:
     """The providers' example offer with a hostile title and description, as an extra source."""

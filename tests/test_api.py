@@ -166,7 +166,9 @@ def test_service_description_void_and_dcat(server):
     dcat = Graph().parse(data=requests.get(f"{server.url}/catalogue", headers={"Accept": "application/ld+json"}, timeout=10).text, format="json-ld")
     DCAT = "http://www.w3.org/ns/dcat#"
     distributions = set(dcat.objects(URIRef(f"{BASE}dataset"), URIRef(DCAT + "distribution")))
-    assert len(distributions) == 6  # four dumps (two gzip files, two gzip-encoded or plain), the endpoint, the feed
+    # six dumps (the full dumps in two formats and the Europass-ready subset, each as a gzip file and
+    # gzip-encoded or plain), the endpoint, the feed
+    assert len(distributions) == 8
     for distribution in distributions:
         assert dcat.value(distribution, URIRef("http://purl.org/dc/terms/license")) is not None
     browser = requests.get(f"{server.url}/sparql", headers={"Accept": "text/html"}, timeout=10)

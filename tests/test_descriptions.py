@@ -107,7 +107,11 @@ def check_counts(url: str, base: str, meta: dict, graph_endpoint: str | None = N
     assert int(void.value(dataset, URIRef(VOID + "classes"))) == len(classes)
 
     # One subset per public graph, each as large as the graph; together they are the default graph.
-    subsets = {str(void.value(s, URIRef(SD + "name"))): s for s in void.objects(dataset, URIRef(VOID + "subset"))}
+    all_subsets = list(void.objects(dataset, URIRef(VOID + "subset")))
+    subsets = {str(void.value(s, URIRef(SD + "name"))): s for s in all_subsets if void.value(s, URIRef(SD + "name")) is not None}
+    # Besides the graphs, one subset is not a graph: the Europass-ready offers, with a dump of their own.
+    unnamed = [s for s in all_subsets if void.value(s, URIRef(SD + "name")) is None]
+    assert [str(void.value(s, URIRef(VOID + "dataDump"))) for s in unnamed] == [f"{base}dumps/europass-ready.nt.gz"]
     public = {b["g"]["value"] for b in rows(graphs_at, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
               if any(f"{base}graph/{kind}" in b["g"]["value"] for kind in ("vocabulary", "source/", "records/"))}
     assert set(subsets) == public
@@ -353,7 +357,7 @@ def test_dcat_and_void_describe_every_dump_as_it_is_served(server):
         url = dcat.value(distribution, URIRef(DCAT + "downloadURL"))
         if url is not None:
             downloads[str(url)] = distribution
-    names = {"catalogue.nq.gz", "catalogue.nq", "catalogue.ttl.gz", "catalogue.ttl"}
+    names = {"catalogue.nq.gz", "catalogue.nq", "catalogue.ttl.gz", "catalogue.ttl", "europass-ready.nt.gz", "europass-ready.nt"}
     assert set(downloads) == {f"{BASE}dumps/{n}" for n in names}
     assert set(void.objects(dataset, URIRef(VOID + "dataDump"))) == {URIRef(u) for u in downloads}
     for url, distribution in downloads.items():
@@ -362,7 +366,7 @@ def test_dcat_and_void_describe_every_dump_as_it_is_served(server):
         media = str(dcat.value(distribution, URIRef(DCAT + "mediaType"))).removeprefix(IANA)
         compress = dcat.value(distribution, URIRef(DCAT + "compressFormat"))
         size = int(dcat.value(distribution, URIRef(DCAT + "byteSize")))
-        assert media == ("application/n-quads" if ".nq" in name else "text/turtle")
+        assert media == {"nq": "application/n-quads", "ttl": "text/turtle", "nt": "application/n-triples"}[name.split(".")[1]]
         assert dcat.value(distribution, URIRef(DCTERMS + "description")) is not None
         if name.endswith(".gz"):
             response = _whole(local)

@@ -208,7 +208,10 @@ def test_a_feed_that_suddenly_is_empty_keeps_the_offers(server, catalogue):
     url, before = _harvested_then(server, catalogue, "status", status=200)
     server.add("/offers.ttl", "@prefix ex: <https://x.example/> .\nex:a ex:b ex:c .\n", "text/turtle")
     outcome = catalogue.harvest(url)
-    assert outcome.run.outcome == "failed" and "no offers now" in outcome.run.message
+    # The document is reported as holding no offer, and what it gave before is carried over.
+    assert outcome.run.outcome == "partial" and outcome.run.carried_over == len(before)
+    [error] = outcome.errors
+    assert error.code == "no-learning-opportunity" and "types found: none (1 resources)" in error.message
     assert catalogue.offers() == before
 
 
@@ -351,3 +354,37 @@ def test_sources_are_fetched_side_by_side_and_each_is_written_whole(tmp_path, cl
     # s0 and s3 publish the same file: the published catalogue lists each offer once.
     generation = json.loads(next((workdir / "data" / "published").glob("*/meta.json")).read_text(encoding="utf-8"))
     assert generation["offers"] == sum(sizes.values())
+
+
+DCAT_ONLY = """@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+<https://data.example/catalog> a dcat:Catalog ; dcterms:title "Open data" ; dcat:dataset <https://data.example/ds/1>, <https://data.example/ds/2> .
+<https://data.example/ds/1> a dcat:Dataset ; dcat:distribution <https://data.example/ds/1/csv> .
+<https://data.example/ds/2> a dcat:Dataset .
+<https://data.example/ds/1/csv> a dcat:Distribution ; dcat:mediaType <http://www.iana.org/assignments/media-types/text/csv> ."""
+CTDL = """{"@context": {"ceterms": "https://purl.org/ctdl/terms/"}, "@graph": [
+  {"@id": "https://credentialengine.example/resources/ce-1", "@type": "ceterms:Certificate", "ceterms:name": {"en": "Welding"}},
+  {"@id": "https://credentialengine.example/resources/ce-2", "@type": "ceterms:LearningOpportunityProfile", "ceterms:name": {"en": "Welding course"}},
+  {"@id": "https://credentialengine.example/resources/ce-3", "@type": "ceterms:LearningOpportunityProfile", "ceterms:name": {"en": "Forklift"}}]}"""
+LDES_VIEW = """@prefix tree: <https://w3id.org/tree#> . @prefix ldes: <https://w3id.org/ldes#> .
+<https://data.example/stream> a ldes:EventStream ; tree:view <https://data.example/stream/view> .
+<https://data.example/stream/view> a tree:Node ."""
+
+
+@pytest.mark.parametrize("body, content_type, types", [
+    (DCAT_ONLY, "text/turtle", "types found: dcat:Dataset (2), dcat:Catalog (1), dcat:Distribution (1) (4 resources)"),
+    (CTDL, "application/ld+json", "types found: ceterms:LearningOpportunityProfile (2), ceterms:Certificate (1) (3 resources)"),
+    (LDES_VIEW, "text/turtle", "types found: ldes:EventStream (1), tree:Node (1) (2 resources)"),
+], ids=["dcat-without-rdf-distributions", "ctdl", "ldes-view"])
+def test_a_document_without_learning_opportunities_is_reported(server, catalogue, body, content_type, types):
+    path = "/fixture." + ("jsonld" if "json" in content_type else "ttl")
+    outcome = catalogue.harvest(server.add(path, body, content_type))
+    assert outcome.run.outcome != "published" and outcome.run.seen == 0
+    [error] = outcome.errors
+    assert error.code == "no-learning-opportunity" and error.record.endswith(path)
+    assert f"no elm:LearningOpportunity found; {types}" in error.message
+
+
+def test_a_catalogue_page_that_leads_to_offers_is_not_reported(server, catalogue):
+    pages = _pages(server, NORRSUNDA, 3, "tree")
+    outcome = catalogue.harvest(pages[0])
+    assert not outcome.errors and outcome.run.published == NORRSUNDA_OFFERS

@@ -149,13 +149,17 @@ def test_every_column_is_in_the_mapping_and_names_are_unambiguous():
 def test_the_norrkust_example_feed(catalogue):
     outcome = catalogue.harvest(FEED)
     assert outcome.run.outcome == "published", outcome.run.message
-    assert (outcome.run.published, outcome.run.quarantined) == (5, 1)
+    # NK-EXCEL-2027 has no web page of its own: a description and the provider's page list it,
+    # but it is not Europass-ready (and its unreadable start date is noted, not guessed).
+    assert (outcome.run.published, outcome.run.quarantined) == (6, 0)
+    assert catalogue.level(OFFER + "NK-EXCEL-2027") == "listed"
+    assert catalogue.level(OFFER + "YHK-SOL-2027") == "complete"
     complete = ["YHK-SOL-2027", "YHK-SAK-2027", "NK-FIN-VO1", "NK-LEAN-1"]
     for key in complete:
         assert catalogue.microcredential(OFFER + key), (key, catalogue.missing(OFFER + key))
     assert not catalogue.microcredential(OFFER + "NK-AI-P1")
     assert catalogue.missing(OFFER + "NK-AI-P1") == {"quality-assurance"}
-    assert catalogue.quarantined() == {OFFER + "NK-EXCEL-2027"}
+    assert catalogue.quarantined() == set()
     dropped = {(n.record, n.field) for n in notes(outcome, "dropped")}
     assert ("NK-EXCEL-2027", "start date") in dropped and ("YHK-SOL-2027", "Intern anteckning") in dropped
     assert ("YHK-SAK-2027", "Intern anteckning") not in dropped  # empty cells are not noted
@@ -418,7 +422,7 @@ def test_a_zip_that_is_not_a_workbook_is_refused(catalogue):
 def test_over_http_with_conditional_requests(server, catalogue):
     url = server.add("/norrkust.csv", FEED.read_bytes(), "text/csv")
     first = catalogue.harvest(url)
-    assert first.run.outcome == "published" and first.run.published == 5
+    assert first.run.outcome == "published" and first.run.published == 6
     second = catalogue.harvest(url)
     assert second.run.outcome == "unchanged"
     assert server.requests[-1][2].get("If-None-Match")
@@ -444,7 +448,7 @@ def test_http_faults_fail_the_run_and_keep_the_offers(server, catalogue, fault, 
     url = server.add("/offers.csv", FEED.read_bytes(), "text/csv")
     catalogue.harvest(url)
     before = catalogue.offers()
-    assert len(before) == 5
+    assert len(before) == 6
     server.fault("/offers.csv", fault, **options)
     outcome = catalogue.harvest(url, max_megabytes=1, timeout=5)
     assert outcome.run.outcome == "failed" and words in outcome.run.message, outcome.run.message

@@ -270,7 +270,7 @@ def test_every_offer_is_reachable_without_javascript_from_the_browse_pages(bundl
                     queue.append(target)
                 elif target.startswith(f"/{lang}/offer/"):
                     offers.add(target)
-        expected = {offer_page(s["iri"], s["source"], bundled_site.config.base, lang) for s in bundled_site.offers}
+        expected = {offer_page(s["iri"], s["source"], bundled_site.config.base, lang) for s in bundled_site.listed_offers}
         assert offers == expected
 
 
@@ -289,7 +289,7 @@ def test_internal_links_resolve_and_the_sitemap_lists_real_pages(bundled_site):
             assert (file / "index.html").exists() if target.path.endswith("/") else file.exists(), f"{path} links to missing {href}"
     sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
     locations = re.findall(r"<loc>([^<]+)</loc>", sitemap)
-    assert len(locations) >= 2 * len(bundled_site.offers)
+    assert len(locations) >= 2 * len(bundled_site.listed_offers)
     for location in locations:
         path = urlparse(location).path
         assert (site / path.lstrip("/") / "index.html").exists() if path.endswith("/") else (site / path.lstrip("/")).exists()
@@ -298,7 +298,7 @@ def test_internal_links_resolve_and_the_sitemap_lists_real_pages(bundled_site):
 def test_search_index_rows_match_the_published_offers(bundled_site):
     for lang in i18n.LANGUAGES:
         index = json.loads((bundled_site.site / "assets" / f"search-{lang}.json").read_text(encoding="utf-8"))
-        assert sorted(row[15] for row in index["offers"]) == sorted(s["iri"] for s in bundled_site.offers)
+        assert sorted(row[15] for row in index["offers"]) == sorted(s["iri"] for s in bundled_site.listed_offers)
         eqf = {value[0]: position for position, value in enumerate(index["values"]["eqf"])}
         for row in index["offers"]:
             summary = next(s for s in bundled_site.offers if s["iri"] == row[15])

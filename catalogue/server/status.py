@@ -106,11 +106,12 @@ def router(server) -> APIRouter:
         published = server.refresh()
         return HTMLResponse(_dump_list(server.config, published.meta), headers={"Link": '</catalogue>; rel="describedby"'})
 
-    @api.get("/dumps/{name}", tags=["Dumps"], summary="Full dump of the published catalogue",
-             description="catalogue.nq.gz and catalogue.ttl.gz: the gzip files (application/gzip, byte ranges); catalogue.nq "
-                         "and catalogue.ttl: their content, gzip-encoded when the client accepts it, otherwise decompressed.",
+    @api.get("/dumps/{name}", tags=["Dumps"], summary="Dumps of the published catalogue",
+             description="catalogue.nq.gz and catalogue.ttl.gz (the whole catalogue) and europass-ready.nt.gz (only the "
+                         "Europass-ready offers): the gzip files (application/gzip, byte ranges); catalogue.nq, catalogue.ttl "
+                         "and europass-ready.nt: their content, gzip-encoded when the client accepts it, otherwise decompressed.",
              response_class=Response,
-             responses=answers("The dump", ("application/gzip", "application/n-quads", "text/turtle"),
+             responses=answers("The dump", ("application/gzip", "application/n-quads", "text/turtle", "application/n-triples"),
                                {400: "A malformed conditional or range header", 404: "No dump of that name", 406: "An Accept-Encoding "
                                 "that refuses both gzip and identity", 416: "A range outside the file"},
                                {**NOT_MODIFIED, 206: {"description": "Part of the gzip file", "content": content("application/gzip")}}))

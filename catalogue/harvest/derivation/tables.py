@@ -93,7 +93,7 @@ class CodeMapping:
     note: str
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=16)
 def code_table(scheme: str) -> dict[str, CodeMapping]:
     table = {}
     for row in _rows(CODE_TABLES[scheme]):
@@ -128,7 +128,7 @@ def _keyword(row: dict[str, str]) -> Keyword:
     return Keyword(row["language"], stem, words, mode, row["isced_f"], float(row["weight"]))
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1)
 def keywords() -> tuple[Keyword, ...]:
     return tuple(_keyword(row) for row in _rows("keywords.csv"))
 
@@ -143,7 +143,7 @@ class PostcodePattern:
     note: str
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1)
 def postcode_patterns() -> tuple[PostcodePattern, ...]:
     return tuple(
         PostcodePattern(row["country"], re.compile(row["regex"]), float(row["confidence"]), row["note"])
@@ -159,7 +159,7 @@ class DomainCountry:
     note: str
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1)
 def domain_countries() -> dict[str, DomainCountry]:
     return {
         row["tld"].lower().lstrip("."): DomainCountry(row["tld"].lower().lstrip("."), row["country"], float(row["confidence"]), row["note"])
@@ -174,7 +174,7 @@ def name_key(text: str) -> str:
     return re.sub(r"^the ", "", key)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1)
 def country_names() -> dict[str, str]:
     """Every name and code of a country in ``vocab/country.ttl`` (and ``country-names.csv``) -> alpha-3."""
     names: dict[str, str] = {}
@@ -195,7 +195,7 @@ def country_names() -> dict[str, str]:
 @dataclass(frozen=True)
 class ConceptText:
     notation: str
-    labels: tuple[tuple[str, str], ...]  # (label, language tag or "")
+    labels: tuple[tuple[str, str], ...]  # (label, language tag or ""): preferred labels first, then the others
 
 
 _CONCEPT = re.compile(r"^<([^>]+)> a skos:Concept\b(.*?)(?=^<|\Z)", re.MULTILINE | re.DOTALL)
@@ -205,20 +205,20 @@ _LITERALS = re.compile(
 _LITERAL = re.compile(r"\"([^\"]*)\"(?:@([A-Za-z-]+))?")
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=16)
 def concepts(filename: str) -> dict[str, ConceptText]:
     """The concepts of one ``vocab/*.ttl`` file with their notation and labels (all languages)."""
     text = (data_dir("vocab") / filename).read_text(encoding="utf-8")
     found = {}
     for match in _CONCEPT.finditer(text):
-        notation, labels = "", []
+        notation, preferred, other = "", [], []
         for predicate, literals in _LITERALS.findall(match.group(2)):
             for value, lang in _LITERAL.findall(literals):
                 if predicate == "notation":
                     notation = value
                 else:
-                    labels.append((value, lang.lower()))
-        found[match.group(1)] = ConceptText(notation, tuple(labels))
+                    (preferred if predicate == "prefLabel" else other).append((value, lang.lower()))
+        found[match.group(1)] = ConceptText(notation, tuple(preferred + other))
     return found
 
 
@@ -229,13 +229,13 @@ def label(concept: ConceptText, lang: str) -> str:
     return concept.notation
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1)
 def isced_codes() -> dict[str, ConceptText]:
     """ISCED-F 2013 code -> its concept in ``vocab/isced-f.ttl`` (only codes that exist there)."""
     return {iri.removeprefix(ISCED_PREFIX): concept for iri, concept in concepts("isced-f.ttl").items()}
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1)
 def language_tags() -> dict[str, str]:
     """Language codes and tags (ISO 639-1/2/3, locale tags) -> EU authority code, from ``vocab/language.ttl``."""
     tags: dict[str, str] = {}
@@ -263,7 +263,7 @@ class ModePhrase:
     confidence: float
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1)
 def mode_phrases() -> tuple[ModePhrase, ...]:
     return tuple(
         ModePhrase(row["language"], row["phrase"], tuple(t.text for t in tokens(row["phrase"])), row["kind"], row["concept"], float(row["confidence"]))
