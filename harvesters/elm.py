@@ -74,6 +74,7 @@ class OrganisationFields:
     identifier: str | None = None
     identifier_scheme: str | None = None
     quality_assurance: QualityAssurance | None = None
+    postcode: str | None = None  # kept apart from the address: the catalogue may read the country from it
 
 
 @dataclass
@@ -134,6 +135,8 @@ class OfferFields:
     # "Start any time" (a placeholder date, continuous admission): a note with the catalogue's
     # flexible-start topic, which keeps the offer from being called ended by its dates.
     flexible_start: Texts = field(default_factory=dict)
+    # What the catalogue may derive missing values from (kind, value, scheme): see catalogue.harvest.contract.Hint.
+    hints: list[tuple[str, str, str | None]] = field(default_factory=list)
     spec_notes: list[Texts] = field(default_factory=list)  # elm:additionalNote of the specification (e.g. credits in a national scheme)
     course_code: str | None = None
     code_scheme: str | None = None
@@ -230,6 +233,10 @@ def build_offer(fields: OfferFields, context: HarvestContext) -> tuple[str, list
         context.note(fields.key, "homepage", "dropped", fields.homepage, "not an http(s) address")
     provider = _organisation(w, r, context, fields.provider, "provider")
     w.add(offer, ELM + "providedBy", provider)
+    context.hint(offer, "postcode", fields.provider.postcode)
+    context.hint(offer, "country-text", fields.provider.country)
+    for kind, value, scheme in fields.hints:
+        context.hint(offer, kind, value, scheme)
     languages = [c for c in (r.concept(LANGUAGE_SCHEME, v, "language") for v in fields.languages) if c]
     default = r.concept(LANGUAGE_SCHEME, fields.default_language, "default language") if fields.default_language else None
     default = default or (languages[0] if languages else _language_of_texts(context, fields.titles))

@@ -538,6 +538,7 @@ class OoapiHarvester(Harvester):
         fields = OrganisationFields(
             ident, names, _str(located.get("countryCode")), _str(obj.get("link")), _address_text(located) if located else None,
             identifier=_str(code.get("code")), identifier_scheme=_str(code.get("codeType")),
+            postcode=_str(located.get("postalCode")) if located else None,
             quality_assurance=QualityAssurance(qa.get("type", ""), {"en": qa["title"]} if qa.get("title") else {}, qa.get("agency", ""),
                                                qa.get("agency_country"), qa.get("report_url")) if isinstance(qa, dict) else None)
         obj.consume("organizationId", "organizationType")

@@ -782,9 +782,10 @@ class OfferMapper:
         scheme = identifier.text("propertyID") if isinstance(identifier, Item) else None
         number = identifier.text("value") if isinstance(identifier, Item) else identifier.value if isinstance(identifier, Text) else None
         email = value.text("email")
+        postcode = address.text("postalCode") if isinstance(address, Item) else None
         return OrganisationFields(
             key, names or {self.lang or "": key}, country, url, street,
-            email.removeprefix("mailto:") if email else None, value.text("telephone"), number, scheme,
+            email.removeprefix("mailto:") if email else None, value.text("telephone"), number, scheme, postcode=postcode,
         )
 
     def address(self, value: Item | Text | None) -> tuple[str | None, str | None, str | None]:

@@ -102,6 +102,8 @@ WHY_DROPPED = {
     "fax": "ELM contact points have no fax", "regulations": "ELM has no property for regulations",
 }
 # What a learner reads for a placeholder start date, in the feed's language (English when another).
+# Subject schemes UK feeds name in xsi:type, as the catalogue's derivation tables call them.
+SUBJECT_SCHEMES = ("hecos", "jacs", "ldcs", "cip")
 FLEXIBLE_START = {"en": "Flexible start: you can start at any time.", "ga": "Tosú solúbtha: is féidir tosú am ar bith.",
                   "cy": "Dechrau hyblyg: gallwch ddechrau unrhyw bryd."}
 BLOCKS = {"p", "div", "li", "br", "ul", "ol", "dd", "dt", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}
@@ -642,7 +644,9 @@ class _Mapper:
             if not value or not scheme:
                 self.note("credit", "dropped", described, "XCRI-CAP says a credit without scheme or value is in error; kept as a note")
             elif not ects:
-                self.note("credit", "unmapped", described, "only ECTS credits become credit points; kept as a note, not converted")
+                self.note("credit", "unmapped", described, "only ECTS credits become credit points; kept as a note (the catalogue converts "
+                          "CATS and SCQF credits, 2 = 1 ECTS)")
+                fields.hints.append(("credits", value, scheme))
             elif fields.ects:
                 self.note("credit", "dropped", described, "a second ECTS value; the first became the credit points, this one a note")
             else:
@@ -661,9 +665,15 @@ class _Mapper:
                 fields.fields_of_education.append(subject.get("identifier") or text)
             elif typed:
                 value = f"{typed[1]} {subject.get('identifier') or ''} {text}".strip()
-                self.note("dc:subject", "dropped", value, "a subject code of another scheme; the catalogue needs ISCED-F")
+                self.note("dc:subject", "unmapped", value, "a subject code of another scheme; the catalogue may derive ISCED-F from it")
+                scheme = next((name for name in SUBJECT_SCHEMES if name in typed[1].lower()), None)
+                if scheme and subject.get("identifier"):
+                    fields.hints.append(("subject-code", subject.get("identifier"), scheme))
+                if text:
+                    fields.hints.append(("subject-label", text, self.lang(subject)))
             elif text:
                 fields.fields_of_education.append(text)
+                fields.hints.append(("subject-label", text, self.lang(subject)))
 
     def homepage(self) -> tuple[str | None, str | None]:
         url = _text(_first(self.presentation, "url")) or _text(_first(self.course, "url"))
@@ -683,12 +693,14 @@ class _Mapper:
         study = _first(pres, "studyMode")
         if study is not None:
             fields.schedule = _coded(study, STUDY_MODES) or None
+            fields.hints.append(("mode-text", _text(study) or _coded(study, STUDY_MODES), None))
         elif defaults:
             fields.schedule = self.context.vocabulary.match(SCHEDULE_SCHEME, "Full time")[0]
             self.note("presentation/studyMode", "guessed", "Full time", "no studyMode; XCRI-CAP 1.2 says to assume Full time")
         attendance = _first(pres, "attendanceMode")
         if attendance is not None:
             fields.modes = [m for m in [_coded(attendance, ATTENDANCE_MODES)] if m]
+            fields.hints.append(("mode-text", _text(attendance) or _coded(attendance, ATTENDANCE_MODES), None))
         elif defaults:
             fields.modes = [self.context.vocabulary.match(MODE_SCHEME, "Presential")[0]]
             self.note("presentation/attendanceMode", "guessed", "Campus", "no attendanceMode; XCRI-CAP 1.2 says to assume Campus (read as Presential)")
@@ -879,6 +891,7 @@ def _organisation(mapper: _Mapper, provider_element: Element) -> OrganisationFie
         phone=_text(_first(location, "phone")) or None,
         identifier=_text(typed[0]) if typed else _identifier(provider) or None,
         identifier_scheme=scheme,
+        postcode=_text(_first(location, "postcode")) or None,
     )
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from catalogue.levels import LEVEL_KEYS
 from catalogue.config import Config, SourceConfig
 from catalogue.harvest.pipeline import SourceOutcome, harvest_source
 from catalogue.harvest.state import HarvestState
+from catalogue.levels import LEVEL_KEYS
 from catalogue.store.oxigraph import OxigraphStore
 from catalogue.validation.validator import Validator
 

@@ -20,7 +20,8 @@ from catalogue.store.base import CatalogueStore, Change, GraphWrite
 from catalogue.validation.offers import OfferRecord
 from catalogue.validation.report import OfferReport
 
-from .records import published_record, quarantine_record, record_iri
+from .derivation.apply import Derivation
+from .records import derivation_triples, published_record, quarantine_record, record_iri
 from .state import HarvestState
 
 
@@ -73,9 +74,12 @@ def publish(
     run: str | None = None,
     extra: list[GraphWrite] | None = None,
     before_write: Callable[[list[tuple[str, str, str | None, str | None]]], None] | None = None,
+    derivations: dict[str, list[Derivation]] | None = None,
 ) -> PublishResult:
     now = now or datetime.now(timezone.utc)
     before = previous_records(store, source_id)
+    derivations = derivations or {}
+    kept_derivations = previous_derivations(store, source_id)
     source: list[ox.Triple] = []
     catalogue_records: list[ox.Triple] = []
     quarantine: list[ox.Triple] = []
@@ -94,6 +98,11 @@ def publish(
             else:
                 issued, modified, produced_by = (previous.issued if previous else now), now, run
             catalogue_records.extend(published_record(store.base, source_id, report, issued, modified, produced_by))
+            if record.iri in derivations:
+                catalogue_records.extend(derivation_triples(store.base, source_id, record.iri, derivations[record.iri]))
+            elif previous and previous.content_hash == record.content_hash:
+                # Content carried over unchanged (a record that could not be read this time) keeps its provenance.
+                catalogue_records.extend(kept_derivations.get(record.iri, []))
             if previous and previous.content_hash == record.content_hash and previous.time_status:
                 # Unchanged content keeps its status until the next publish recomputes it (no churn in between).
                 catalogue_records.append(ox.Triple(
@@ -119,6 +128,22 @@ def publish(
     return PublishResult(published, quarantined, unchanged, change, withdrawn, events)
 
 
+def previous_derivations(store: CatalogueStore, source_id: str) -> dict[str, list[ox.Triple]]:
+    """The derivation statements of each offer's record, as they stand in the store."""
+    found: dict[str, list[ox.Triple]] = {}
+    rows = store.query(
+        f"SELECT ?o ?r ?d ?p ?v WHERE {{ GRAPH <{store.records_graph(source_id)}> {{ ?r foaf:primaryTopic ?o ; mcc:derivation ?d . ?d ?p ?v }} }}",
+        default_graphs=[],
+    )
+    for row in rows:
+        triples = found.setdefault(row["o"].value, [])
+        link = ox.Triple(row["r"], ox.NamedNode(MCC + "derivation"), row["d"])
+        if link not in triples:
+            triples.append(link)
+        triples.append(ox.Triple(row["d"], row["p"], row["v"]))
+    return found
+
+
 def _parse_datetime(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -134,6 +159,7 @@ def admit(
     run: str | None,
     extra: list[GraphWrite] | None = None,
     record_offers: dict[str, list[str]] | None = None,
+    derivations: dict[str, list[Derivation]] | None = None,
 ) -> PublishResult:
     """``publish``, with its change-feed events durable together with the store write.
 
@@ -145,7 +171,7 @@ def admit(
     recover(store, state, source_id)
     stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
     key = run or f"load/{source_id}/{now.isoformat()}"  # a load has no harvest run, but its staging needs a name
-    result = publish(store, source_id, records, reports, now=now, run=run, extra=extra,
+    result = publish(store, source_id, records, reports, now=now, run=run, extra=extra, derivations=derivations,
                      before_write=lambda events: state.stage_admission(key, source_id, stamp, events, record_offers))
     state.commit_admission(key)
     return result

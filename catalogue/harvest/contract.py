@@ -77,9 +77,25 @@ class RecordError:
 class MappingNote:
     record: str
     field: str  # where in the source format, e.g. "course/presentation/studyMode"
-    kind: str  # "dropped", "unmapped" or "guessed"
+    kind: str  # "dropped", "unmapped", "guessed" or "derived" (a value the catalogue inferred, with its rule)
     value: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class Hint:
+    """Something a source says that the catalogue may derive a value from (catalogue.harvest.derivation.apply).
+
+    ``kind`` is one of "subject-code" (``value`` the code, ``scheme`` e.g. "sun-2020", "hecos", "jacs",
+    "ldcs", "cip", "isced-97"), "subject-label" (``value`` a label, ``scheme`` its language tag or None),
+    "credits" (``value`` the number as written, ``scheme`` the credit system, e.g. "hp", "CATS", "SCQF"),
+    "mode-text" (how the offer is taken part in, as the source words it), "postcode" and "country-text"
+    (the provider's, as written).
+    """
+
+    kind: str
+    value: str
+    scheme: str | None = None
 
 
 @dataclass
@@ -100,9 +116,15 @@ class HarvestContext:
     notes: list[MappingNote] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
     fetched: list[Fetched] = field(default_factory=list)  # every HTTP response or file read, for provenance
+    hints: dict[str, list[Hint]] = field(default_factory=dict)  # offer IRI -> what values may be derived from
 
     def note(self, record: str, field_name: str, kind: str, value: Any, detail: str = "") -> None:
         self.notes.append(MappingNote(record, field_name, kind, _short(value), detail))
+
+    def hint(self, offer: str, kind: str, value: str | None, scheme: str | None = None) -> None:
+        """Hand the catalogue something it may derive a missing value from (see ``Hint``); empty values are ignored."""
+        if value and str(value).strip():
+            self.hints.setdefault(offer, []).append(Hint(kind, str(value).strip(), scheme))
 
     def refused_link(self, link: str, message: str) -> None:
         """A link inside a document that was not followed (catalogue.harvest.http_cache.LinkRefused): reported, the harvest goes on."""

@@ -48,6 +48,7 @@ from .contract import (
     RecordFailed,
     SourceUnavailable,
 )
+from .derivation.apply import Derivation, derive_record
 from .fetch import FetchLimits
 from .http_cache import HttpClient, harvest_policy
 from .provenance import run_iri, run_triples, source_triples
@@ -92,14 +93,14 @@ def harvest_source(
             return _finish(store, state, config, source, outcome, "failed", str(error), clock)
     mark = time.perf_counter()
     try:
-        records, failed, incomplete = _collect(harvester, context, progress)
+        records, failed, incomplete, derivations = _collect(harvester, context, progress)
     except SourceUnavailable as error:
         run.http_status = error.status
         with serial:
             return _finish(store, state, config, source, outcome, "failed", f"The source could not be read, so its previous content was kept: {error}", clock)
     outcome.timings["fetch and map"] = time.perf_counter() - mark
     collected = _Collected(config, source, store, state, validator, progress, accept_shrink, started, clock, context, outcome,
-                           records, failed, incomplete)
+                           records, failed, incomplete, derivations)
     with serial:
         return _publish_collected(collected)
 
@@ -122,6 +123,7 @@ class _Collected:
     records: list[MappedRecord]
     failed: set[str]
     incomplete: bool
+    derivations: dict[str, list[Derivation]]  # offer IRI -> values the catalogue derived for it
 
 
 def _publish_collected(collected: _Collected) -> SourceOutcome:
@@ -175,7 +177,7 @@ def _publish_collected(collected: _Collected) -> SourceOutcome:
     published = admit(
         store, state, source.id, offers, reports, now=started, run=run.id,
         extra=[GraphWrite(store.provenance_graph, add=source_triples(config.base, source))],
-        record_offers=_record_offers(records, carried, offers),
+        record_offers=_record_offers(records, carried, offers), derivations=c.derivations,
     )
     run.published, run.quarantined, run.unchanged = published.published, published.quarantined, published.unchanged
     run.withdrawn = len(published.withdrawn)
@@ -185,15 +187,21 @@ def _publish_collected(collected: _Collected) -> SourceOutcome:
     return _finish(store, state, config, source, outcome, kind, message, clock)
 
 
-def _collect(harvester, context: HarvestContext, progress: Progress | None) -> tuple[list[MappedRecord], set[str], bool]:
+def _collect(harvester, context: HarvestContext, progress: Progress | None) -> tuple[list[MappedRecord], set[str], bool, dict[str, list[Derivation]]]:
     records: list[MappedRecord] = []
     failed: set[str] = set()
     incomplete = False
+    derivations: dict[str, list[Derivation]] = {}
     try:
         for ref in harvester.gather():
             try:
                 content = harvester.fetch(ref)
-                records.append(harvester.map(ref, content))
+                record = harvester.map(ref, content)
+                if context.option("derive", True):
+                    record.triples, derived = derive_record(record.triples, context, ref.key)
+                    for item in derived:
+                        derivations.setdefault(item.offer, []).append(item)
+                records.append(record)
                 if progress:
                     progress("records", 1)
             except RecordFailed as error:
@@ -210,7 +218,7 @@ def _collect(harvester, context: HarvestContext, progress: Progress | None) -> t
         code = getattr(error, "code", "unreadable")
         context.errors.append(RecordError("(gather)", "gather", code, str(error), getattr(error, "position", None) or _position(error), True))
         incomplete = True
-    return records, failed, incomplete
+    return records, failed, incomplete, derivations
 
 
 @dataclass

@@ -25,10 +25,13 @@ from catalogue.namespaces import (
     FOAF,
     MCC,
     PROV,
+    RDF,
     RDF_TYPE,
+    RDFS,
     SH,
     XSD,
 )
+from catalogue.validation.offers import canonical_literal
 from catalogue.validation.report import Finding, OfferReport
 
 
@@ -74,6 +77,30 @@ def published_record(
         triples.append(ox.Triple(record, _n(MCC + "missingOptionalElement"), _n(ANNEX + key)))
     if run:
         triples.append(ox.Triple(record, _n(PROV + "wasGeneratedBy"), _n(run)))
+    return triples
+
+
+def derivation_triples(base: str, source_id: str, offer: str, derivations: list) -> list[ox.Triple]:
+    """What the catalogue derived for ``offer`` (``derivation.apply.Derivation``), as statements of its record:
+    each derived statement reified (rdf:subject, rdf:predicate, rdf:object) with its rule, evidence,
+    confidence and explanation, so the site and API tell it apart from what the provider said."""
+    record_text = record_iri(base, source_id, offer)
+    record = _n(record_text)
+    triples = []
+    for number, item in enumerate(derivations, start=1):
+        node = _n(f"{record_text}/derived/{number}")
+        triples += [
+            ox.Triple(record, _n(MCC + "derivation"), node),
+            ox.Triple(node, _n(RDF_TYPE), _n(MCC + "Derivation")),
+            ox.Triple(node, _n(RDF + "subject"), _n(item.subject)),
+            ox.Triple(node, _n(RDF + "predicate"), _n(item.predicate)),
+            ox.Triple(node, _n(RDF + "object"), item.object),
+            ox.Triple(node, _n(MCC + "rule"), ox.Literal(item.derived.rule)),
+            ox.Triple(node, _n(MCC + "evidence"), ox.Literal(item.derived.evidence)),
+            # In the form the store keeps ("0.8", not "0.80"), so an unchanged record is not rewritten.
+            ox.Triple(node, _n(MCC + "confidence"), canonical_literal(f"{item.derived.confidence:.2f}", XSD + "decimal")),
+        ]
+        triples += [ox.Triple(node, _n(RDFS + "comment"), ox.Literal(text, language=lang)) for lang, text in sorted(item.derived.explanation.items())]
     return triples
 
 

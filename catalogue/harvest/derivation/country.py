@@ -104,7 +104,7 @@ def _from_postcode(postcode: str | None, domain: Derived | None) -> Derived | No
         if candidates[1].confidence == top.confidence:
             return None  # equally likely countries: no decision
     others = [p.country for p in candidates[1:]]
-    shared = _names(others, "en")
+    shared = _names(others, "en") if others else ""
     evidence = f"postcode “{postcode.strip()}” (" + (f"format also used in {shared}" if others else top.note) + ")"
     return _result(
         COUNTRY_PREFIX + top.country, top.confidence, "country/postcode", evidence,

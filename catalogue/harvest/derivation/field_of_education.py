@@ -6,8 +6,9 @@ matching stem adds its weight to its field and to the field's parents, and the m
 then narrow, then broad) whose confidence reaches the threshold wins. Confidence grows with the winning field's
 score and falls with the share other fields take, so a vague or mixed title gives ``None``.
 
-Timing (this machine, 2 cores): about 0.1 ms for a code and 0.2 ms for a title of a few words, once the tables
-are loaded (the first call reads them, about 60 ms).
+Measured on this machine (2 cores, Python 3.11): one call takes about 0.01 ms for a code and 0.03 ms for a
+title of a few words (0.2 ms for four titles and labels) once the tables are loaded; the first call of a
+process reads the tables (about 5 ms) and the first keyword match builds the keyword index (about 30 ms).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ COMPOUNDING = {"sv", "de", "nl", "*"}
 MIN_INFIX = 5
 # Confidence = CEILING * (1 - exp(-score / SCALE)) * sqrt(share of the score): one keyword of weight 1 alone
 # gives 0.75, of weight 0.7 gives 0.63, of weight 0.6 gives 0.58 (below the default threshold); two fields
-# with equal scores give at most 0.65 * 0.71 and so are left undecided.
+# named by one such keyword each give 0.53 and are left undecided at that level.
 SCALE = 0.6
 CEILING = 0.92
 
@@ -105,8 +106,16 @@ def _code_result(isced: str, confidence: float, hits: list[_Hit]) -> Derived:
     )
 
 
+# Spellings feeds use for the same code lists.
+_ALIASES = {
+    "sun": "sun-2020", "sun2020": "sun-2020", "sun 2020": "sun-2020", "isced97": "isced-97", "isced-1997": "isced-97",
+    "iscedf": "isced-f", "isced-f-2013": "isced-f", "isced-f 2013": "isced-f", "ssa": "ldcs", "cip2020": "cip", "cip-2020": "cip",
+}
+
+
 def _lookup(scheme: str, code: str) -> _Hit | None:
     scheme = scheme.strip().lower()
+    scheme = _ALIASES.get(scheme, scheme)
     if scheme == "isced-f":
         return _isced_f(code)
     if scheme not in tables.CODE_TABLES:

@@ -68,18 +68,12 @@ _TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
 class Token:
     text: str  # folded, hyphens removed
     original: str  # as written, hyphens removed (for case-sensitive acronyms such as "IT")
-    start: int
-    end: int
 
 
 def tokens(text: str) -> list[Token]:
-    """The words of ``text``, with their positions in its NFKC form (used to drop overlapping matches)."""
+    """The words of ``text`` in order."""
     prepared = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
-    return [
-        Token(fold(raw), raw, match.start(), match.end())
-        for match in _TOKEN.finditer(prepared)
-        for raw in (match.group(0).replace("-", ""),)
-    ]
+    return [Token(fold(raw), raw) for raw in (match.group(0).replace("-", "") for match in _TOKEN.finditer(prepared))]
 
 
 # -- code tables (SUN 2020, HECoS, JACS, LDCS/SSA, CIP, ISCED 1997 -> ISCED-F 2013) ---------------
