@@ -265,7 +265,7 @@ def report(ctx: click.Context, source_id: str, output_format: str, lang: str) ->
     """What a provider should fix: quarantined offers, errors and mapping notes of the last run of SOURCE."""
     from dataclasses import asdict
 
-    from catalogue.harvest.records import findings_from_store
+    from catalogue.harvest.records import findings_from_store, levels_from_store
     from catalogue.harvest.state import HarvestState
     from catalogue.store.factory import open_store
     from catalogue.validation.report import ValidationRun
@@ -277,6 +277,7 @@ def report(ctx: click.Context, source_id: str, output_format: str, lang: str) ->
     store = open_store(config, read_only=True)
     try:
         reports = findings_from_store(store, store.quarantine_graph(source_id))
+        levels = levels_from_store(store, source_id)
         counts = store.source_counts().get(source_id)
     finally:
         store.close()
@@ -299,12 +300,14 @@ def report(ctx: click.Context, source_id: str, output_format: str, lang: str) ->
             **counts,
             "last_run": asdict(last) if last else None,
             "mapping_notes": notes,
+            "published": [output.level_json(entry, lang) for entry in levels],
             **run.as_json(lang, load_vocabulary()),
             "errors": errors,
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     output.print_source_report(stdout, source_id, counts, last, errors, notes)
+    output.print_levels(stdout, levels, lang)
     if reports:
         output.print_validation(stdout, run, lang, load_vocabulary())
 

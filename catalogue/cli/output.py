@@ -18,32 +18,35 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from catalogue.levels import COMPLETE, EUROPASS_READY, LISTED, NEXT_LEVEL, gap_label, level_label
 from catalogue.validation.report import OfferReport, ValidationRun
-from catalogue.vocab import Vocabulary
+from catalogue.vocab import Vocabulary, load_vocabulary
 
 WORDS = {
     "en": {
-        "publishable": "publishable",
-        "not_publishable": "NOT publishable",
+        "publishable": "listed",
+        "not_publishable": "NOT listed (quarantined)",
+        "europass": "For Europass, also give",
         "mc": "complete micro-credential",
         "not_mc": "not a complete micro-credential",
         "missing": "missing Annex I elements",
         "problems": "Must fix",
         "advice": "Should fix",
         "offers": "offers",
-        "summary": "{offers} offers: {ok} publishable, {bad} not publishable, {mc} complete micro-credentials.",
+        "summary": "{offers} offers: {ok} listed ({ep} Europass-ready), {bad} not listed, {mc} complete micro-credentials.",
         "cached": "{n} reports came from the cache (unchanged offers).",
     },
     "sv": {
-        "publishable": "kan publiceras",
-        "not_publishable": "kan INTE publiceras",
+        "publishable": "listas",
+        "not_publishable": "listas INTE (karantän)",
+        "europass": "För Europass, ange också",
         "mc": "komplett mikromerit",
         "not_mc": "inte en komplett mikromerit",
         "missing": "saknade element enligt bilaga I",
         "problems": "Måste åtgärdas",
         "advice": "Bör åtgärdas",
         "offers": "erbjudanden",
-        "summary": "{offers} erbjudanden: {ok} kan publiceras, {bad} kan inte publiceras, {mc} kompletta mikromeriter.",
+        "summary": "{offers} erbjudanden: {ok} listas ({ep} redo för Europass), {bad} listas inte, {mc} kompletta mikromeriter.",
         "cached": "{n} rapporter kom från cachen (oförändrade erbjudanden).",
     },
 }
@@ -78,7 +81,8 @@ def print_validation(console: Console, run: ValidationRun, lang: str, vocabulary
         _print_offer(console, report, words, labels, lang)
     summary = run.summary()
     console.print(
-        words["summary"].format(offers=summary["offers"], ok=summary["conforming"], bad=summary["violating"], mc=summary["microcredentials"])
+        words["summary"].format(offers=summary["offers"], ok=summary["conforming"], bad=summary["violating"], mc=summary["microcredentials"],
+                                ep=summary["europass_ready"])
     )
     if summary["from_cache"]:
         console.print(words["cached"].format(n=summary["from_cache"]))
@@ -88,12 +92,17 @@ def _print_offer(console: Console, report: OfferReport, words: dict[str, str], l
     title = escape(report.title(lang) or report.offer)
     status = f"[green]✔ {words['publishable']}[/]" if report.conforms else f"[bold red]✘ {words['not_publishable']}[/]"
     mc = f"[green]{words['mc']}[/]" if report.microcredential else f"[yellow]{words['not_mc']}[/]"
-    console.print(f"\n[bold]{title}[/]\n  <{escape(report.offer)}>\n  {status} · {mc}")
+    level = f"[bold]{escape(level_label(report.level, lang))}[/]"
+    console.print(f"\n[bold]{title}[/]\n  <{escape(report.offer)}>\n  {status} · {level} · {mc}")
     if report.missing:
         console.print(f"  {words['missing']}: " + ", ".join(escape(labels.get(k, k)) for k in report.missing))
     if report.violations:
         console.print(f"  [red]{words['problems']}:[/]")
         for finding in report.violations:
+            console.print(f"   • {escape(_where(finding))}{escape(finding.message(lang))}")
+    if report.conforms and report.europass_gaps:
+        console.print(f"  [yellow]{words['europass']}:[/]")
+        for finding in report.europass_gaps:
             console.print(f"   • {escape(_where(finding))}{escape(finding.message(lang))}")
     advice = [f for f in report.warnings if f.profile != "microcredential" or f.severity == "warning"]
     if advice:
@@ -276,6 +285,36 @@ def print_source_report(console: Console, source_id: str, counts, last, errors, 
         for note in notes:
             detail = f" — {escape(note['detail'])}" if note.get("detail") else ""
             console.print(f"  • {escape(note['record'])}: {note['kind']} {escape(note['field'])} = {escape(note['value'])}{detail}")
+
+
+def level_json(entry: dict, lang: str) -> dict:
+    """A published offer's level and what its next level needs, in plain words."""
+    following = NEXT_LEVEL.get(entry["level"])
+    if following == EUROPASS_READY:
+        needs = [gap_label(g, lang) for g in entry["europass_gaps"]]
+    else:
+        annex = {e.key: e.label(lang) for e in load_vocabulary().annex_elements()}
+        needs = [annex.get(k, k) for k in entry["missing"]]
+    return {
+        "offer": entry["offer"], "title": entry["title"], "level": entry["level"], "level_label": level_label(entry["level"], lang),
+        "next_level": {"level": following, "label": level_label(following, lang), "needs": needs} if following else None,
+    }
+
+
+def print_levels(console: Console, levels: list[dict], lang: str) -> None:
+    """How many offers reached each level, and for each offer below the top what would lift it."""
+    if not levels:
+        return
+    counts = {level: sum(1 for e in levels if e["level"] == level) for level in (COMPLETE, EUROPASS_READY, LISTED)}
+    console.print("\n" + "; ".join(f"{level_label(level, lang)}: {n}" for level, n in counts.items()) + ".")
+    heading = {"sv": "Vad som lyfter ett erbjudande till nästa nivå", "en": "What would lift an offer to the next level"}.get(lang)
+    below = [level_json(e, lang) for e in levels if e["level"] != COMPLETE]
+    if below:
+        console.print(f"[yellow]{heading}:[/]")
+    for entry in below:
+        step = entry["next_level"]
+        console.print(f"  • {escape(entry['title'] or entry['offer'])} ({escape(entry['level_label'])}) → {escape(step['label'])}: "
+                      + escape(", ".join(step["needs"]) or "-"))
 
 
 def print_mapping(console: Console, harvester) -> None:

@@ -17,7 +17,7 @@ from datetime import datetime
 import pyoxigraph as ox
 
 from catalogue.iris import source_iri
-from catalogue.levels import LEVEL_IRIS
+from catalogue.levels import LEVEL_IRIS, LEVEL_KEYS
 from catalogue.namespaces import (
     ANNEX,
     DCAT,
@@ -194,3 +194,26 @@ def findings_from_store(store, quarantine_graph: str) -> dict[str, OfferReport]:
         if row["offer"].value in reports:
             reports[row["offer"].value].titles[row["title"].language or ""] = row["title"].value
     return reports
+
+
+def levels_from_store(store, source_id: str) -> list[dict]:
+    """Each published offer of a source with its level and what the next level needs (for ``catalogue report``)."""
+    rows = store.query(
+        f"""SELECT ?offer ?level (SAMPLE(?t) AS ?title) (GROUP_CONCAT(DISTINCT ?gap; SEPARATOR="\\n") AS ?gaps)
+                   (GROUP_CONCAT(DISTINCT STR(?missing); SEPARATOR="\\n") AS ?missings)
+            WHERE {{ GRAPH <{store.records_graph(source_id)}> {{ ?r foaf:primaryTopic ?offer ; mcc:admissionLevel ?level
+                     OPTIONAL {{ ?r mcc:europassGap ?gap }} OPTIONAL {{ ?r mcc:missingElement ?missing }} }}
+                     OPTIONAL {{ GRAPH <{store.source_graph(source_id)}> {{ ?offer dcterms:title ?t }} }} }}
+            GROUP BY ?offer ?level ORDER BY ?offer""",
+        default_graphs=[],
+    )
+    return [
+        {
+            "offer": row["offer"].value,
+            "title": row["title"].value if row["title"] is not None else "",
+            "level": LEVEL_KEYS.get(row["level"].value, row["level"].value),
+            "europass_gaps": [g for g in row["gaps"].value.split("\n") if g] if row["gaps"] is not None else [],
+            "missing": [m.rsplit("/", 1)[-1] for m in row["missings"].value.split("\n") if m] if row["missings"] is not None else [],
+        }
+        for row in rows
+    ]

@@ -98,6 +98,8 @@ class OfferSummary:
     level: str = "listed"  # "listed", "europass-ready" or "complete" (catalogue.harvest.records.LEVEL_IRIS)
     europass_gaps: list[str] = field(default_factory=list)  # properties Europass still needs, as prefixed names
     status: str = "current"  # "current", "ended" or "cancelled" at the last publish (catalogue.publish.time_relevance)
+    # Values the catalogue inferred (catalogue.harvest.derivation): property, value, rule, explanation per language.
+    derived: list[dict] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # Annex I keys
     missing_optional: list[str] = field(default_factory=list)
     warnings: int = 0
@@ -433,6 +435,7 @@ class _Reader:
                     key = row[name].value.rsplit("/", 1)[-1]
                     if key not in getattr(offer, attribute):
                         getattr(offer, attribute).append(key)
+        self._derived()
         order = {e.key: e.order for e in load_vocabulary().annex_elements()}
         for offer in self.summaries.values():
             offer.missing.sort(key=lambda k: order.get(k, 99))
@@ -440,6 +443,20 @@ class _Reader:
             offer.modes = list(dict.fromkeys(offer.modes))
             offer.languages = list(dict.fromkeys(offer.languages))
             offer.fields = list(dict.fromkeys(offer.fields))
+
+
+    def _derived(self) -> None:
+        rows = self.rows(
+            "?r foaf:primaryTopic ?o ; mcc:derivation ?d . ?d rdf:predicate ?p ; rdf:object ?v ; mcc:rule ?rule ; rdfs:comment ?c",
+            "?o ?d ?p ?v ?rule ?c",
+        )
+        found: dict[tuple[str, str], dict] = {}
+        for row in rows:
+            key = (row["o"].value, row["d"].value)
+            entry = found.setdefault(key, {"property": row["p"].value, "value": row["v"].value, "rule": row["rule"].value, "explanation": {}})
+            entry["explanation"][row["c"].language or "en"] = row["c"].value
+        for (offer, _node), entry in sorted(found.items()):
+            self.summaries[offer].derived.append(entry)
 
 
 def _add_name(texts: Texts, literal) -> None:

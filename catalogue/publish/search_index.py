@@ -244,6 +244,7 @@ def _summary(offer: OfferSummary) -> dict:
         "microcredential": offer.microcredential,
         "level": offer.level,
         "status": offer.status,
+        "derived": offer.derived,
         "europass_gaps": offer.europass_gaps,
         "missing": offer.missing,
         "changed": offer.changed,

@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from catalogue.levels import EUROPASS_READY, LISTED, NEXT_LEVEL, gap_label, level_label
+from catalogue.namespaces import curie
 from catalogue.publish.offer_data import pick
 from catalogue.publish.search_index import FACETS, SORTS, SearchQuery
 from catalogue.text import display_text
@@ -51,6 +52,15 @@ class PriceOut(BaseModel):
     label: str | None = None
 
 
+class DerivedValue(BaseModel):
+    property: str = Field(description="The property, as a prefixed name (e.g. elm:ISCEDFCode)")
+    property_label: str
+    value: str
+    value_label: str
+    rule: str = Field(description="The rule that inferred it, e.g. isced-f/keywords, country/postcode")
+    explanation: str = Field(description="Why, in plain words")
+
+
 class NextLevel(BaseModel):
     level: str = Field(description="The next level: europass-ready or complete")
     label: str
@@ -69,6 +79,7 @@ class OfferItem(BaseModel):
     status: str = Field("current", description="current, ended (its dates have passed) or cancelled (by its provider)")
     level_label: str
     next_level: NextLevel | None = Field(None, description="What would lift the offer to the next level; none at the top")
+    derived: list[DerivedValue] = Field([], description="Values inferred by the catalogue, not stated by the provider")
     missing: list[Concept] = Field(description="Mandatory Annex I elements the offer does not give")
     eqf: Concept | None = None
     fields: list[Concept]
@@ -201,6 +212,7 @@ def _item(server, summary: dict, lang: str) -> OfferItem:
         status=summary.get("status", "current"),
         level_label=level_label(summary.get("level", LISTED), lang),
         next_level=_next_level(summary, lang),
+        derived=[_derived_value(d, lang) for d in summary.get("derived", [])],
         missing=[Concept(iri=annex[k].iri, label=annex[k].label(lang), notation=k) for k in summary["missing"] if k in annex],
         eqf=_concept(summary.get("eqf"), lang),
         fields=[_concept(f, lang) for f in summary.get("fields", [])],
@@ -252,6 +264,18 @@ STATUS_LABELS = {
 
 def _statuses(asked: list[str]) -> list[str]:
     return list(asked) or ["current"]
+
+
+def _derived_value(entry: dict, lang: str) -> DerivedValue:
+    vocabulary = load_vocabulary()
+    return DerivedValue(
+        property=curie(entry["property"]),
+        property_label=vocabulary.label(entry["property"], lang, fallback=curie(entry["property"])),
+        value=entry["value"],
+        value_label=vocabulary.label(entry["value"], lang, fallback=entry["value"]),
+        rule=entry["rule"],
+        explanation=pick(entry.get("explanation") or {}, lang)[0],
+    )
 
 
 def _next_level(summary: dict, lang: str) -> NextLevel | None:

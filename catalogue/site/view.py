@@ -16,13 +16,13 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from catalogue.levels import EUROPASS_READY, LEVEL_IRIS, LISTED, NEXT_LEVEL, gap_label, level_label
 from catalogue.publish.offer_data import (
     OfferSummary,
     Organisation,
     duration_hours,
     pick,
 )
-from catalogue.levels import EUROPASS_READY, LEVEL_IRIS, LISTED, NEXT_LEVEL, gap_label, level_label
 from catalogue.urls import offer_page, provider_page
 from catalogue.vocab import Vocabulary, load_vocabulary
 
@@ -81,6 +81,7 @@ class OfferView:
     level_explanation: str
     next_level_label: str | None
     next_level_needs: list[str]
+    derived: list[tuple[str, str, str]]  # (property label, value label, explanation): what the catalogue inferred
     missing: list[str]
     annex: list[AnnexRow]
     provider: Link | None
@@ -173,6 +174,8 @@ def offer_view(offer: OfferSummary, p: Presenter, base: str, source_name: str, l
         level_explanation=p.explain(LEVEL_IRIS.get(offer.level)),
         next_level_label=level_label(NEXT_LEVEL[offer.level], p.lang) if offer.level in NEXT_LEVEL else None,
         next_level_needs=_next_level_needs(offer, p),
+        derived=[(p.vocabulary.label(d["property"], p.lang, fallback=d["property"]), p.vocabulary.label(d["value"], p.lang, fallback=d["value"]),
+                  pick(d.get("explanation") or {}, p.lang)[0]) for d in offer.derived],
         # From the offer's record, as validation found it (not recomputed from what the page shows).
         missing=_annex_labels(offer.missing, p),
         annex=annex,
@@ -307,12 +310,20 @@ def _facts(offer: OfferSummary, p: Presenter) -> list[tuple[str, list[Text | Joi
         (_("Dates"), dates),
         (_("Place"), places),
         (_("Price"), prices),
-        (_("Language of instruction"), [p.plain(p.label(x)) for x in offer.languages]),
-        (_("Field of education"), [p.plain(p.label(x)) for x in offer.fields]),
+        (_("Language of instruction"), [_inferred(offer, p, x) for x in offer.languages]),
+        (_("Field of education"), [_inferred(offer, p, x) for x in offer.fields]),
         (_("Type"), [p.plain(p.label(x)) for x in offer.types]),
         (_("Schedule"), [t for t in [p.text(offer.schedule_information)] if t]),
     ]
     return [(name, [v for v in values if v and v.text]) for name, values in facts if any(v and v.text for v in values)]
+
+
+def _inferred(offer: OfferSummary, p: Presenter, iri: str) -> Text | Joined:
+    """A concept's label, marked when the catalogue inferred it rather than the provider stating it."""
+    label = p.plain(p.label(iri))
+    if any(d["value"] == iri for d in offer.derived):
+        return Joined((label,), "", " " + p._("(inferred by the catalogue)"))
+    return label
 
 
 def _apply(offer: OfferSummary, p: Presenter) -> list[tuple[str, list[Text]]]:
