@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from .levels import level_label
 from .resources import data_dir
 
 
@@ -24,6 +25,7 @@ def new_environment(extensions: tuple[str, ...] = ()) -> Environment:
     )
     # Provider data may hold javascript: or data: URLs; only http(s) addresses become links.
     env.tests["http"] = is_http
+    env.globals["level_label"] = level_label
     return env
 
 

@@ -14,7 +14,7 @@ from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from .apiserver import LiveServer, publish_examples, settings_for
-from .conftest import free_port
+from .conftest import EXAMPLES, free_port
 
 PORT = free_port()
 BASE = f"http://127.0.0.1:{PORT}/"
@@ -313,3 +313,17 @@ def test_health_and_metrics(server):
     assert health["status"] == "ok" and health["store_reachable"] and health["offers"] == OFFERS
     metrics = requests.get(f"{server.url}/metrics", timeout=10).text
     assert "catalogue_http_requests_total" in metrics and "catalogue_queries_killed_total" in metrics
+
+
+def test_the_validation_service_reads_every_format_a_harvester_reads(server):
+    feeds = EXAMPLES.parent / "feeds"
+    xcri = requests.post(f"{server.url}/api/validate", files={"file": ("courses.xml", (feeds / "xcri-cap" / "shannon-college.xml").read_bytes())}, timeout=120)
+    assert xcri.status_code == 200, xcri.text
+    assert xcri.json()["summary"]["offers"] == 7 and all(o["level"] != "quarantined" for o in xcri.json()["offers"])
+    csv = requests.post(f"{server.url}/api/validate", files={"file": ("offers.csv", (feeds / "spreadsheet" / "norrkust-kompetens.csv").read_bytes(), "text/csv")}, timeout=120)
+    assert csv.status_code == 200 and csv.json()["summary"]["offers"] == 6
+    levels = {o["title"]: o["level"] for o in csv.json()["offers"]}
+    assert levels["Excel for finance teams"] == "listed"
+    loq = (feeds / "elm-xml" / "kaamos-loq.xml").read_text(encoding="utf-8")
+    pasted = requests.post(f"{server.url}/api/validate?format=html&lang=sv", files={"data": (None, loq)}, timeout=120)
+    assert pasted.status_code == 200 and "redo för Europass" in pasted.text and "<textarea" in pasted.text

@@ -199,3 +199,30 @@ def test_second_run_comes_from_the_cache_with_the_same_report(cli, example_files
     second = json.loads(cli("validate", "--format", "json", *map(str, example_files)).output)
     assert second["summary"]["from_cache"] == len(second["offers"])
     assert first["offers"] == second["offers"]
+
+
+@pytest.mark.parametrize(
+    "feed, offers",
+    [("xcri-cap/shannon-college.xml", 7), ("elm-xml/kaamos-loq.xml", 6), ("spreadsheet/norrkust-kompetens.csv", 6),
+     ("schemaorg/alvdalen/kurser/digitalt-berattande.html", 1)],
+)
+def test_validate_reads_every_format_through_its_harvester(cli, feed, offers):
+    path = EXAMPLES.parent / "feeds" / feed
+    result = cli("validate", "--format", "json", str(path))
+    report = json.loads(result.output)
+    assert report["summary"]["offers"] == offers, report["errors"]
+    assert all(o["level"] in ("quarantined", "listed", "europass-ready", "complete") for o in report["offers"])
+    # The mapping notes a harvest would record are part of the check.
+    assert report["notes"], report
+
+
+def test_validate_an_api_source_by_its_kind(cli):
+    result = cli("validate", "--kind", "ooapi", "--format", "json", str(EXAMPLES.parent / "feeds" / "ooapi" / "hogeschool-delta"))
+    report = json.loads(result.output)
+    assert result.exit_code == 0 and report["summary"]["offers"] == 8
+
+
+def test_a_document_kind_that_needs_an_address_says_so(cli, workdir):
+    (workdir / "x.json").write_text("{}", encoding="utf-8")
+    result = cli("validate", "--kind", "ooapi", "--format", "json", str(workdir / "x.json"))
+    assert result.exit_code == 2

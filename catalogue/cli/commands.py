@@ -84,15 +84,19 @@ def lang_option(function):
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--no-cache", is_flag=True, help="Validate every offer again, ignoring earlier results.")
 @click.option("--workers", type=int, default=None, help="Processes to validate with (default: one per core).")
+@click.option("--kind", default=None, metavar="KIND",
+              help="Read the inputs with this harvester (e.g. ooapi for an API address, schemaorg for a sitemap); "
+                   "default: recognised from the content (RDF, XCRI-CAP, LOQ XML, a schema.org page, CSV/XLSX).")
 @lang_option
 @click.pass_context
-def validate(ctx: click.Context, inputs: tuple[str, ...], output_format: str, no_cache: bool, workers: int | None, lang: str) -> None:
-    """Check offers before publishing them (Turtle, JSON-LD, RDF/XML, N-Triples, N-Quads, TriG).
+def validate(ctx: click.Context, inputs: tuple[str, ...], output_format: str, no_cache: bool, workers: int | None, kind: str | None,
+             lang: str) -> None:
+    """Check offers before publishing them: RDF (Turtle, JSON-LD, RDF/XML, N-Triples, N-Quads, TriG) or any
+    format a harvester reads, mapped exactly as a harvest would map it.
 
-    Reports, for each offer, whether it can be published, whether it is a complete
-    micro-credential (Annex I of the Council Recommendation), and what to fix.
-    Exit status: 0 all offers publishable, 1 some offer is not (or an input holds
-    no offer), 2 an input cannot be read.
+    Reports, for each offer, its level (listed, Europass-ready, complete micro-credential),
+    what the next level needs, and what to fix. Exit status: 0 all offers listed, 1 some
+    offer is not (or an input holds no offer), 2 an input cannot be read.
     """
     from catalogue.harvest.self_check import check_locations
     from catalogue.validation.validator import Validator, validator_settings
@@ -103,7 +107,7 @@ def validate(ctx: click.Context, inputs: tuple[str, ...], output_format: str, no
     config = get_config(ctx)
     settings = validator_settings(config, None if no_cache else config.cache_path, workers)
     with Validator(config.base, settings) as validator, output.progress(stderr, "Validating", unit="offers") as progress:
-        run = check_locations(validator, inputs, progress)
+        run = check_locations(validator, inputs, progress, kind=kind, config=config)
     if output_format == "json":
         click.echo(json.dumps(run.as_json(lang, load_vocabulary()), ensure_ascii=False, indent=2))
     else:

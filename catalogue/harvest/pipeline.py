@@ -84,7 +84,7 @@ def harvest_source(
     started = now or datetime.now(timezone.utc)
     clock = time.perf_counter()
     run = Run(id=run_iri(config.base, source.id, _iso(started)), source=source.id, started=_iso(started))
-    context = HarvestContext(source, config.base, load_vocabulary(), _client(config, source))
+    context = HarvestContext(source, config.base, load_vocabulary(), source_client(config, source))
     outcome = SourceOutcome(run, context.errors, context.notes)
     try:
         harvester = load_harvester(source.harvester)(context)
@@ -93,7 +93,7 @@ def harvest_source(
             return _finish(store, state, config, source, outcome, "failed", str(error), clock)
     mark = time.perf_counter()
     try:
-        records, failed, incomplete, derivations = _collect(harvester, context, progress)
+        records, failed, incomplete, derivations = collect_records(harvester, context, progress)
     except SourceUnavailable as error:
         run.http_status = error.status
         with serial:
@@ -187,7 +187,7 @@ def _publish_collected(collected: _Collected) -> SourceOutcome:
     return _finish(store, state, config, source, outcome, kind, message, clock)
 
 
-def _collect(harvester, context: HarvestContext, progress: Progress | None) -> tuple[list[MappedRecord], set[str], bool, dict[str, list[Derivation]]]:
+def collect_records(harvester, context: HarvestContext, progress: Progress | None) -> tuple[list[MappedRecord], set[str], bool, dict[str, list[Derivation]]]:
     records: list[MappedRecord] = []
     failed: set[str] = set()
     incomplete = False
@@ -269,7 +269,7 @@ def _finish(store: CatalogueStore, state: HarvestState, config: Config, source: 
     return outcome
 
 
-def _client(config: Config, source: SourceConfig) -> HttpClient:
+def source_client(config: Config, source: SourceConfig) -> HttpClient:
     options = source.options
     limits = FetchLimits(
         connect_timeout=float(options.get("connect_timeout", 10)),

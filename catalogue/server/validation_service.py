@@ -131,8 +131,10 @@ def router(server) -> APIRouter:
 
     @api.post(
         "/api/validate",
-        summary="Check offers: RDF in the body, a file upload, or a URL to fetch",
-        description="Returns, per offer: conforms, microcredential, missing (Annex I elements), violations and warnings "
+        summary="Check offers: a document in the body, a file upload, or a URL to fetch",
+        description="The document is RDF or any format a harvester reads (XCRI-CAP, Europass LOQ XML, a schema.org course "
+        "page, CSV or XLSX), recognised from its content and mapped exactly as a harvest would map it. Returns, per offer: "
+        "level, conforms, europass_ready, microcredential, missing (Annex I elements), next_level, violations and warnings "
         "(path, value, message). Status 200 when the input could be read, 400 when it could not.",
         openapi_extra={"requestBody": VALIDATE_BODY},
         responses=VALIDATE_RESPONSES,
@@ -261,12 +263,13 @@ def _limit_memory(megabytes: int) -> None:
 
 def _check(validator, content: bytes, source: str, content_type: str | None) -> ValidationRun:
     from catalogue.harvest.self_check import (
-        check_content,  # in the worker, as the validator is
+        check_document,  # in the worker, as the validator is
     )
 
     run = ValidationRun()
     try:
-        result = check_content(validator, content, source, content_type=content_type)
+        # RDF, or any document a harvester reads (XCRI-CAP, LOQ XML, a schema.org page, CSV/XLSX), mapped as a harvest would.
+        result = check_document(validator, content, source, content_type=content_type)
     except InputError as error:
         run.problems.append(InputProblem(error.source or source, str(error), error.line, error.column))
         return run
@@ -315,9 +318,12 @@ async def _input(request: Request) -> tuple[bytes, str, str | None] | _Address:
                     declared = upload.content_type if upload.content_type not in (None, "application/octet-stream") else None
                     return data, upload.filename or "upload", declared
             url = str(form.get("url") or "").strip()
+            pasted = str(form.get("data") or "")
         if url:
             return _Address(url)
-        raise InputError("send a file (field 'file') or an address (field 'url').", "request")
+        if pasted.strip():
+            return pasted.encode("utf-8"), "pasted text", None
+        raise InputError("send a file (field 'file'), pasted text (field 'data') or an address (field 'url').", "request")
     if media == "application/x-www-form-urlencoded":
         async with _form(request) as form:
             url = str(form.get("url") or "").strip()
@@ -326,7 +332,7 @@ async def _input(request: Request) -> tuple[bytes, str, str | None] | _Address:
         if url:
             return _Address(url)
         if data:
-            return data.encode("utf-8"), "pasted.ttl", declared_type
+            return data.encode("utf-8"), "pasted text", declared_type
         raise InputError("send 'url' or 'data'.", "request")
     if media in ("application/json", "application/ld+json"):
         body = await request.body()
