@@ -377,12 +377,15 @@ def stats(ctx: click.Context, output_format: str) -> None:
         counts = store.source_counts()
         vocabulary = store.count(store.vocabulary_graph)
         graphs = store.graphs()
+        distinct = store.distinct_offer_count()
     finally:
         store.close()
     if output_format == "json":
-        click.echo(json.dumps({"sources": counts, "vocabulary_triples": vocabulary, "graphs": graphs}, indent=2))
+        click.echo(json.dumps({"sources": counts, "offers": distinct, "vocabulary_triples": vocabulary, "graphs": graphs}, indent=2))
     else:
         output.print_stats(stdout, counts, vocabulary)
+        published = sum(c["offers"] for c in counts.values())
+        stdout.print(f"{distinct} distinct offers" + (f" ({published - distinct} published by more than one source)" if published > distinct else "") + ".")
 
 
 @main.command()

@@ -15,7 +15,7 @@ them the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from catalogue.iris import graph_prefix
@@ -100,6 +100,8 @@ class OfferSummary:
     status: str = "current"  # "current", "ended" or "cancelled" at the last publish (catalogue.publish.time_relevance)
     # Values the catalogue inferred (catalogue.harvest.derivation): property, value, rule, explanation per language.
     derived: list[dict] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # every source that publishes this offer (the first describes it)
+    disagreements: list[dict] = field(default_factory=list)  # {"field", "values": {source: value}} where they differ
     missing: list[str] = field(default_factory=list)  # Annex I keys
     missing_optional: list[str] = field(default_factory=list)
     warnings: int = 0
@@ -180,21 +182,77 @@ def offer_listing(store: CatalogueStore) -> list[tuple[str, str, str | None]]:
 
 
 def read_offers(store: CatalogueStore, iris: list[tuple[str, str]] | None = None, chunk: int = CHUNK) -> Iterator[OfferSummary]:
-    """Summaries of ``iris`` (default: every published offer), in the given order."""
+    """Summaries of ``iris`` (default: every published offer), in the given order, one per distinct offer.
+
+    Each source's description is read from that source's graphs alone. An offer several sources publish
+    (listed one after another, as ``offer_iris`` lists them) is described by the first, names every source
+    that published it, and says where the others disagree (``disagreements``)."""
     pairs = offer_iris(store) if iris is None else iris
+    group: list[OfferSummary] = []
+    for summary in _each_source(store, pairs, chunk):
+        if group and summary.iri != group[0].iri:
+            yield _merged(group)
+            group = []
+        group.append(summary)
+    if group:
+        yield _merged(group)
+
+
+def _each_source(store: CatalogueStore, pairs: list[tuple[str, str]], chunk: int) -> Iterator[OfferSummary]:
     for start in range(0, len(pairs), chunk):
         part = pairs[start:start + chunk]
-        summaries = {iri: OfferSummary(iri, source) for iri, source in part}
-        _Reader(store, summaries).read()
-        yield from (summaries[iri] for iri, _ in part)
+        by_source: dict[str, dict[str, OfferSummary]] = {}
+        for iri, source in part:
+            by_source.setdefault(source, {})[iri] = OfferSummary(iri, source)
+        for source, summaries in by_source.items():
+            _Reader(store, summaries, source).read()
+        yield from (by_source[source][iri] for iri, source in part)
+
+
+# What is compared between sources that publish the same offer, and how each is shown.
+_COMPARED: dict[str, Callable[[OfferSummary], object]] = {
+    "title": lambda o: dict(sorted(o.titles.items())),
+    "homepage": lambda o: o.homepage,
+    "provider": lambda o: o.provider.iri if o.provider else None,
+    "start": lambda o: o.start,
+    "end": lambda o: o.end,
+    "deadlines": lambda o: sorted(o.deadlines),
+    "prices": lambda o: sorted((p.amount, p.currency) for p in o.prices if p.amount is not None),
+    "ects": lambda o: o.ects,
+    "workload": lambda o: o.volume,
+    "level": lambda o: o.eqf,
+    "modes": lambda o: sorted(o.modes),
+    "languages": lambda o: sorted(o.languages),
+    "fields": lambda o: sorted(o.fields),
+}
+
+
+def _merged(group: list[OfferSummary]) -> OfferSummary:
+    first = group[0]
+    first.sources = list(dict.fromkeys(s.source for s in group))
+    for name, value in _COMPARED.items():
+        values = {s.source: value(s) for s in group}
+        if len({repr(v) for v in values.values()}) > 1:
+            first.disagreements.append({"field": name, "values": {source: _shown(v) for source, v in values.items()}})
+    return first
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, dict):
+        return " / ".join(f"{text} ({lang})" if lang else text for lang, text in value.items())
+    if isinstance(value, list):
+        return ", ".join(" ".join(str(x) for x in v if x is not None) if isinstance(v, tuple) else str(v) for v in value)
+    return "" if value is None else str(value)
 
 
 class _Reader:
-    def __init__(self, store: CatalogueStore, summaries: dict[str, OfferSummary]):
+    def __init__(self, store: CatalogueStore, summaries: dict[str, OfferSummary], source: str):
         self.store = store
         self.summaries = summaries
+        self.source_graph = store.source_graph(source)
         self.values = "VALUES ?o { " + " ".join(f"<{iri}>" for iri in summaries) + " }"
-        self.in_public_graph = "FILTER(?inGraph IN (" + ", ".join(f"<{g}>" for g in store.public_graphs()) + "))"
+        # One source's description: its statements and its catalogue records, nothing another source said.
+        self.in_public_graph = f"FILTER(?inGraph IN (<{self.source_graph}>, <{store.records_graph(source)}>))"
         self.organisations: dict[str, Organisation] = {}
 
     def rows(self, pattern: str, variables: str):
@@ -376,7 +434,8 @@ class _Reader:
         rows = self.store.query(
             f"SELECT ?org ?name ?country ?home WHERE {{ {values} OPTIONAL {{ ?org rov:legalName ?name }} "
             "OPTIONAL { ?org elm:location/elm:address/elm:countryCode ?country } "
-            "OPTIONAL { ?org foaf:homepage/elm:contentUrl ?home } }"
+            "OPTIONAL { ?org foaf:homepage/elm:contentUrl ?home } }",
+            default_graphs=[self.source_graph],
         )
         for row in rows:
             org = self.organisations[row["org"].value]
@@ -391,7 +450,8 @@ class _Reader:
             f"SELECT ?org ?a ?type ?title ?agent ?agentName ?report WHERE {{ {values} ?org elm:accreditation ?a . "
             "OPTIONAL { ?a dcterms:type ?type } OPTIONAL { ?a dcterms:title ?title } "
             "OPTIONAL { ?a elm:accreditingAgent ?agent . OPTIONAL { ?agent rov:legalName ?agentName } } "
-            "OPTIONAL { ?a elm:report/elm:contentUrl ?report } }"
+            "OPTIONAL { ?a elm:report/elm:contentUrl ?report } }",
+            default_graphs=[self.source_graph],
         )
         for row in rows:
             key = (row["org"].value, row["a"].value)

@@ -111,9 +111,11 @@ def refresh(
     rows whose offer is gone or whose fingerprint changed are deleted, and only new and changed
     offers are read (``read``) and inserted, so a harvest that changed 1% of the catalogue re-reads
     1% of it. Otherwise, or when most offers changed, the index is built whole."""
-    wanted: dict[str, tuple[str, str | None]] = {}
+    published_by: dict[str, list[tuple[str, str | None]]] = {}
     for iri, source, fingerprint in listing:
-        wanted.setdefault(iri, (source, fingerprint))
+        published_by.setdefault(iri, []).append((source, fingerprint))
+    # One row per offer, under its first source; made from every source that publishes it, so a change in any refreshes it.
+    wanted: dict[str, tuple[str, str | None]] = {iri: (by[0][0], _combined(by)) for iri, by in published_by.items()}
     fingerprints = {iri: fingerprint for iri, (_, fingerprint) in wanted.items() if fingerprint}
     kept = _reusable_rows(previous, rules) if previous is not None else None
     if kept is not None:
@@ -121,9 +123,18 @@ def refresh(
         fresh = [(iri, source) for iri, (source, fingerprint) in wanted.items()
                  if iri not in kept or kept[iri][1:] != (source, fingerprint) or fingerprint is None]
         if len(fresh) <= len(wanted) // 2:
-            return Refreshed(_patch(path, previous, stale, fresh, read, fingerprints, len(wanted)), len(fresh), False)  # type: ignore[arg-type]
-    pairs = [(iri, source) for iri, (source, _) in wanted.items()]
-    return Refreshed(build(path, read(pairs), fingerprints, rules), len(pairs), True)
+            every_source = [(iri, source) for iri, _ in fresh for source, _ in published_by[iri]]
+            return Refreshed(_patch(path, previous, stale, every_source, read, fingerprints, len(wanted)), len(fresh), False)  # type: ignore[arg-type]
+    pairs = [(iri, source) for iri in wanted for source, _ in published_by[iri]]
+    return Refreshed(build(path, read(pairs), fingerprints, rules), len(wanted), True)
+
+
+def _combined(by: list[tuple[str, str | None]]) -> str | None:
+    if len(by) == 1:
+        return by[0][1]
+    if any(fingerprint is None for _, fingerprint in by):
+        return None
+    return " | ".join(f"{source}: {fingerprint}" for source, fingerprint in by)
 
 
 def _reusable_rows(previous: Path, rules: str) -> dict[str, tuple[int, str, str | None]] | None:
@@ -245,6 +256,8 @@ def _summary(offer: OfferSummary) -> dict:
         "level": offer.level,
         "status": offer.status,
         "derived": offer.derived,
+        "sources": offer.sources,
+        "disagreements": offer.disagreements,
         "europass_gaps": offer.europass_gaps,
         "missing": offer.missing,
         "changed": offer.changed,

@@ -80,6 +80,8 @@ class OfferItem(BaseModel):
     level_label: str
     next_level: NextLevel | None = Field(None, description="What would lift the offer to the next level; none at the top")
     derived: list[DerivedValue] = Field([], description="Values inferred by the catalogue, not stated by the provider")
+    sources: list[str] = Field([], description="Every source that publishes this offer; the first one's description is shown")
+    disagreements: list[dict] = Field([], description="Where those sources say different things: {field, values: {source: value}}")
     missing: list[Concept] = Field(description="Mandatory Annex I elements the offer does not give")
     eqf: Concept | None = None
     fields: list[Concept]
@@ -213,6 +215,8 @@ def _item(server, summary: dict, lang: str) -> OfferItem:
         level_label=level_label(summary.get("level", LISTED), lang),
         next_level=_next_level(summary, lang),
         derived=[_derived_value(d, lang) for d in summary.get("derived", [])],
+        sources=summary.get("sources") or [summary["source"]],
+        disagreements=summary.get("disagreements", []),
         missing=[Concept(iri=annex[k].iri, label=annex[k].label(lang), notation=k) for k in summary["missing"] if k in annex],
         eqf=_concept(summary.get("eqf"), lang),
         fields=[_concept(f, lang) for f in summary.get("fields", [])],

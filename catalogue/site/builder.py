@@ -181,12 +181,13 @@ class SiteBuilder:
         stale = []
         for summary in summaries:
             paths = [offer_page(summary["iri"], summary["source"], self.config.base, lang).lstrip("/") for lang in i18n.LANGUAGES]
-            current = self.manifest.offers.get(summary["iri"]) == summary.get("content_hash")
+            current = self.manifest.offers.get(summary["iri"]) == _page_key(summary.get("content_hash"), summary.get("sources"), summary.get("disagreements"))
             if current and all((self.out / path).exists() for path in paths):
                 self.seen_pages.update(paths)
                 self.report.unchanged += len(paths)
             else:
-                stale.append((summary["iri"], summary["source"]))
+                # Every source that publishes the offer: the page names them and where they disagree.
+                stale += [(summary["iri"], source) for source in summary.get("sources") or [summary["source"]]]
         if not stale:
             return
         environments = {lang: environment(lang) for lang in i18n.LANGUAGES}
@@ -194,7 +195,8 @@ class SiteBuilder:
         sources = {s.id: s.name for s in self.config.sources}
         for offer in read_offers(store, stale):
             for lang in i18n.LANGUAGES:
-                view = offer_view(offer, presenters[lang], self.config.base, sources.get(offer.source, offer.source), last_harvest.get(offer.source))
+                view = offer_view(offer, presenters[lang], self.config.base, sources.get(offer.source, offer.source), last_harvest.get(offer.source),
+                                  source_names=sources)
                 page = environments[lang].get_template("offer.html").render(
                     **common_context(self.config, lang, view.url, view.other_language_url),
                     offer=view,
@@ -202,7 +204,7 @@ class SiteBuilder:
                     jsonld=schema_org(offer, self.config.base, lang),
                 )
                 self._write(view.url.lstrip("/"), page)
-            self.manifest.offers[offer.iri] = offer.content_hash or ""
+            self.manifest.offers[offer.iri] = _page_key(offer.content_hash, offer.sources, offer.disagreements)
             self.report.offers_rendered += 1
             if self.progress:
                 self.progress("offers", 1)
@@ -266,3 +268,11 @@ class SiteBuilder:
 def build_site(config: Config, out: Path, progress: Progress | None = None) -> BuildReport:
     return SiteBuilder(config, out, progress=progress).build()
 
+
+
+def _page_key(content_hash: str | None, sources: list[str] | None, disagreements: list[dict] | None) -> str:
+    """What an offer page is made from: its content, and, when several sources publish it, what they say apart."""
+    if not sources or len(sources) < 2:
+        return content_hash or ""
+    apart = json.dumps([sources, disagreements], sort_keys=True, ensure_ascii=False)
+    return f"{content_hash}+{hashlib.sha256(apart.encode('utf-8')).hexdigest()[:16]}"

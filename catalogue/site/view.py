@@ -82,6 +82,8 @@ class OfferView:
     next_level_label: str | None
     next_level_needs: list[str]
     derived: list[tuple[str, str, str]]  # (property label, value label, explanation): what the catalogue inferred
+    sources: list[str]  # names of every source that publishes the offer
+    disagreements: list[tuple[str, list[tuple[str, str]]]]  # (what, [(source name, what it says)])
     missing: list[str]
     annex: list[AnnexRow]
     provider: Link | None
@@ -153,7 +155,8 @@ def http_only(url: str | None) -> str | None:
     return None
 
 
-def offer_view(offer: OfferSummary, p: Presenter, base: str, source_name: str, last_harvest: str | None) -> OfferView:
+def offer_view(offer: OfferSummary, p: Presenter, base: str, source_name: str, last_harvest: str | None,
+               source_names: dict[str, str] | None = None) -> OfferView:
     _ = p._
     title = p.text(offer.titles) or p.plain(offer.iri)
     other_lang = "en" if p.lang == "sv" else "sv"
@@ -174,6 +177,9 @@ def offer_view(offer: OfferSummary, p: Presenter, base: str, source_name: str, l
         level_explanation=p.explain(LEVEL_IRIS.get(offer.level)),
         next_level_label=level_label(NEXT_LEVEL[offer.level], p.lang) if offer.level in NEXT_LEVEL else None,
         next_level_needs=_next_level_needs(offer, p),
+        sources=[(source_names or {}).get(s, s) for s in offer.sources] or [source_name],
+        disagreements=[(_disagreement_label(d["field"], p), [((source_names or {}).get(s, s), _shown(v, p)) for s, v in d["values"].items()])
+                       for d in offer.disagreements],
         derived=[(p.vocabulary.label(d["property"], p.lang, fallback=d["property"]), p.vocabulary.label(d["value"], p.lang, fallback=d["value"]),
                   pick(d.get("explanation") or {}, p.lang)[0]) for d in offer.derived],
         # From the offer's record, as validation found it (not recomputed from what the page shows).
@@ -316,6 +322,21 @@ def _facts(offer: OfferSummary, p: Presenter) -> list[tuple[str, list[Text | Joi
         (_("Schedule"), [t for t in [p.text(offer.schedule_information)] if t]),
     ]
     return [(name, [v for v in values if v and v.text]) for name, values in facts if any(v and v.text for v in values)]
+
+
+def _disagreement_label(name: str, p: Presenter) -> str:
+    _ = p._
+    return {
+        "title": _("Title"), "homepage": _("Web page"), "provider": _("Provider"), "start": _("Start"), "end": _("End"),
+        "deadlines": _("Apply by"), "prices": _("Price"), "ects": "ECTS", "workload": _("Workload"), "level": _("EQF level"),
+        "modes": _("Form of participation"), "languages": _("Language of instruction"), "fields": _("Field of education"),
+    }.get(name, name)
+
+
+def _shown(value: str, p: Presenter) -> str:
+    """A compared value as a reader reads it: concept labels instead of addresses."""
+    parts = [part.strip() for part in value.split(", ")] if value else []
+    return ", ".join(p.vocabulary.label(part, p.lang, fallback=part) if part.startswith("http") else part for part in parts) or "–"
 
 
 def _inferred(offer: OfferSummary, p: Presenter, iri: str) -> Text | Joined:

@@ -220,6 +220,17 @@ class CatalogueStore(ABC):
             return int(row["n"].value)
         return 0
 
+    def distinct_offer_count(self) -> int:
+        """Published offers, each counted once however many sources publish it."""
+        prefix = graph_prefix(self.base, "source")
+        graphs = [g for g in self.graphs() if g.startswith(prefix)]
+        if not graphs:
+            return 0
+        result = self.query("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o a elm:LearningOpportunity }", default_graphs=graphs)
+        for row in result:  # type: ignore[union-attr]
+            return int(row["n"].value)
+        return 0
+
     def source_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
         graphs = set(self.graphs())
