@@ -127,7 +127,7 @@ def test_pages_reflow_on_a_narrow_screen_without_violations(browser, server, bun
 
 def test_skip_link_and_keyboard_search(page: Page, bundled_site):
     page.goto("/en/search.html")
-    expect(page.locator("#status")).to_contain_text(f"{len(bundled_site.offers)} offers found")
+    expect(page.locator("#status")).to_contain_text(f"{len(bundled_site.listed_offers)} offers found")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     page.keyboard.press("Enter")
@@ -135,7 +135,7 @@ def test_skip_link_and_keyboard_search(page: Page, bundled_site):
     page.locator("#q").focus()
     page.keyboard.type("python")
     page.keyboard.press("Enter")
-    expected = sum(1 for s in bundled_site.offers if "python" in " ".join(s["titles"].values()).lower()
+    expected = sum(1 for s in bundled_site.listed_offers if "python" in " ".join(s["titles"].values()).lower()
                    or "python" in " ".join((s.get("descriptions") or {}).values()).lower())
     expect(page.locator("#status")).to_have_text(found(expected))
     assert parse_qs(urlparse(page.url).query)["q"] == ["python"]
@@ -170,9 +170,9 @@ def test_a_search_address_restores_the_search(page: Page, bundled_site):
 
 def test_facet_counts_follow_the_other_filters(page: Page, bundled_site):
     page.goto("/en/search.html?microcredential=yes")
-    complete = sum(1 for s in bundled_site.offers if s["microcredential"])
+    complete = sum(1 for s in bundled_site.listed_offers if s["microcredential"])
     expect(page.locator("#status")).to_have_text(found(complete))
-    online = sum(1 for s in bundled_site.offers if s["microcredential"] and any(m.endswith("920fbb3cbe") for m in s.get("modes", [])))
+    online = sum(1 for s in bundled_site.listed_offers if s["microcredential"] and any(m.endswith("920fbb3cbe") for m in s.get("modes", [])))
     count = page.locator("[data-count-for='mode:920fbb3cbe']")
     expect(count).to_have_text(f"({online})")
 
@@ -227,7 +227,7 @@ def test_without_javascript_every_offer_is_reachable(browser, server, bundled_si
         level = page.locator("a[href='/sv/browse/eqf/6/']")
         level.click()
         cards = page.locator("ol.cards li.card")
-        expected = sum(1 for s in bundled_site.offers if (s.get("eqf") or "").endswith("/6"))
+        expected = sum(1 for s in bundled_site.listed_offers if (s.get("eqf") or "").endswith("/6"))
         expect(cards).to_have_count(expected)
         cards.first.locator("h2 a").click()
         expect(page.locator("table.annex")).to_be_visible()
@@ -277,7 +277,7 @@ def test_a_right_to_left_or_hostile_provider_name_never_moves_the_catalogues_lab
     names = (BIDI_PROVIDER_SHOWN, ARABIC_PROVIDER)
     # Facet counts in the search (counted again by the script) and on the browse page (without JavaScript).
     page.goto(f"/{lang}/search.html")
-    expect(page.locator("#status")).to_contain_text(str(len(bundled_site.offers)))
+    expect(page.locator("#status")).to_contain_text(str(len(bundled_site.listed_offers)))
     for name in names:
         label = page.locator("fieldset[data-facet=provider] label", has=page.locator("bdi", has_text=name))
         expect(label.locator("bdi.facet-label")).to_have_text(name)
@@ -329,7 +329,7 @@ def test_the_server_sends_the_site_compressed_and_the_catalogue_iris_still_resol
 
     index = requests.get(f"{server.url}/assets/search-en.json", headers={"Accept-Encoding": "gzip"}, timeout=30)
     assert index.status_code == 200 and index.headers["Content-Encoding"] == "gzip"
-    assert len(index.json()["offers"]) == len(bundled_site.offers)
+    assert len(index.json()["offers"]) == len(bundled_site.listed_offers)
     # The site lives at / but the catalogue's own IRIs (/offer/...) are answered by the linked-data routes.
     minted = next(s for s in bundled_site.offers if s["iri"].startswith(bundled_site.config.base + "offer/"))
     path = minted["iri"][len(bundled_site.config.base) - 1:]
