@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -49,6 +49,7 @@ class Fetched:
     last_modified: str | None = None
     not_modified: bool = False
     redirects: list[str] = field(default_factory=list)
+    path: Path | None = None  # a download written to a file (HttpClient.download) rather than held in memory
 
 
 # Checks an address before every request (first and each redirect); raises FetchError to refuse.
@@ -91,12 +92,19 @@ def fetch(
     limits: FetchLimits = FetchLimits(),
     session: requests.Session | None = None,
     guard: AddressGuard | None = None,
+    sink: BinaryIO | None = None,
 ) -> Fetched:
-    """GET ``url``, following redirects by hand (so each hop is checked), retrying transient failures."""
+    """GET ``url``, following redirects by hand (so each hop is checked), retrying transient failures.
+
+    With ``sink`` the body is written there as it arrives (a file of any size within the limit) and
+    ``content`` stays empty."""
     attempt = 0
     while True:
         try:
-            return _fetch_once(url, accept, etag, last_modified, limits, session or requests.Session(), guard)
+            if sink is not None:
+                sink.seek(0)
+                sink.truncate()
+            return _fetch_once(url, accept, etag, last_modified, limits, session or requests.Session(), guard, sink)
         except _Transient as error:
             attempt += 1
             if attempt > limits.retries:
@@ -119,6 +127,7 @@ def _fetch_once(
     limits: FetchLimits,
     session: requests.Session,
     guard: AddressGuard | None,
+    sink: BinaryIO | None = None,
 ) -> Fetched:
     deadline = time.monotonic() + limits.total_timeout
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
@@ -151,7 +160,7 @@ def _fetch_once(
                 )
             current = urljoin(current, location)
             continue
-        return _read_response(url, current, response, hops, limits, deadline)
+        return _read_response(url, current, response, hops, limits, deadline, sink)
 
 
 def _guarded_request(
@@ -202,7 +211,8 @@ def _request(
 
 
 def _read_response(
-    original: str, url: str, response: requests.Response, hops: list[str], limits: FetchLimits, deadline: float
+    original: str, url: str, response: requests.Response, hops: list[str], limits: FetchLimits, deadline: float,
+    sink: BinaryIO | None = None,
 ) -> Fetched:
     status = response.status_code
     content_type, charset = _media_type(response.headers.get("Content-Type"))
@@ -250,7 +260,10 @@ def _read_response(
                     original,
                     status,
                 )
-            chunks.append(chunk)
+            if sink is not None:
+                sink.write(chunk)
+            else:
+                chunks.append(chunk)
     except (requests.exceptions.RequestException, AttributeError, ValueError, OSError) as error:
         if time.monotonic() >= deadline - 0.05:
             raise _Transient(f"the response took longer than {limits.total_timeout:.0f} s to arrive") from None
@@ -265,8 +278,8 @@ def _read_response(
     if time.monotonic() > deadline:
         raise _Transient(f"the response took longer than {limits.total_timeout:.0f} s to arrive")
     content = b"".join(chunks)
-    if declared and declared.isdigit() and "Content-Encoding" not in response.headers and len(content) < int(declared):
-        raise _Transient(f"the response ended after {len(content)} of {declared} bytes (truncated body)")
+    if declared and declared.isdigit() and "Content-Encoding" not in response.headers and size < int(declared):
+        raise _Transient(f"the response ended after {size} of {declared} bytes (truncated body)")
     return Fetched(content=content, **common)  # type: ignore[arg-type]
 
 

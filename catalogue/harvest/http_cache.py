@@ -172,6 +172,42 @@ class HttpClient:
 
     # -- cache -------------------------------------------------------------------
 
+    def download(self, location: str, accept: str | None = None) -> Fetched:
+        """Fetch a large file (an archive) to disk: ``path`` names it and ``content`` stays empty. Over HTTP the
+        request is conditional on the copy kept from the last time (``not_modified`` when it is still current);
+        a local file is used where it is, ``not_modified`` when its size and time are those seen last time."""
+        if not is_url(location):
+            path = Path(location)
+            try:
+                stat = path.stat()
+            except OSError as error:
+                raise FetchError(f"the file cannot be read ({error.strerror or error}).", location) from None
+            seen = f"{stat.st_size} {stat.st_mtime_ns}"
+            paths = self._paths(location)
+            previous = paths[0].read_text(encoding="utf-8") if paths and paths[0].exists() else None
+            if paths is not None:
+                paths[0].parent.mkdir(parents=True, exist_ok=True)
+                paths[0].write_text(seen, encoding="utf-8")
+            return Fetched(url=location, content=b"", path=path, not_modified=previous == seen)
+        paths = self._paths(location)
+        if paths is None:
+            raise FetchError("downloads need the catalogue's HTTP cache folder.", location)
+        paths[0].parent.mkdir(parents=True, exist_ok=True)
+        meta = json.loads(paths[0].read_text(encoding="utf-8")) if paths[0].exists() and paths[1].exists() else {}
+        partial = paths[1].with_suffix(".part")
+        with partial.open("wb") as sink:
+            fetched = fetch(location, accept=accept, etag=meta.get("etag"), last_modified=meta.get("last_modified"),
+                            limits=self.limits, session=self.session, guard=self.guard, sink=sink)
+        if fetched.not_modified and meta:
+            partial.unlink(missing_ok=True)
+            return Fetched(url=meta.get("url", location), content=b"", status=304, content_type=meta.get("content_type"),
+                           etag=meta.get("etag"), last_modified=meta.get("last_modified"), not_modified=True, path=paths[1])
+        partial.replace(paths[1])
+        paths[0].write_text(json.dumps({"url": fetched.url, "content_type": fetched.content_type, "etag": fetched.etag,
+                                        "last_modified": fetched.last_modified}), encoding="utf-8")
+        fetched.path = paths[1]
+        return fetched
+
     def _paths(self, location: str) -> tuple[Path, Path] | None:
         if self.cache_dir is None:
             return None

@@ -28,7 +28,7 @@ import itertools
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 import pyoxigraph as ox
@@ -84,13 +84,17 @@ def harvest_source(
     started = now or datetime.now(timezone.utc)
     clock = time.perf_counter()
     run = Run(id=run_iri(config.base, source.id, _iso(started)), source=source.id, started=_iso(started))
-    context = HarvestContext(source, config.base, load_vocabulary(), source_client(config, source))
-    outcome = SourceOutcome(run, context.errors, context.notes)
+    outcome = SourceOutcome(run)
     try:
-        harvester = load_harvester(source.harvester)(context)
+        harvester_class = load_harvester(source.harvester)
     except ConfigError as error:
         with serial:
             return _finish(store, state, config, source, outcome, "failed", str(error), clock)
+    # A kind may need other defaults than the rest (a country's Europass dump is far over 50 MB).
+    source = replace(source, options={**getattr(harvester_class, "default_options", {}), **source.options})
+    context = HarvestContext(source, config.base, load_vocabulary(), source_client(config, source))
+    outcome.errors, outcome.notes = context.errors, context.notes
+    harvester = harvester_class(context)
     mark = time.perf_counter()
     try:
         records, failed, incomplete, derivations = collect_records(harvester, context, progress)
