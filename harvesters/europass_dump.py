@@ -31,12 +31,19 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import ClassVar
 from urllib.parse import urldefrag
 
 import pyoxigraph as ox
 
 from catalogue.errors import InputError
-from catalogue.harvest.contract import Harvester, MappedRecord, RecordFailed, RecordRef, SourceUnavailable
+from catalogue.harvest.contract import (
+    Harvester,
+    MappedRecord,
+    RecordFailed,
+    RecordRef,
+    SourceUnavailable,
+)
 from catalogue.harvest.rdfio import RDF_ACCEPT, parse_rdf
 from catalogue.namespaces import DCAT, DCTERMS, ELM, LEARNING_OPPORTUNITY, RDF_TYPE
 
@@ -54,8 +61,8 @@ _SPEC = ox.NamedNode(ELM + "learningAchievementSpecification")
 class EuropassDumpHarvester(Harvester):
     kind = "europass-dump"
     title = "Europass QDR open data dumps (DCAT catalogues of ZIP archives of ELM Turtle files)"
-    default_options = {"max_megabytes": 4096}
-    mapping = [
+    default_options: ClassVar[dict] = {"max_megabytes": 4096}
+    mapping: ClassVar[list[tuple[str, str, str]]] = [
         ("DCAT dcat:distribution / dcat:downloadURL (ZIP)", "archives to read", "several parts per country"),
         ("ZIP member file (Turtle, N-Triples, RDF/XML, JSON-LD)", "one record", "parsed on its own"),
         ("elm:LearningOpportunity with elm:status \"released\"", "elm:LearningOpportunity", "kept as published, with what it links to"),
