@@ -396,6 +396,7 @@ class Pages:
                 1 if summary["microcredential"] else 0,
                 card["eqf"], card["modes"], card["start"], card["ects"],
                 " ".join(dict.fromkeys(_fold(display_text(searchable)).split())), summary["iri"],
+                card["level_label"],  # the level of admission, in plain words
             ])
         # Facet positions in each row follow "order"; words for the free-text search once each.
         return {"order": list(values), "facets": {f.name: f.label for f in facets}, "values": values, "offers": rows}

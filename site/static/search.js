@@ -195,7 +195,8 @@
       item.appendChild(provider);
     }
     var facts = element("ul", { "class": "facts" });
-    if (row[9]) facts.appendChild(element("li", { "class": "badge" }, message("mc")));
+    if (row[16]) facts.appendChild(element("li", { "class": row[9] ? "badge" : "level" }, row[16]));
+    else if (row[9]) facts.appendChild(element("li", { "class": "badge" }, message("mc")));
     if (row[10]) facts.appendChild(element("li", {}, message("eqf") + ": " + row[10]));
     if (row[13]) facts.appendChild(element("li", {}, row[13] + " ECTS"));
     else if (row[7] !== null) facts.appendChild(element("li", {}, message("hours", { hours: numberFormat.format(row[7]) })));
@@ -203,7 +204,7 @@
     if (row[12]) facts.appendChild(element("li", {}, message("starts", { date: row[12] })));
     item.appendChild(facts);
     var toggle = element("p", { "class": "compare-toggle" });
-    var id = "compare-" + row[16];
+    var id = "compare-" + row[17];
     var box = element("input", { type: "checkbox", id: id, "data-iri": row[15] });
     box.checked = marked().indexOf(row[15]) >= 0;
     var label = element("label", { "for": id }, message("compare"));
@@ -259,7 +260,7 @@
 
   function start(data) {
     index = data;
-    index.offers.forEach(function (row, position) { row[16] = position; });
+    index.offers.forEach(function (row, position) { row[17] = position; });
     index.order.forEach(function (facet, position) { facetPosition[facet] = position; });
     Object.keys(index.values).forEach(function (facet) {
       keyToPosition[facet] = {};
