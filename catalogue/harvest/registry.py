@@ -32,6 +32,9 @@ _BUILT_IN = {
     "xcri-cap": "harvesters.xcri_cap:XcriCapHarvester",
     "ooapi": "harvesters.ooapi:OoapiHarvester",
     "spreadsheet": "harvesters.spreadsheet:SpreadsheetHarvester",
+    "europass-dump": "harvesters.europass_dump:EuropassDumpHarvester",
+    "emil3": "harvesters.emil3:Emil3Harvester",
+    "ldes": "harvesters.ldes:LdesHarvester",
 }
 
 
