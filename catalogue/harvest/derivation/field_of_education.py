@@ -280,27 +280,40 @@ def _word_matches(keyword: Keyword, word: str, token: Token, at: int) -> int | N
 def _matches_in(index: int, text: str, language: str | None) -> list[_Match]:
     words = tables.tokens(text)
     found: list[_Match] = []
-    idx = _index()
     for position, token in enumerate(words):
-        candidates = idx.by_start.get(token.text[:3], ()) + idx.short.get(token.text, ())
-        for keyword in candidates:
-            end = _phrase_end(keyword, words, position, 0)
+        for keyword, at, stop in _first_word_hits(token.text, token.original):
+            end = (position, stop) if len(keyword.words) == 1 else _rest_end(keyword, words, position)
             if end is not None:
-                found.append(_Match(keyword, index, (position, 0), end, keyword.weight * _factor(keyword.language, language)))
-        for at in range(1, len(token.text) - 2):
-            for keyword in idx.inner.get(token.text[at : at + 3], ()):
-                end = _phrase_end(keyword, words, position, at)
-                if end is not None:
-                    found.append(_Match(keyword, index, (position, at), end, keyword.weight * _factor(keyword.language, language)))
+                found.append(_Match(keyword, index, (position, at), end, keyword.weight * _factor(keyword.language, language)))
     return found
 
 
-def _phrase_end(keyword: Keyword, words: list[Token], position: int, at: int) -> tuple[int, int] | None:
+@lru_cache(maxsize=65536)
+def _first_word_hits(text: str, original: str) -> tuple[tuple[Keyword, int, int], ...]:
+    """Where a keyword's first word matches a token (keyword, start, end in the token). Titles share most of
+    their words, so the scan of a word, its stems and its infixes is done once per distinct word."""
+    token = Token(text, original)
+    idx = _index()
+    hits = []
+    for keyword in idx.by_start.get(text[:3], ()) + idx.short.get(text, ()):
+        stop = _word_matches(keyword, keyword.words[0], token, 0)
+        if stop is not None:
+            hits.append((keyword, 0, stop))
+    for at in range(1, len(text) - 2):
+        for keyword in idx.inner.get(text[at : at + 3], ()):
+            stop = _word_matches(keyword, keyword.words[0], token, at)
+            if stop is not None:
+                hits.append((keyword, at, stop))
+    return tuple(hits)
+
+
+def _rest_end(keyword: Keyword, words: list[Token], position: int) -> tuple[int, int] | None:
+    """The end of a phrase keyword whose first word matched at ``position``: its other words must follow whole."""
     if position + len(keyword.words) > len(words):
         return None
     end = None
-    for offset, word in enumerate(keyword.words):
-        stop = _word_matches(keyword, word, words[position + offset], at if offset == 0 else 0)
+    for offset, word in enumerate(keyword.words[1:], start=1):
+        stop = _word_matches(keyword, word, words[position + offset], 0)
         if stop is None:
             return None
         end = (position + offset, stop)
