@@ -44,7 +44,7 @@ from catalogue.harvest.contract import (
     RecordRef,
     SourceUnavailable,
 )
-from catalogue.harvest.rdfio import RDF_ACCEPT, parse_rdf
+from catalogue.harvest.rdfio import RDF_ACCEPT, parse_fetched, parse_rdf
 from catalogue.namespaces import DCAT, DCTERMS, ELM, LEARNING_OPPORTUNITY, RDF_TYPE
 
 ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "http://publications.europa.eu/resource/authority/file-type/ZIP")
@@ -94,8 +94,7 @@ class EuropassDumpHarvester(Harvester):
     def _distributions(self, url: str) -> list[str]:
         try:
             fetched = self.context.http.get(url, accept=RDF_ACCEPT)
-            document = parse_rdf(fetched.content, url, content_type=fetched.content_type, charset=fetched.charset,
-                                 base_iri=fetched.url if "://" in url else None)
+            document = parse_fetched(fetched, url)
         except InputError as error:
             raise SourceUnavailable(f"the catalogue {url} could not be read: {error}", getattr(error, "status", None)) from None
         self.context.fetched.append(fetched)

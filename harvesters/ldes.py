@@ -64,7 +64,7 @@ from catalogue.harvest.contract import (
     SourceUnavailable,
 )
 from catalogue.harvest.http_cache import LinkRefused
-from catalogue.harvest.rdfio import parse_rdf
+from catalogue.harvest.rdfio import parse_fetched
 from catalogue.namespaces import LDES, RDF_TYPE, TREE
 
 AS = "https://www.w3.org/ns/activitystreams#"
@@ -184,13 +184,7 @@ class LdesHarvester(Harvester):
     def _fetch(self, location: str, found_in: str | None):
         fetched = self.context.http.get(location, accept=LDES_ACCEPT, found_in=found_in)
         self.context.fetched.append(fetched)
-        return parse_rdf(
-            fetched.content,
-            location,
-            content_type=fetched.content_type,
-            charset=fetched.charset,
-            base_iri=fetched.url if location.startswith(("http://", "https://")) else None,
-        )
+        return parse_fetched(fetched, location)
 
     def _describe_stream(self, page: _Page) -> None:
         """Take the stream's paths from any page that declares them (the stream's own document, or each page)."""

@@ -30,7 +30,7 @@ from catalogue.harvest.contract import (
     SourceUnavailable,
 )
 from catalogue.harvest.http_cache import LinkRefused
-from catalogue.harvest.rdfio import RDF_ACCEPT, parse_rdf
+from catalogue.harvest.rdfio import RDF_ACCEPT, parse_fetched
 from catalogue.namespaces import DCAT, HYDRA, RDF_TYPE, TREE
 from catalogue.rdf_document import RdfDocument
 
@@ -88,13 +88,7 @@ class RdfHarvester(Harvester):
     def _read(self, location: str, found_in: str | None = None) -> RdfDocument:
         fetched = self.context.http.get(location, accept=RDF_ACCEPT, found_in=found_in)
         self.context.fetched.append(fetched)
-        return parse_rdf(
-            fetched.content,
-            location,
-            content_type=fetched.content_type,
-            charset=fetched.charset,
-            base_iri=fetched.url if location.startswith(("http://", "https://")) else None,
-        )
+        return parse_fetched(fetched, location)
 
     def _links(self, document: RdfDocument) -> list[str]:
         """Further documents: DCAT distributions and next pages."""

@@ -25,7 +25,7 @@ from catalogue.errors import InputError
 from catalogue.namespaces import ELM, ELM_33
 from catalogue.rdf_document import RdfDocument
 
-from .fetch import FetchLimits, fetch, is_url, read_local
+from .fetch import Fetched, FetchLimits, fetch, is_url, read_local
 
 FORMATS_BY_EXTENSION = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -62,6 +62,12 @@ def read_rdf(
 ) -> RdfDocument:
     """Read and parse a local file or an http(s) URL."""
     fetched = fetch(location, accept=RDF_ACCEPT, limits=limits, guard=guard) if is_url(location) else read_local(location, limits)
+    return parse_fetched(fetched, location, format=format)
+
+
+def parse_fetched(fetched: Fetched, location: str, format: ox.RdfFormat | None = None) -> RdfDocument:
+    """Parse what was fetched from ``location``, as served: its media type and charset, relative IRIs against
+    the address it finally came from (a local file has no base)."""
     document = parse_rdf(
         fetched.content,
         location,
