@@ -20,7 +20,6 @@ compared is exactly what the store will hold.
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,19 +33,17 @@ _TYPE = ox.NamedNode(RDF_TYPE)
 _OFFER_CLASS = ox.NamedNode(LEARNING_OPPORTUNITY)
 _TITLE = DCTERMS + "title"
 _PLAIN = {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
-_CANONICAL_STORE = ox.Store()
 _PROBE = ox.NamedNode("urn:mc-catalogue:canonical")
-_CANONICAL_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=65536)
 def canonical_literal(value: str, datatype: str) -> ox.Literal:
     """The literal as Oxigraph stores it (valid numbers, booleans, durations and dates in canonical form)."""
-    with _CANONICAL_LOCK:
-        _CANONICAL_STORE.add(ox.Quad(_PROBE, _PROBE, ox.Literal(value, datatype=ox.NamedNode(datatype))))
-        stored = next(iter(_CANONICAL_STORE.quads_for_pattern(_PROBE, _PROBE, None))).object
-        _CANONICAL_STORE.clear()
-    return stored
+    # A fresh store each time: one long-lived store made Store.clear() slower with every quad it had ever held
+    # (85 µs a literal at first, 380 µs after 9,000); a new in-memory store costs 5 µs, whatever came before.
+    probe = ox.Store()
+    probe.add(ox.Quad(_PROBE, _PROBE, ox.Literal(value, datatype=ox.NamedNode(datatype))))
+    return next(iter(probe)).object
 
 
 @dataclass
