@@ -19,7 +19,13 @@ How it reads them:
 * a record typed only as a qualification that carries what only an offer has (dates, places, prices,
   application deadlines) is a course offer filed as a qualification: it is listed as an offer pointing to
   that qualification, with a mapping note;
+* a member file whose content hash (with the harvester's code and options) is the one it had when last
+  published is not parsed again: its offers stay as they are, so a weekly dump in which a few files changed
+  costs the parsing of those files;
 * per archive, how many records were read, kept, and why the others were not, is reported as notes.
+
+Each member file holds its offers whole, so the pipeline validates and writes a dump in bounded batches
+(``self_contained_records``): memory is set by the batch, not by the country.
 
 Options: ``max_megabytes`` (default 4096 for this kind: a country's archive is large), ``statuses``
 (the statuses that count as released, default ``["released"]``).
@@ -42,6 +48,7 @@ from catalogue.harvest.contract import (
     MappedRecord,
     RecordFailed,
     RecordRef,
+    RecordUnchanged,
     SourceUnavailable,
 )
 from catalogue.harvest.rdfio import RDF_ACCEPT, parse_fetched, parse_rdf
@@ -62,6 +69,7 @@ class EuropassDumpHarvester(Harvester):
     kind = "europass-dump"
     title = "Europass QDR open data dumps (DCAT catalogues of ZIP archives of ELM Turtle files)"
     default_options: ClassVar[dict] = {"max_megabytes": 4096}
+    self_contained_records = True  # an offer and what it links to are in one member file
     mapping: ClassVar[list[tuple[str, str, str]]] = [
         ("DCAT dcat:distribution / dcat:downloadURL (ZIP)", "archives to read", "several parts per country"),
         ("ZIP member file (Turtle, N-Triples, RDF/XML, JSON-LD)", "one record", "parsed on its own"),
@@ -129,11 +137,12 @@ class EuropassDumpHarvester(Harvester):
 
     def _report(self, archive: str) -> None:
         counts = self.counts.get(archive, Counter())
-        summary = (f"{counts['files']} files; {counts['opportunities']} learning opportunities read, {counts['kept']} kept as offers "
-                   f"({counts['qualification offers']} filed as qualifications); left out: {counts['not released']} not released "
-                   f"(drafts or withdrawn), {counts['qualifications']} qualifications that are not offers")
+        summary = (f"{counts['files']} files; {counts['unchanged files']} unchanged; {counts['opportunities']} opportunities read, "
+                   f"{counts['kept']} kept ({counts['qualification offers']} filed as qualifications); left out: "
+                   f"{counts['not released']} not released, {counts['qualifications']} qualifications that are not offers")
         self.context.note(_label(archive), "archive", "dropped" if counts["not released"] else "guessed", summary,
-                          "what the dump held and what the catalogue kept")
+                          "what the dump held and what the catalogue kept: unchanged files (same content as when last "
+                          "published) were not read again; not released means drafts or withdrawn records")
 
     # -- map --------------------------------------------------------------------------------------
 
@@ -144,12 +153,15 @@ class EuropassDumpHarvester(Harvester):
                 data = handle.read()
         except (zipfile.BadZipFile, OSError, KeyError) as error:
             raise RecordFailed("unreadable-member", f"{ref.location}: the member file cannot be read ({error}).") from None
+        counts = self.counts.setdefault(archive, Counter())
+        counts["files"] += 1
+        if self.context.unchanged(ref.key, data):
+            counts["unchanged files"] += 1
+            raise RecordUnchanged(ref.key)
         try:
             document = parse_rdf(data, ref.location)
         except InputError as error:
             raise RecordFailed("rdf-syntax", str(error), getattr(error, "position", None)) from None
-        counts = self.counts.setdefault(archive, Counter())
-        counts["files"] += 1
         return self._offers(ref, [ox.Triple(q.subject, q.predicate, q.object) for q in document.quads], counts)
 
     def _offers(self, ref: RecordRef, triples: list[ox.Triple], counts: Counter) -> MappedRecord:

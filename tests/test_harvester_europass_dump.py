@@ -86,7 +86,7 @@ def test_a_broken_member_is_reported_by_name_and_line_and_the_others_are_read(tm
         archive.writestr("learning-opportunities/broken.ttl", "@prefix elm: <http://data.europa.eu/snb/model/elm/> .\n<x> a elm:LearningOpportunity ;\n  elm:status \"released\" ;;; .\n")
     outcome = catalogue.harvest(str(dump.parts[0]))
     errors = [e for e in outcome.errors if "broken.ttl" in e.record]
-    assert errors and "line" in errors[0].message.lower() or errors[0].position
+    assert errors and ("line" in errors[0].message.lower() or errors[0].position)
     assert outcome.run.published >= 90
 
 
@@ -111,3 +111,92 @@ def test_not_a_zip_file_is_a_clear_error(tmp_path, catalogue):
     fake.write_bytes(io.BytesIO(b"not a zip").getvalue())
     outcome = catalogue.harvest(str(fake))
     assert outcome.run.outcome == "failed" and "not a readable ZIP file" in outcome.run.message
+
+
+def _derivation_count(store) -> int:
+    return len(list(store.query("SELECT ?d WHERE { ?r mcc:derivation ?d }")))
+
+
+def test_only_the_member_files_that_changed_are_parsed_again(tmp_path, catalogue):
+    with FeedServer() as server:
+        dump = write_dump(tmp_path / "dump", 200, files=4, parts=2, base_url=server.url("/qdr/"))
+        url = _serve(server, tmp_path, dump)
+        first = catalogue.harvest(url)
+        offers, derived, changes = catalogue.offers(), _derivation_count(catalogue.store), catalogue.state.change_count()
+        changed = write_dump(tmp_path / "dump2", 200, files=4, parts=2, base_url=server.url("/qdr/"), changed=frozenset({3}))
+        _serve(server, tmp_path, changed)
+        second = catalogue.harvest(url)
+    assert second.run.outcome == "published", second.run.message
+    # Offer 3 is in file 0, in part 1 with file 2; part 2 holds files 1 and 3, both unchanged.
+    notes = {n.record: n.value for n in second.notes if n.field == "archive"}
+    assert notes["SE-part1.zip"].startswith("2 files; 1 unchanged;"), notes
+    assert notes["SE-part2.zip"].startswith("2 files; 2 unchanged;"), notes
+    assert second.run.unchanged == first.run.published - 1 and second.run.carried_over == 0
+    assert catalogue.offers() == offers
+    assert _derivation_count(catalogue.store) == derived  # unchanged offers keep what the catalogue derived for them
+    assert catalogue.state.change_count() == changes + 1  # one update in the change feed
+
+
+def test_a_dump_served_again_without_a_304_is_unchanged_by_its_member_hashes(tmp_path, catalogue):
+    with FeedServer() as server:
+        dump = write_dump(tmp_path / "dump", 200, files=4, parts=2, base_url=server.url("/qdr/"))
+        url = _serve(server, tmp_path, dump)
+        first = catalogue.harvest(url)
+        for part in dump.parts:  # new archives (other bytes, so no 304) with the same member files
+            with zipfile.ZipFile(part, "a") as archive:
+                archive.writestr("README.txt", "Regenerated this week.")
+        _serve(server, tmp_path, dump)
+        again = catalogue.harvest(url)
+    assert again.run.outcome == "unchanged", again.run.message
+    assert again.run.published == first.run.published
+    assert [n.value.split(";")[1] for n in again.notes if n.field == "archive"] == [" 2 unchanged", " 2 unchanged"]
+
+
+def _graph_quads(store, graphs) -> set[str]:
+    return {str(t) for g in graphs for t in store.triples(g)}
+
+
+def _same_content(one, other) -> None:
+    """The same offers in the source graph, the same quarantined offers, as many statements in each graph."""
+    assert _graph_quads(one.store, [one.store.source_graph("se")]) == _graph_quads(other.store, [other.store.source_graph("se")])
+    assert one.quarantined() == other.quarantined()
+    for graph in (one.store.records_graph("se"), one.store.quarantine_graph("se")):
+        assert one.store.count(graph) == other.store.count(graph)
+
+
+def test_a_source_in_bounded_batches_spilled_to_disk_ends_as_the_same_store(tmp_path, validator, monkeypatch):
+    from catalogue.harvest import pipeline
+    from catalogue.store import staging
+    from catalogue.store.oxigraph import OxigraphStore
+
+    from .conftest import BASE
+
+    with FeedServer() as server:
+        dump = write_dump(tmp_path / "dump", 300, files=6, parts=2, base_url=server.url("/qdr/"))
+        url = _serve(server, tmp_path, dump)
+        whole = Dumps(tmp_path / "whole", validator)
+        whole.harvest(url)
+        monkeypatch.setattr(pipeline, "BATCH_OFFERS", 40)
+        monkeypatch.setattr(staging, "SPILL_QUADS", 500)
+        batched = Dumps(tmp_path / "batched", validator)
+        batched.store = OxigraphStore.open(tmp_path / "batched-store", BASE)  # on disk: the change goes through the journal
+        outcome = batched.harvest(url)
+        assert outcome.run.outcome == "published", outcome.run.message
+        _same_content(batched, whole)
+        before = batched.offers()  # published ones: quarantined offers were never public, so never withdrawn
+        assert not list((tmp_path / "batched" / "data" / "staging").iterdir())  # nothing staged is left behind
+
+        # A changed dump: one offer changed, one file gone (its offers withdrawn), through the sorted difference.
+        changed = write_dump(tmp_path / "dump2", 250, files=5, parts=2, base_url=server.url("/qdr/"), changed=frozenset({3}))
+        _serve(server, tmp_path, changed)
+        monkeypatch.undo()
+        fresh = Dumps(tmp_path / "fresh", validator)
+        fresh.harvest(url)
+        monkeypatch.setattr(pipeline, "BATCH_OFFERS", 40)
+        monkeypatch.setattr(staging, "SPILL_QUADS", 500)
+        again = batched.harvest(url, accept_shrink=True)
+    assert again.run.outcome == "published", again.run.message
+    gone = before - (fresh.offers() | fresh.quarantined())
+    assert len(gone) > 40 and again.run.withdrawn == len(gone)  # the released offers of the file that is gone
+    _same_content(batched, fresh)
+    assert batched.offers() == fresh.offers()

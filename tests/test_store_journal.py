@@ -206,3 +206,47 @@ def test_a_read_only_store_refuses_to_write(tmp_path):
     with pytest.raises(Exception, match="read-only"):
         reader.replace_graph(reader.source_graph("s"), _triples("a", 10))
     assert not Path(str(path) + ".journal").exists()
+
+
+def test_a_staged_write_past_memory_is_sorted_on_disk_and_gives_what_a_set_difference_gives(tmp_path, monkeypatch):
+    from catalogue.store import staging
+    from catalogue.store.base import GraphWrite
+    from catalogue.store.staging import StagedGraphs
+
+    monkeypatch.setattr(staging, "SPILL_QUADS", 100)
+    old, new = _triples("old", 500), _triples("old", 250) + _triples("new", 700)
+    disk = OxigraphStore.open(tmp_path / "disk", BASE)
+    memory = OxigraphStore.open(None, BASE)
+    try:
+        for store in (disk, memory):
+            graph, emptied = store.source_graph("s"), store.quarantine_graph("s")
+            store.write([GraphWrite(graph, triples=old), GraphWrite(emptied, triples=_triples("q", 10))])
+            staged = StagedGraphs([graph, emptied], tmp_path / "staging")
+            for start in range(0, len(new), 300):  # in batches, as a harvest stages them
+                staged.add(graph, new[start:start + 300])
+            assert staged.spilled
+            change = store.write_staged(staged, [GraphWrite(store.provenance_graph, add=_triples("run", 1))])
+            assert (change.removed, change.added) == (250 + 10, 700)  # the emptied graph's ten go too
+            assert set(store.triples(graph)) == set(new)
+            assert emptied not in store.graphs()  # a graph left with nothing is dropped, as a set-difference write does
+            assert set(store.triples(store.provenance_graph)) == set(_triples("run", 1))
+        assert not list((tmp_path / "staging").iterdir()) and not Journal.beside(tmp_path / "disk").folder.exists()
+    finally:
+        disk.close()
+
+
+def test_a_staged_change_left_by_a_crash_after_its_commit_is_finished_on_open(tmp_path):
+    path = tmp_path / "store"
+    graph = _closed_store_holding(path, "s", _triples("old", 500))
+    work = tmp_path / "work"
+    work.mkdir()
+    for name, triples in (("remove.nq", _triples("old", 250, start=250)), ("add.nq", _triples("new", 700))):
+        with (work / name).open("wb") as file:
+            ox.serialize((ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples), file, ox.RdfFormat.N_QUADS)
+    Journal.beside(path).record_files(work / "remove.nq", work / "add.nq", set())  # the crash came right after the commit
+    reopened = OxigraphStore.open(path, BASE)
+    try:
+        assert set(reopened.triples(graph)) == set(_triples("old", 250) + _triples("new", 700))
+        assert not Journal.beside(path).folder.exists()
+    finally:
+        reopened.close()

@@ -12,17 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pyoxigraph as ox
 
 from catalogue.namespaces import MCC
 from catalogue.store.base import CatalogueStore, Change, GraphWrite
+from catalogue.store.staging import StagedGraphs
 from catalogue.validation.offers import OfferRecord
 from catalogue.validation.report import OfferReport
 
 from .derivation.apply import Derivation
 from .records import derivation_triples, published_record, quarantine_record, record_iri
 from .state import HarvestState
+
+DERIVATION_SLICE = 500
 
 
 @dataclass
@@ -76,63 +80,115 @@ def publish(
     before_write: Callable[[list[tuple[str, str, str | None, str | None]]], None] | None = None,
     derivations: dict[str, list[Derivation]] | None = None,
 ) -> PublishResult:
-    now = now or datetime.now(timezone.utc)
-    before = previous_records(store, source_id)
-    derivations = derivations or {}
-    kept_derivations = previous_derivations(store, source_id)
-    source: list[ox.Triple] = []
-    catalogue_records: list[ox.Triple] = []
-    quarantine: list[ox.Triple] = []
-    published = quarantined = unchanged = 0
-    events: list[tuple[str, str, str | None, str | None]] = []
-    for record, report in zip(records, reports, strict=True):
-        previous = before.get(record.iri)
-        if report.conforms:
-            published += 1
-            source.extend(record.triples())
-            if previous is None or previous.content_hash != record.content_hash:
-                events.append((record.iri, "update" if previous else "create", record.content_hash, record.ntriples()))
-            if previous and previous.content_hash == record.content_hash:
-                unchanged += 1
-                issued, modified, produced_by = previous.issued, previous.modified, previous.run
+    """Publish a source's offers, all in hand, in one atomic write (``Admission`` for a source gathered in batches)."""
+    admission = Admission(store, source_id, now=now, run=run)
+    admission.add(records, reports, derivations)
+    return admission.switch(extra, before_write=before_write)
+
+
+class Admission:
+    """One source's offers admitted batch by batch, then switched in together.
+
+    ``add`` turns a batch of validated offers into what the source, records and quarantine graphs should
+    hold (staged: in memory, or on disk once large, see ``catalogue.store.staging``) and into change-feed
+    events; ``switch`` computes the withdrawn offers and applies everything to the store as one atomic
+    change. What stays in memory between batches is one hash per offer.
+    """
+
+    def __init__(self, store: CatalogueStore, source_id: str, *, now: datetime | None = None, run: str | None = None,
+                 spill: Path | None = None, on_events: Callable[[list[tuple[str, str, str | None, str | None]]], None] | None = None):
+        self.store, self.source_id, self.run = store, source_id, run
+        self.now = now or datetime.now(timezone.utc)
+        self.before = previous_records(store, source_id)
+        graphs = [store.source_graph(source_id), store.records_graph(source_id), store.quarantine_graph(source_id)]
+        self.staged = StagedGraphs(graphs, spill)
+        self.on_events = on_events  # batches of events go here as they are made (else they wait for switch)
+        self.events: list[tuple[str, str, str | None, str | None]] = []
+        self.offers: dict[str, str] = {}  # offer IRI -> content hash, everything admitted so far
+        self.published_now: set[str] = set()
+        self.published = self.quarantined = self.unchanged = 0
+
+    def add(self, records: list[OfferRecord], reports: list[OfferReport], derivations: dict[str, list[Derivation]] | None = None) -> None:
+        store, source_id, before, now, run = self.store, self.source_id, self.before, self.now, self.run
+        derivations = derivations or {}
+        kept = self._kept_derivations(records, derivations)
+        source: list[ox.Triple] = []
+        catalogue_records: list[ox.Triple] = []
+        quarantine: list[ox.Triple] = []
+        events: list[tuple[str, str, str | None, str | None]] = []
+        for record, report in zip(records, reports, strict=True):
+            previous = before.get(record.iri)
+            self.offers[record.iri] = record.content_hash
+            same = previous is not None and previous.content_hash == record.content_hash
+            if report.conforms:
+                self.published += 1
+                self.published_now.add(record.iri)
+                source.extend(record.triples())
+                if not same:
+                    events.append((record.iri, "update" if previous else "create", record.content_hash, record.ntriples()))
+                if same:
+                    self.unchanged += 1
+                    issued, modified, produced_by = previous.issued, previous.modified, previous.run
+                else:
+                    issued, modified, produced_by = (previous.issued if previous else now), now, run
+                catalogue_records.extend(published_record(store.base, source_id, report, issued, modified, produced_by))
+                if record.iri in derivations:
+                    catalogue_records.extend(derivation_triples(store.base, source_id, record.iri, derivations[record.iri]))
+                elif same:
+                    # Content carried over unchanged (a record not read again this time) keeps its provenance.
+                    catalogue_records.extend(kept.get(record.iri, []))
+                if same and previous.time_status:
+                    # Unchanged content keeps its status until the next publish recomputes it (no churn in between).
+                    catalogue_records.append(ox.Triple(
+                        ox.NamedNode(record_iri(store.base, source_id, record.iri)), ox.NamedNode(MCC + "timeStatus"), ox.NamedNode(previous.time_status)))
             else:
-                issued, modified, produced_by = (previous.issued if previous else now), now, run
-            catalogue_records.extend(published_record(store.base, source_id, report, issued, modified, produced_by))
-            if record.iri in derivations:
-                catalogue_records.extend(derivation_triples(store.base, source_id, record.iri, derivations[record.iri]))
-            elif previous and previous.content_hash == record.content_hash:
-                # Content carried over unchanged (a record that could not be read this time) keeps its provenance.
-                catalogue_records.extend(kept_derivations.get(record.iri, []))
-            if previous and previous.content_hash == record.content_hash and previous.time_status:
-                # Unchanged content keeps its status until the next publish recomputes it (no churn in between).
-                catalogue_records.append(ox.Triple(
-                    ox.NamedNode(record_iri(store.base, source_id, record.iri)), ox.NamedNode(MCC + "timeStatus"), ox.NamedNode(previous.time_status)))
+                self.quarantined += 1
+                quarantine.extend(record.triples())
+                quarantine.extend(quarantine_record(store.base, source_id, report, now, run))
+        self.staged.add(store.source_graph(source_id), source)
+        self.staged.add(store.records_graph(source_id), catalogue_records)
+        self.staged.add(store.quarantine_graph(source_id), quarantine)
+        self._emit(events)
+
+    def _kept_derivations(self, records: list[OfferRecord], derivations: dict[str, list[Derivation]]) -> dict[str, list[ox.Triple]]:
+        wanted = [r.iri for r in records if r.iri not in derivations and r.iri in self.before
+                  and self.before[r.iri].content_hash == r.content_hash]
+        return previous_derivations(self.store, self.source_id, wanted) if wanted else {}
+
+    def _emit(self, events: list[tuple[str, str, str | None, str | None]]) -> None:
+        if self.on_events is not None:
+            self.on_events(events)
         else:
-            quarantined += 1
-            quarantine.extend(record.triples())
-            quarantine.extend(quarantine_record(store.base, source_id, report, now, run))
-    current = {r.iri for r in records}
-    withdrawn = sorted(offer for offer in before if offer not in current)
-    published_now = {r.iri for r, rep in zip(records, reports) if rep.conforms}
-    events += [(offer, "delete", None, None) for offer in sorted(before) if offer not in published_now]
-    if before_write is not None:
-        before_write(events)
-    change = store.write(
-        [
-            GraphWrite(store.source_graph(source_id), triples=source),
-            GraphWrite(store.records_graph(source_id), triples=catalogue_records),
-            GraphWrite(store.quarantine_graph(source_id), triples=quarantine),
-            *(extra or []),
-        ]
-    )
-    return PublishResult(published, quarantined, unchanged, change, withdrawn, events)
+            self.events.extend(events)
+
+    @property
+    def withdrawn(self) -> list[str]:
+        return sorted(offer for offer in self.before if offer not in self.offers)
+
+    def switch(self, extra: list[GraphWrite] | None = None,
+               before_write: Callable[[list[tuple[str, str, str | None, str | None]]], None] | None = None) -> PublishResult:
+        """Apply everything added to the store as one atomic change; ``before_write`` gets the events not yet handed out."""
+        self._emit([(offer, "delete", None, None) for offer in sorted(self.before) if offer not in self.published_now])
+        if before_write is not None:
+            before_write(self.events)
+        change = self.store.write_staged(self.staged, extra)
+        return PublishResult(self.published, self.quarantined, self.unchanged, change, self.withdrawn, self.events)
+
+    def discard(self) -> None:
+        """Nothing of this admission will be written (the run was held or failed)."""
+        self.staged.discard()
 
 
-def previous_derivations(store: CatalogueStore, source_id: str) -> dict[str, list[ox.Triple]]:
-    """The derivation statements of each offer's record, as they stand in the store."""
+def previous_derivations(store: CatalogueStore, source_id: str, offers: list[str] | None = None) -> dict[str, list[ox.Triple]]:
+    """The derivation statements of each offer's record (of ``offers``, default all), as they stand in the store."""
     found: dict[str, list[ox.Triple]] = {}
+    if offers is not None and len(offers) > DERIVATION_SLICE:
+        for start in range(0, len(offers), DERIVATION_SLICE):
+            found.update(previous_derivations(store, source_id, offers[start:start + DERIVATION_SLICE]))
+        return found
+    values = f"VALUES ?o {{ {' '.join(f'<{o}>' for o in offers)} }} " if offers is not None else ""
     rows = store.query(
-        f"SELECT ?o ?r ?d ?p ?v WHERE {{ GRAPH <{store.records_graph(source_id)}> {{ ?r foaf:primaryTopic ?o ; mcc:derivation ?d . ?d ?p ?v }} }}",
+        f"SELECT ?o ?r ?d ?p ?v WHERE {{ {values}GRAPH <{store.records_graph(source_id)}> {{ ?r foaf:primaryTopic ?o ; mcc:derivation ?d . ?d ?p ?v }} }}",
         default_graphs=[],
     )
     for row in rows:

@@ -54,6 +54,11 @@ class RecordFailed(Exception):
         super().__init__(message)
 
 
+class RecordUnchanged(Exception):
+    """The record's content is the same as when it was last published (``HarvestContext.unchanged`` said so):
+    it is not parsed again, and its offers stay as they are."""
+
+
 @dataclass(frozen=True)
 class RecordRef:
     """A record found by ``gather``: the provider's own key, where it is, and its content if already read."""
@@ -117,6 +122,9 @@ class HarvestContext:
     errors: list[RecordError] = field(default_factory=list)
     fetched: list[Fetched] = field(default_factory=list)  # every HTTP response or file read, for provenance
     hints: dict[str, list[Hint]] = field(default_factory=dict)  # offer IRI -> what values may be derived from
+    previous_hashes: dict[str, str] = field(default_factory=dict)  # record key -> content hash when last published
+    record_hashes: dict[str, str] = field(default_factory=dict)  # record key -> content hash read this run
+    mapping_version: str = ""  # what else a record's mapping depends on (harvester code, options), mixed into its hash
 
     def note(self, record: str, field_name: str, kind: str, value: Any, detail: str = "") -> None:
         self.notes.append(MappingNote(record, field_name, kind, _short(value), detail))
@@ -125,6 +133,14 @@ class HarvestContext:
         """Hand the catalogue something it may derive a missing value from (see ``Hint``); empty values are ignored."""
         if value and str(value).strip():
             self.hints.setdefault(offer, []).append(Hint(kind, str(value).strip(), scheme))
+
+    def unchanged(self, key: str, content: bytes | str) -> bool:
+        """Remember the content hash of record ``key`` and say whether it equals the hash it had when last published.
+        A harvester raises ``RecordUnchanged`` when it does, before parsing anything."""
+        digest = hashlib.sha256(self.mapping_version.encode())
+        digest.update(content.encode() if isinstance(content, str) else content)
+        self.record_hashes[key] = digest.hexdigest()
+        return self.previous_hashes.get(key) == self.record_hashes[key]
 
     def refused_link(self, link: str, message: str) -> None:
         """A link inside a document that was not followed (catalogue.harvest.http_cache.LinkRefused): reported, the harvest goes on."""
@@ -149,6 +165,9 @@ class Harvester(ABC):
     title: ClassVar[str] = ""
     # The mapping as data: (source field, ELM target, how) rows, printed by `catalogue mapping KIND`.
     mapping: ClassVar[list[tuple[str, str, str]]] = []
+    # True when every record carries all its offers link to (a dump's member file, an LDES member): the pipeline may
+    # then validate and write a large source in bounded batches of records instead of all at once.
+    self_contained_records: ClassVar[bool] = False
 
     def __init__(self, context: HarvestContext):
         self.context = context

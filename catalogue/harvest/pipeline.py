@@ -24,12 +24,14 @@ store holds the source, nothing else is done.
 from __future__ import annotations
 
 import hashlib
-import itertools
+import json
+import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -40,12 +42,13 @@ from catalogue.validation.offers import extract_offers
 from catalogue.validation.validator import Validator
 from catalogue.vocab import load_vocabulary
 
-from .admission import admit, recover
+from .admission import Admission, recover
 from .contract import (
     HarvestContext,
     MappedRecord,
     RecordError,
     RecordFailed,
+    RecordUnchanged,
     SourceUnavailable,
 )
 from .derivation.apply import Derivation, derive_record
@@ -65,6 +68,9 @@ class SourceOutcome:
     errors: list[RecordError] = field(default_factory=list)
     notes: list = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, for catalogue harvest --timings
+
+
+BATCH_OFFERS = 5_000  # offers per batch of a self-contained source: memory is set by this, not by the feed
 
 
 def harvest_source(
@@ -93,25 +99,114 @@ def harvest_source(
     # A kind may need other defaults than the rest (a country's Europass dump is far over 50 MB).
     source = replace(source, options={**getattr(harvester_class, "default_options", {}), **source.options})
     context = HarvestContext(source, config.base, load_vocabulary(), source_client(config, source))
+    context.previous_hashes = state.record_hashes(source.id)
+    context.mapping_version = mapping_version(harvester_class, source)
     outcome.errors, outcome.notes = context.errors, context.notes
-    harvester = harvester_class(context)
-    mark = time.perf_counter()
-    try:
-        records, failed, incomplete, derivations = collect_records(harvester, context, progress)
-    except SourceUnavailable as error:
-        run.http_status = error.status
-        with serial:
-            return _finish(store, state, config, source, outcome, "failed", f"The source could not be read, so its previous content was kept: {error}", clock)
-    outcome.timings["fetch and map"] = time.perf_counter() - mark
-    collected = _Collected(config, source, store, state, validator, progress, accept_shrink, started, clock, context, outcome,
-                           records, failed, incomplete, derivations)
-    with serial:
-        return _publish_collected(collected)
+    stream = RecordStream(harvester_class(context), context, progress)
+    limit = BATCH_OFFERS if harvester_class.self_contained_records else None
+    source_run = _SourceRun(config, source, store, state, validator, progress, accept_shrink, started, clock, context, outcome, stream, serial)
+    return source_run.go(limit)
+
+
+def mapping_version(harvester_class: type, source: SourceConfig) -> str:
+    """What a record's mapping depends on besides its content: the harvester's code and the source's options.
+    Mixed into each record's content hash, so a new catalogue version or option reads every record again."""
+    digest = hashlib.sha256(json.dumps(source.options, sort_keys=True, default=str).encode())
+    module = sys.modules.get(harvester_class.__module__)
+    where = getattr(module, "__file__", None)
+    if where:
+        digest.update(Path(where).read_bytes())
+    return digest.hexdigest()
+
+
+class RecordStream:
+    """The source's records as the harvester maps them, one batch at a time; keeps what went wrong on the way."""
+
+    def __init__(self, harvester, context: HarvestContext, progress: Progress | None):
+        self.harvester, self.context, self.progress = harvester, context, progress
+        self.failed: set[str] = set()
+        self.unchanged: set[str] = set()  # records whose content hash equals the last published one: not read again
+        self.read: list[str] = []  # keys of the records mapped this run
+        self.record_offers: dict[str, list[str]] = {}
+        self.incomplete = False
+        self.exhausted = False
+        self.seconds = 0.0
+        self._records = self._each()
+
+    def next_batch(self, limit: int | None) -> tuple[list[MappedRecord], dict[str, list[Derivation]]]:
+        """Records until they hold ``limit`` offers (None: every record), and the values derived for their offers."""
+        mark = time.perf_counter()
+        batch: list[MappedRecord] = []
+        derivations: dict[str, list[Derivation]] = {}
+        offers = 0
+        try:
+            for record, derived in self._records:
+                batch.append(record)
+                for item in derived:
+                    derivations.setdefault(item.offer, []).append(item)
+                offers += max(len(record.offers), 1)
+                if limit is not None and offers >= limit:
+                    return batch, derivations
+            self.exhausted = True
+            return batch, derivations
+        finally:
+            self.seconds += time.perf_counter() - mark
+
+    def _each(self):
+        context, harvester = self.context, self.harvester
+        try:
+            for ref in harvester.gather():
+                try:
+                    content = harvester.fetch(ref)
+                    record = harvester.map(ref, content)
+                    derived: list[Derivation] = []
+                    if context.option("derive", True):
+                        record.triples, derived = derive_record(record.triples, context, ref.key)
+                    for offer in record.offers:
+                        context.hints.pop(offer, None)  # used; a large source would otherwise keep every offer's hints
+                    self.read.append(ref.key)
+                    self.record_offers[ref.key] = list(record.offers)
+                    if self.progress:
+                        self.progress("records", 1)
+                    yield record, derived
+                except RecordUnchanged:
+                    self.unchanged.add(ref.key)
+                    if self.progress:
+                        self.progress("records", 1)
+                except RecordFailed as error:
+                    stage = "map" if not error.transient else "fetch"
+                    context.errors.append(RecordError(ref.key, stage, error.code, error.message, error.position, error.transient))
+                    self._failed(ref.key)
+                except InputError as error:
+                    context.errors.append(RecordError(ref.key, "fetch", "unreadable", str(error), _position(error), True))
+                    self._failed(ref.key)
+        except SourceUnavailable:
+            raise
+        except (RecordFailed, InputError) as error:
+            # The list of records broke off (a page could not be read): what follows it is unknown.
+            code = getattr(error, "code", "unreadable")
+            context.errors.append(RecordError("(gather)", "gather", code, str(error), getattr(error, "position", None) or _position(error), True))
+            self.incomplete = True
+
+    def _failed(self, key: str) -> None:
+        self.failed.add(key)
+        self.context.record_hashes.pop(key, None)  # read again next time
+
+    def hashes(self) -> dict[str, str]:
+        """Content hashes of the records whose offers this run publishes (failed ones are read again next time)."""
+        return {k: v for k, v in self.context.record_hashes.items() if k not in self.failed}
+
+
+def collect_records(harvester, context: HarvestContext, progress: Progress | None) -> tuple[list[MappedRecord], set[str], bool, dict[str, list[Derivation]]]:
+    """Every record of a source mapped at once: (records, failed keys, whether the list broke off, derivations)."""
+    stream = RecordStream(harvester, context, progress)
+    records, derivations = stream.next_batch(None)
+    return records, stream.failed, stream.incomplete, derivations
 
 
 @dataclass
-class _Collected:
-    """What one source's run has gathered and mapped, and what it needs to validate and admit it."""
+class _SourceRun:
+    """One source's run: batches of records -> offers -> validation -> staged admission -> one atomic switch."""
 
     config: Config
     source: SourceConfig
@@ -124,138 +219,162 @@ class _Collected:
     clock: float
     context: HarvestContext
     outcome: SourceOutcome
-    records: list[MappedRecord]
-    failed: set[str]
-    incomplete: bool
-    derivations: dict[str, list[Derivation]]  # offer IRI -> values the catalogue derived for it
+    stream: RecordStream
+    serial: AbstractContextManager
+    admission: Admission | None = None
 
+    @property
+    def key(self) -> str:
+        return self.outcome.run.id
 
-def _publish_collected(collected: _Collected) -> SourceOutcome:
-    c = collected
-    config, source, store, state, validator, progress = c.config, c.source, c.store, c.state, c.validator, c.progress
-    accept_shrink, started, clock, context, outcome = c.accept_shrink, c.started, c.clock, c.context, c.outcome
-    records, failed, incomplete, run = c.records, c.failed, c.incomplete, c.outcome.run
-    recover(store, state, source.id)  # a run that crashed after its store write still tells the feed
-    previous = state.last_run(source.id, successful=True)
-    run.http_status = _status(context)
-    has_content = store.source_graph(source.id) in store.graphs() or store.quarantine_graph(source.id) in store.graphs()
-    # After a held or failed run the HTTP cache holds what was fetched but never published, so a 304 proves nothing.
-    last = state.last_run(source.id)
-    last_published = last is not None and previous is not None and last.id == previous.id
-    if (context.fetched and all(f.not_modified for f in context.fetched) and not failed and not incomplete and previous
-            and has_content and last_published):
-        run.seen, run.published, run.quarantined = previous.seen, previous.published, previous.quarantined
-        run.unchanged = previous.published
-        run.content_hash = previous.content_hash
-        return _finish(store, state, config, source, outcome, "unchanged", "Nothing changed at the source since the last run.", clock)
+    def go(self, limit: int | None) -> SourceOutcome:
+        run, timings = self.outcome.run, self.outcome.timings
+        try:
+            batch, derivations = self.stream.next_batch(limit)
+            with self.serial:
+                recover(self.store, self.state, self.source.id)  # a run that crashed after its store write still tells the feed
+                self.previous = self.state.last_run(self.source.id, successful=True)
+                if self.stream.exhausted and self._nothing_changed():
+                    previous = self.previous
+                    run.http_status = _status(self.context)
+                    run.seen, run.published, run.quarantined = previous.seen, previous.published, previous.quarantined
+                    run.unchanged = previous.published
+                    run.content_hash = previous.content_hash
+                    return self._finish("unchanged", "Nothing changed at the source since the last run.")
+                self.admission = Admission(self.store, self.source.id, now=self.started, run=run.id,
+                                           spill=self.config.data_dir / "staging", on_events=self._stage_events)
+            while True:
+                with self.serial:
+                    self._admit(batch, derivations)
+                if self.stream.exhausted:
+                    break
+                batch, derivations = self.stream.next_batch(limit)
+            timings["fetch and map"] = self.stream.seconds
+            for carried in self._carried(limit):
+                with self.serial:
+                    self._admit(carried, {})
+            with self.serial:
+                return self._switch()
+        except SourceUnavailable as error:
+            run.http_status = error.status
+            self._abandon()
+            with self.serial:
+                return self._finish("failed", f"The source could not be read, so its previous content was kept: {error}")
+        except BaseException:
+            self._abandon()
+            raise
 
-    mark = time.perf_counter()
-    carried = _carry_over(store, state, source, records, failed, incomplete)
-    extraction = extract_offers(itertools.chain((t for r in records for t in r.triples), carried.triples), context.vocabulary, config.base)
-    for record in records:
-        record.triples = []  # the offers now hold their own statements; a source's parsed triples are its largest object
-    carried.triples = []
-    offers = extraction.offers
-    run.seen = len(offers)
-    run.carried_over = carried.count
-    run.content_hash = _content_hash(offers)
-    previous_count = previous.published + previous.quarantined if previous else 0
-    if not offers and previous_count:
-        return _finish(store, state, config, source, outcome, "failed",
-                       f"The source has no offers now, but the last run found {previous_count}; they were kept. "
-                       "If the provider really withdrew everything, remove the source from the configuration.", clock)
-    max_shrink = float(source.options.get("max_shrink", 0.5))
-    if previous_count and len(offers) < previous_count * (1 - max_shrink) and not accept_shrink:
-        return _finish(store, state, config, source, outcome, "held",
-                       f"The source shrank from {previous_count} to {len(offers)} offers (more than {max_shrink:.0%}); "
-                       f"nothing was changed. Check the feed, then run: catalogue harvest {source.id} --accept-shrink", clock)
+    def _nothing_changed(self) -> bool:
+        """Every document answered 304 or every record has its last published hash, nothing failed, and the store
+        holds what the last run published. (After a held or failed run the HTTP cache holds what was fetched but
+        never published, so a 304 proves nothing.)"""
+        context, stream, store, previous = self.context, self.stream, self.store, self.previous
+        if stream.failed or stream.incomplete or previous is None:
+            return False
+        last = self.state.last_run(self.source.id)
+        if last is None or last.id != previous.id:
+            return False
+        if not (store.source_graph(self.source.id) in store.graphs() or store.quarantine_graph(self.source.id) in store.graphs()):
+            return False
+        all_304 = bool(context.fetched) and all(f.not_modified for f in context.fetched)
+        all_same = bool(stream.unchanged) and not stream.read
+        return all_304 or all_same
 
-    outcome.timings["extract offers"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    reports = validator.validate_records(offers, (lambda n: progress("validated", n)) if progress else None)
-    outcome.timings["validate"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    store.ensure_vocabulary(context.vocabulary)
-    end = datetime.now(timezone.utc)
-    run.ended = _iso(end)
-    published = admit(
-        store, state, source.id, offers, reports, now=started, run=run.id,
-        extra=[GraphWrite(store.provenance_graph, add=source_triples(config.base, source))],
-        record_offers=_record_offers(records, carried, offers), derivations=c.derivations,
-    )
-    run.published, run.quarantined, run.unchanged = published.published, published.quarantined, published.unchanged
-    run.withdrawn = len(published.withdrawn)
-    outcome.timings["write"] = time.perf_counter() - mark
-    kind = "partial" if failed or incomplete else ("unchanged" if published.change.empty else "published")
-    message = _summary(run, published.change, kind)
-    return _finish(store, state, config, source, outcome, kind, message, clock)
+    def _stage_events(self, events: list) -> None:
+        first = not getattr(self, "_events_staged", False)
+        self._events_staged = True
+        self.state.stage_events(self.key, events, first=first)
 
+    def _admit(self, records: list[MappedRecord], derivations: dict[str, list[Derivation]]) -> None:
+        timings = self.outcome.timings
+        mark = time.perf_counter()
+        extraction = extract_offers((t for r in records for t in r.triples), self.context.vocabulary, self.config.base)
+        for record in records:
+            record.triples = []  # the offers now hold their own statements; parsed triples are the largest object
+        timings["extract offers"] = timings.get("extract offers", 0.0) + time.perf_counter() - mark
+        mark = time.perf_counter()
+        progress = self.progress
+        reports = self.validator.validate_records(extraction.offers, (lambda n: progress("validated", n)) if progress else None)
+        timings["validate"] = timings.get("validate", 0.0) + time.perf_counter() - mark
+        mark = time.perf_counter()
+        assert self.admission is not None
+        self.admission.add(extraction.offers, reports, derivations)
+        timings["write"] = timings.get("write", 0.0) + time.perf_counter() - mark
 
-def collect_records(harvester, context: HarvestContext, progress: Progress | None) -> tuple[list[MappedRecord], set[str], bool, dict[str, list[Derivation]]]:
-    records: list[MappedRecord] = []
-    failed: set[str] = set()
-    incomplete = False
-    derivations: dict[str, list[Derivation]] = {}
-    try:
-        for ref in harvester.gather():
-            try:
-                content = harvester.fetch(ref)
-                record = harvester.map(ref, content)
-                if context.option("derive", True):
-                    record.triples, derived = derive_record(record.triples, context, ref.key)
-                    for item in derived:
-                        derivations.setdefault(item.offer, []).append(item)
-                records.append(record)
-                if progress:
-                    progress("records", 1)
-            except RecordFailed as error:
-                stage = "map" if not error.transient else "fetch"
-                context.errors.append(RecordError(ref.key, stage, error.code, error.message, error.position, error.transient))
-                failed.add(ref.key)
-            except InputError as error:
-                context.errors.append(RecordError(ref.key, "fetch", "unreadable", str(error), _position(error), True))
-                failed.add(ref.key)
-    except SourceUnavailable:
-        raise
-    except (RecordFailed, InputError) as error:
-        # The list of records broke off (a page could not be read): what follows it is unknown.
-        code = getattr(error, "code", "unreadable")
-        context.errors.append(RecordError("(gather)", "gather", code, str(error), getattr(error, "position", None) or _position(error), True))
-        incomplete = True
-    return records, failed, incomplete, derivations
+    def _carried(self, limit: int | None):
+        """Batches of the previous offers of records not read this time (failed, unchanged, or after the list broke
+        off), taken from the store."""
+        stream, store = self.stream, self.store
+        if not stream.failed and not stream.incomplete and not stream.unchanged:
+            return
+        before = self.state.record_offers(self.source.id)
+        harvested = set(stream.read)
+        keys = [k for k in before if k in stream.failed or k in stream.unchanged or (stream.incomplete and k not in harvested)]
+        graphs = [store.source_graph(self.source.id), store.quarantine_graph(self.source.id)]
+        batch: list[MappedRecord] = []
+        size = 0
+        for key in keys:
+            triples: list[ox.Triple] = []
+            for offer in before[key]:
+                found = store.closure(graphs, offer)
+                if found:
+                    triples.extend(found)
+                    if key not in stream.unchanged:
+                        self.outcome.run.carried_over += 1
+            stream.record_offers[key] = before[key]
+            batch.append(MappedRecord(key, triples, list(before[key])))
+            size += max(len(before[key]), 1)
+            if limit is not None and size >= limit:
+                yield batch
+                batch, size = [], 0
+        if batch:
+            yield batch
 
+    def _switch(self) -> SourceOutcome:
+        run, admission, source, store, state = self.outcome.run, self.admission, self.source, self.store, self.state
+        assert admission is not None
+        run.http_status = _status(self.context)
+        run.seen = len(admission.offers)
+        run.content_hash = _content_hash(admission.offers)
+        previous = self.previous
+        previous_count = previous.published + previous.quarantined if previous else 0
+        if not admission.offers and previous_count:
+            self._abandon()
+            return self._finish("failed", f"The source has no offers now, but the last run found {previous_count}; they were kept. "
+                                "If the provider really withdrew everything, remove the source from the configuration.")
+        max_shrink = float(source.options.get("max_shrink", 0.5))
+        if previous_count and len(admission.offers) < previous_count * (1 - max_shrink) and not self.accept_shrink:
+            self._abandon()
+            return self._finish("held", f"The source shrank from {previous_count} to {len(admission.offers)} offers (more than {max_shrink:.0%}); "
+                                f"nothing was changed. Check the feed, then run: catalogue harvest {source.id} --accept-shrink")
+        mark = time.perf_counter()
+        store.ensure_vocabulary(self.context.vocabulary)
+        run.ended = _iso(datetime.now(timezone.utc))
+        present = admission.offers
+        record_offers = {key: [o for o in offers if o in present] for key, offers in self.stream.record_offers.items()}
+        stamp = self.started.isoformat(timespec="seconds").replace("+00:00", "Z")
+        hashes = self.stream.hashes()
+        published = admission.switch(
+            [GraphWrite(store.provenance_graph, add=source_triples(self.config.base, source))],
+            before_write=lambda events: state.stage_admission(self.key, source.id, stamp, events, record_offers, hashes, True),
+        )
+        state.commit_admission(self.key)
+        self.admission = None
+        run.published, run.quarantined, run.unchanged = published.published, published.quarantined, published.unchanged
+        run.withdrawn = len(published.withdrawn)
+        self.outcome.timings["write"] = self.outcome.timings.get("write", 0.0) + time.perf_counter() - mark
+        stream = self.stream
+        kind = "partial" if stream.failed or stream.incomplete else ("unchanged" if published.change.empty else "published")
+        return self._finish(kind, _summary(run, published.change, kind))
 
-@dataclass
-class _Carried:
-    triples: list[ox.Triple] = field(default_factory=list)
-    count: int = 0
-    records: dict[str, list[str]] = field(default_factory=dict)
+    def _abandon(self) -> None:
+        if self.admission is not None:
+            self.admission.discard()
+            self.admission = None
+            self.state.discard_admission(self.key)
 
-
-def _carry_over(store: CatalogueStore, state: HarvestState, source: SourceConfig, records: list[MappedRecord], failed: set[str], incomplete: bool) -> _Carried:
-    """Previous offers of records that could not be read this time, taken from the store."""
-    carried = _Carried()
-    if not failed and not incomplete:
-        return carried
-    before = state.record_offers(source.id)
-    harvested = {r.key for r in records}
-    keys = [k for k in before if k in failed or (incomplete and k not in harvested)]
-    graphs = [store.source_graph(source.id), store.quarantine_graph(source.id)]
-    for key in keys:
-        carried.records[key] = before[key]
-        for offer in before[key]:
-            triples = store.closure(graphs, offer)
-            if triples:
-                carried.triples.extend(triples)
-                carried.count += 1
-    return carried
-
-
-def _record_offers(records: list[MappedRecord], carried: _Carried, offers) -> dict[str, list[str]]:
-    present = {o.iri for o in offers}
-    mapping = {r.key: [o for o in r.offers if o in present] for r in records}
-    mapping.update(carried.records)
-    return mapping
+    def _finish(self, kind: str, message: str) -> SourceOutcome:
+        return _finish(self.store, self.state, self.config, self.source, self.outcome, kind, message, self.clock)
 
 
 def _finish(store: CatalogueStore, state: HarvestState, config: Config, source: SourceConfig, outcome: SourceOutcome, kind: str, message: str, clock: float) -> SourceOutcome:
@@ -294,10 +413,11 @@ def _status(context: HarvestContext) -> int | None:
     return max(statuses) if statuses else None
 
 
-def _content_hash(offers) -> str:
+def _content_hash(offers: dict[str, str]) -> str:
+    """One hash for a source's offers (IRI -> content hash)."""
     digest = hashlib.sha256()
-    for offer in sorted(offers, key=lambda o: o.iri):
-        digest.update(offer.content_hash.encode())
+    for iri in sorted(offers):
+        digest.update(offers[iri].encode())
     return digest.hexdigest()
 
 

@@ -46,6 +46,14 @@ CREATE TABLE IF NOT EXISTS record_offers (
 CREATE TABLE IF NOT EXISTS pending_admissions (
     run TEXT PRIMARY KEY, source TEXT NOT NULL, time TEXT NOT NULL, record_offers TEXT
 );
+-- The content hash of each record as last published (a dump's member file, say): an unchanged record is not
+-- parsed again. Staged with its admission like the record map, so a hash never outlives a failed write.
+CREATE TABLE IF NOT EXISTS record_hashes (
+    source TEXT NOT NULL, record TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (source, record)
+);
+CREATE TABLE IF NOT EXISTS pending_record_hashes (
+    run TEXT NOT NULL, record TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (run, record)
+);
 CREATE TABLE IF NOT EXISTS pending_changes (
     run TEXT NOT NULL, position INTEGER NOT NULL, offer TEXT NOT NULL, kind TEXT NOT NULL, content_hash TEXT, content BLOB,
     PRIMARY KEY (run, position)
@@ -124,6 +132,10 @@ class HarvestState:
         return found
 
 
+    def record_hashes(self, source: str) -> dict[str, str]:
+        """The content hash of each record of ``source`` when it was last published."""
+        return {row[0]: row[1] for row in self.db.execute("SELECT record, hash FROM record_hashes WHERE source = ?", (source,))}
+
     def log_changes(self, changes: Iterable[tuple[str, str, str, str, str | None, str | None]]) -> int:
         """Append (time, source, offer, kind, content hash, N-Triples) rows to the change log; returns how many."""
         rows = [(t, s, o, k, h, zlib.compress(c.encode("utf-8")) if c else None) for t, s, o, k, h, c in changes]
@@ -134,16 +146,33 @@ class HarvestState:
         return len(rows)
 
     def stage_admission(self, run: str, source: str, time: str, events: list[tuple[str, str, str | None, str | None]],
-                        record_offers: dict[str, list[str]] | None) -> None:
-        """Keep an admission's feed events (offer, kind, content hash, N-Triples) and record map until its store write is known to have landed."""
+                        record_offers: dict[str, list[str]] | None, record_hashes: dict[str, str] | None = None,
+                        batched: bool = False) -> None:
+        """Keep an admission's feed events (offer, kind, content hash, N-Triples), record map and record hashes until
+        its store write is known to have landed. ``batched``: ``stage_events`` staged the first events; keep them."""
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO pending_admissions VALUES (?, ?, ?, ?)",
                             (run, source, time, dumps(record_offers) if record_offers is not None else None))
-            self.db.execute("DELETE FROM pending_changes WHERE run = ?", (run,))
-            self.db.executemany(
-                "INSERT INTO pending_changes VALUES (?, ?, ?, ?, ?, ?)",
-                ((run, i, o, k, h, zlib.compress(c.encode("utf-8")) if c else None) for i, (o, k, h, c) in enumerate(events)),
-            )
+            self.db.execute("DELETE FROM pending_record_hashes WHERE run = ?", (run,))
+            self.db.executemany("INSERT INTO pending_record_hashes VALUES (?, ?, ?)", ((run, k, h) for k, h in (record_hashes or {}).items()))
+            if not batched:
+                self.db.execute("DELETE FROM pending_changes WHERE run = ?", (run,))
+            self._append_events(run, events)
+
+    def stage_events(self, run: str, events: list[tuple[str, str, str | None, str | None]], first: bool = False) -> None:
+        """Stage a batch of an admission's feed events ahead of ``stage_admission`` (large sources are admitted in
+        batches, so their events are never all in memory at once); ``first`` forgets what an earlier attempt staged."""
+        with self.db:
+            if first:
+                self.db.execute("DELETE FROM pending_changes WHERE run = ?", (run,))
+            self._append_events(run, events)
+
+    def _append_events(self, run: str, events: list[tuple[str, str, str | None, str | None]]) -> None:
+        start = self.db.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM pending_changes WHERE run = ?", (run,)).fetchone()[0]
+        self.db.executemany(
+            "INSERT INTO pending_changes VALUES (?, ?, ?, ?, ?, ?)",
+            ((run, start + i, o, k, h, zlib.compress(c.encode("utf-8")) if c else None) for i, (o, k, h, c) in enumerate(events)),
+        )
 
     def pending_admissions(self, source: str) -> list[tuple[str, list[tuple[str, str, str | None]]]]:
         """(run, [(offer, kind, content hash)]) of the admissions of ``source`` staged but not committed, oldest first."""
@@ -167,6 +196,9 @@ class HarvestState:
                 self.db.execute("DELETE FROM record_offers WHERE source = ?", (row["source"],))
                 self.db.executemany("INSERT OR IGNORE INTO record_offers VALUES (?, ?, ?)",
                                     ((row["source"], record, offer) for record, offers in mapping.items() for offer in offers))
+                self.db.execute("DELETE FROM record_hashes WHERE source = ?", (row["source"],))
+                self.db.execute("INSERT INTO record_hashes SELECT ?, record, hash FROM pending_record_hashes WHERE run = ?",
+                                (row["source"], run))
             self._forget(run)
         return moved
 
@@ -178,6 +210,7 @@ class HarvestState:
     def _forget(self, run: str) -> None:
         self.db.execute("DELETE FROM pending_changes WHERE run = ?", (run,))
         self.db.execute("DELETE FROM pending_admissions WHERE run = ?", (run,))
+        self.db.execute("DELETE FROM pending_record_hashes WHERE run = ?", (run,))
 
     def changes(self, after: int = 0, limit: int = 100) -> list[dict]:
         rows = self.db.execute("SELECT * FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))

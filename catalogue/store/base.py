@@ -39,6 +39,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
@@ -47,6 +48,8 @@ from catalogue.errors import StoreError
 from catalogue.iris import graph_iri, graph_prefix
 from catalogue.namespaces import PREFIXES
 from catalogue.vocab import Vocabulary
+
+from .staging import StagedGraphs, sorted_difference
 
 BULK_QUADS = 20_000
 
@@ -142,6 +145,44 @@ class CatalogueStore(ABC):
         if removed or added:
             self._apply(removals, additions, emptied)
         return Change(removed, added, time.perf_counter() - start)
+
+    def write_staged(self, staged: StagedGraphs, extra: list[GraphWrite] | None = None) -> Change:
+        """Replace the staged graphs with their staged content, and apply ``extra`` (changes, not replacements),
+        as one atomic change. Content that spilled to disk is compared with the store on disk (``staging.py``)."""
+        if not staged.spilled:
+            return self.write([GraphWrite(g, triples=staged.memory[g]) for g in staged.graphs] + list(extra or []))
+        start = time.perf_counter()
+        current = (ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g in staged.graphs for t in self.triples(g))
+        removals, additions, removed, added = sorted_difference(staged, current)
+        for item in extra or []:
+            if item.triples is not None:
+                raise StoreError("A staged write takes changes to other graphs, not replacements.")
+            for path, triples in ((removals, item.remove), (additions, item.add)):
+                with path.open("ab") as file:
+                    ox.serialize((ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(item.graph)) for t in triples or ()),
+                                 file, ox.RdfFormat.N_QUADS)
+        try:
+            self._apply_files(removals, additions, staged.emptied)
+        finally:
+            staged.discard()
+        return Change(removed, added, time.perf_counter() - start)
+
+    def _apply_files(self, removals: Path, additions: Path, emptied: set[str]) -> None:
+        """Apply a difference held in two N-Quads files. This default applies it in slices, each atomic on its own;
+        the embedded store overrides it with its journal, which makes the whole change atomic."""
+        for kind, path in (("remove", removals), ("add", additions)):
+            chunk: dict[str, set[ox.Triple]] = {}
+            size = 0
+            for quad in ox.parse(path=path, format=ox.RdfFormat.N_QUADS):
+                chunk.setdefault(quad.graph_name.value, set()).add(quad.triple)
+                size += 1
+                if size >= BULK_QUADS:
+                    self._apply(chunk if kind == "remove" else {}, chunk if kind == "add" else {}, set())
+                    chunk, size = {}, 0
+            if chunk:
+                self._apply(chunk if kind == "remove" else {}, chunk if kind == "add" else {}, set())
+        for graph in emptied:
+            self.drop_graph(graph)
 
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> Change:
         return self.write([GraphWrite(graph, triples=list(triples))])

@@ -33,6 +33,7 @@ log = logging.getLogger("catalogue.store.journal")
 COMMIT = "commit.json"
 REMOVE = "remove.nq"
 ADD = "add.nq"
+REMOVAL_SLICE = 50_000
 
 
 class Journal:
@@ -58,6 +59,9 @@ class Journal:
             "added": sum(len(t) for t in additions.values()),
             "emptied": sorted(emptied),
         }
+        self._commit(commit)
+
+    def _commit(self, commit: dict) -> None:
         staged = self.folder / (COMMIT + ".tmp")
         with staged.open("w", encoding="utf-8") as file:
             json.dump(commit, file)
@@ -66,12 +70,30 @@ class Journal:
         staged.replace(self.folder / COMMIT)
         _sync_folder(self.folder)
 
+    def record_files(self, removals: Path, additions: Path, emptied: set[str]) -> None:
+        """As ``record``, for a change already written as two N-Quads files (moved into the journal)."""
+        self.discard()
+        self.folder.mkdir(parents=True)
+        counts = {}
+        for name, path in ((REMOVE, removals), (ADD, additions)):
+            with path.open("rb") as file:
+                os.fsync(file.fileno())
+                counts[name] = sum(1 for _ in file)
+            shutil.move(str(path), self.folder / name)
+        self._commit({"removed": counts[REMOVE], "added": counts[ADD], "emptied": sorted(emptied)})
+
     def apply(self, store: ox.Store) -> int:
         """Apply the committed change to ``store`` (safe to repeat), then remove the journal. Returns quads added."""
         commit = json.loads((self.folder / COMMIT).read_text(encoding="utf-8"))
+        # Removals go in slices so that a large one never sits in memory whole; applying again is harmless.
         removals: dict[str, list[ox.Triple]] = {}
+        size = 0
         for quad in ox.parse(path=self.folder / REMOVE, format=ox.RdfFormat.N_QUADS):
             removals.setdefault(quad.graph_name.value, []).append(quad.triple)
+            size += 1
+            if size >= REMOVAL_SLICE:
+                store.update(data_request("DELETE", removals))
+                removals, size = {}, 0
         if removals:
             store.update(data_request("DELETE", removals))
         if commit["added"]:

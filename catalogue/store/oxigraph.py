@@ -80,6 +80,16 @@ class OxigraphStore(CatalogueStore):
         parts = (data_request("DELETE", removals), data_request("INSERT", additions), drop_request(emptied))
         self.store.update(" ;\n".join(part for part in parts if part))
 
+    def _apply_files(self, removals: Path, additions: Path, emptied: set[str]) -> None:
+        if self.read_only:
+            raise StoreError("This store was opened read-only.")
+        if self.path is None:
+            super()._apply_files(removals, additions, emptied)
+            return
+        journal = Journal.beside(self.path)
+        journal.record_files(removals, additions, emptied)
+        journal.apply(self.store)
+
     def drop_graph(self, graph: str) -> None:
         self.store.update(f"DROP SILENT GRAPH <{graph}>")
 
