@@ -50,6 +50,7 @@ from catalogue.harvest.contract import (
     MappedRecord,
     RecordFailed,
     RecordRef,
+    RecordUnchanged,
     SourceUnavailable,
 )
 from catalogue.namespaces import ADMS, CLV, DCTERMS, ELM, LOCN, RDF_TYPE, SKOS, TOPIC
@@ -140,6 +141,7 @@ REASONS = {
 
 class Emil3Harvester(Harvester):
     kind = "emil3"
+    self_contained_records = True  # each record holds its offer with everything the offer links to
     title = "Susa-navet (Skolverket) EMIL 3 API: education events joined with their education and providers, read incrementally"
     mapping: ClassVar[list[tuple[str, str, str]]] = [
         ("event.identifier", "offer IRI BASE/offer/SOURCE/ID", "one offer per education event"),
@@ -284,6 +286,8 @@ class Emil3Harvester(Harvester):
 
     def map(self, ref: RecordRef, content: tuple[dict, dict | None, list]) -> MappedRecord:
         event, info, providers = content
+        if self.context.unchanged(ref.key, json.dumps(content, sort_keys=True, ensure_ascii=False)):
+            raise RecordUnchanged(ref.key)  # the event, its education and its providers read as they were last published
         ev, nf = _Reader(event), _Reader(info or {})
         ev.consume("identifier", "education", "expires")
         nf.consume("identifier")

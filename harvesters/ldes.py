@@ -61,6 +61,7 @@ from catalogue.harvest.contract import (
     MappedRecord,
     RecordFailed,
     RecordRef,
+    RecordUnchanged,
     SourceUnavailable,
 )
 from catalogue.harvest.http_cache import LinkRefused
@@ -80,6 +81,7 @@ MIRROR_VERSION = 1
 
 class LdesHarvester(Harvester):
     kind = "ldes"
+    self_contained_records = True  # each record holds its offer with everything the offer links to
     title = "Linked Data Event Streams (LDES/TREE) of ELM offers, e.g. another catalogue's /feed"
     mapping: ClassVar[list[tuple[str, str, str]]] = [
         ("tree:view, tree:relation/tree:node (any relation type)", "pages to read", "followed until none, loops ignored"),
@@ -293,6 +295,8 @@ class LdesHarvester(Harvester):
         return ref.payload
 
     def map(self, ref: RecordRef, content: dict) -> MappedRecord:
+        if self.context.unchanged(ref.key, content["nt"]):
+            raise RecordUnchanged(ref.key)  # the entity's latest version is the one last published
         try:
             triples = [q.triple for q in ox.parse(content["nt"].encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
         except (SyntaxError, ValueError) as error:

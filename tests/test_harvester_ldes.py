@@ -186,6 +186,8 @@ def test_a_rerun_reads_only_new_pages_and_withdraws_deleted_offers(server, catal
     assert catalogue.offers() == {o[1], o[3], o[4], o[5], o[6]}
     assert third.run.withdrawn == 1 and _title(catalogue, o[4]) == "Swedish for engineers, newer"
     assert [server.hits(f"/page{n}.ttl") for n in range(1, 6)] == [1, 1, 1, 3, 1]
+    # Only the entity whose latest version changed (o[6]) is mapped again; the four others come from the store.
+    assert (third.records_read, third.records_unchanged) == (1, 4)
 
 
 def test_an_undeclared_prefix_fails_the_run_naming_page_and_line(server, catalogue, offers):

@@ -1,7 +1,14 @@
 """The harvest pipeline: the one place that wires harvest -> validate -> store for a source.
 
 Per source: gather -> fetch -> map every record -> cut the result into offers
--> validate each offer -> replace the source's graphs in one transaction.
+-> validate each offer -> stage -> replace the source's graphs in one atomic change.
+
+A harvester whose records are self-contained (``Harvester.self_contained_records``:
+a dump's member file, an API's event joined with what it links to) is taken in
+batches of ``BATCH_OFFERS`` offers, each extracted, validated and staged before the
+next is read, so memory is set by the batch and not by the source; the staged
+batches are switched in together at the end (``Admission``). Other harvesters'
+records may share nodes, so their source is one batch.
 
 Nothing is lost:
 
@@ -18,7 +25,10 @@ Nothing is lost:
 
 An unchanged source costs one conditional request per document: when every
 response is "304 Not Modified" (or a local file's hash is unchanged) and the
-store holds the source, nothing else is done.
+store holds the source, nothing else is done. A harvester may also compare each
+record's content hash with the one it had when last published
+(``HarvestContext.unchanged``): an unchanged record is not parsed again and its
+offers are carried over from the store.
 """
 
 from __future__ import annotations
@@ -68,9 +78,12 @@ class SourceOutcome:
     errors: list[RecordError] = field(default_factory=list)
     notes: list = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, for catalogue harvest --timings
+    records_read: int = 0  # records fetched and mapped this run
+    records_unchanged: int = 0  # records whose content hash was the one last published: not read again
 
 
 BATCH_OFFERS = 5_000  # offers per batch of a self-contained source: memory is set by this, not by the feed
+CARRY_SLICE = 2_000  # offers carried over from the store per batch
 
 
 def harvest_source(
@@ -311,24 +324,28 @@ class _SourceRun:
         harvested = set(stream.read)
         keys = [k for k in before if k in stream.failed or k in stream.unchanged or (stream.incomplete and k not in harvested)]
         graphs = [store.source_graph(self.source.id), store.quarantine_graph(self.source.id)]
-        batch: list[MappedRecord] = []
+        chunk: list[str] = []
         size = 0
         for key in keys:
-            triples: list[ox.Triple] = []
-            for offer in before[key]:
-                found = store.closure(graphs, offer)
-                if found:
-                    triples.extend(found)
-                    if key not in stream.unchanged:
-                        self.outcome.run.carried_over += 1
+            chunk.append(key)
+            size += max(len(before[key]), 1)
+            if limit is not None and size >= min(limit, CARRY_SLICE):
+                yield self._carry(chunk, before, graphs)
+                chunk, size = [], 0
+        if chunk:
+            yield self._carry(chunk, before, graphs)
+
+    def _carry(self, keys: list[str], before: dict[str, list[str]], graphs: list[str]) -> list[MappedRecord]:
+        stream = self.stream
+        found = self.store.closures(graphs, [offer for key in keys for offer in before[key]])
+        batch = []
+        for key in keys:
+            triples = [t for offer in before[key] for t in found.get(offer, [])]
+            if key not in stream.unchanged:
+                self.outcome.run.carried_over += sum(1 for offer in before[key] if offer in found)
             stream.record_offers[key] = before[key]
             batch.append(MappedRecord(key, triples, list(before[key])))
-            size += max(len(before[key]), 1)
-            if limit is not None and size >= limit:
-                yield batch
-                batch, size = [], 0
-        if batch:
-            yield batch
+        return batch
 
     def _switch(self) -> SourceOutcome:
         run, admission, source, store, state = self.outcome.run, self.admission, self.source, self.store, self.state
@@ -374,6 +391,9 @@ class _SourceRun:
             self.state.discard_admission(self.key)
 
     def _finish(self, kind: str, message: str) -> SourceOutcome:
+        self.outcome.records_read, self.outcome.records_unchanged = len(self.stream.read), len(self.stream.unchanged)
+        if self.stream.unchanged and kind in ("published", "partial", "unchanged"):
+            message += f" {len(self.stream.read)} records read, {len(self.stream.unchanged)} unchanged since the last run (not read again)."
         return _finish(self.store, self.state, self.config, self.source, self.outcome, kind, message, self.clock)
 
 
