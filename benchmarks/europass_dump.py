@@ -76,13 +76,15 @@ def main() -> None:
                 f'[catalogue]\nbase = "{BASE}"\ndata_dir = "data"\n\n[store]\npath = "data/store"\n\n[validation]\nworkers = 0\n\n'
                 f'[[sources]]\nid = "se"\nname = "Europass open data, Sweden"\nharvester = "europass-dump"\n'
                 f'url = "{server.base_url}catalogue.ttl"\n', encoding="utf-8")
-            harvest = [sys.executable, "-m", "catalogue", "--config", str(config), "harvest", "se"]
+            harvest = [sys.executable, "-m", "catalogue", "--config", str(config), "harvest", "se", "--timings"]
             first_s, first_mem, out = child(harvest, root)
+            stages = [line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("Timings")]
             stats = json.loads(subprocess.run([sys.executable, "-m", "catalogue", "--config", str(config), "stats", "--format", "json"],
                                               cwd=root, capture_output=True, text=True).stdout)
             published = stats["sources"]["se"]["offers"]
             print(f"  harvest: {first_s:7.1f} s, {published:,} published ({published / first_s:,.0f} offers/s), peak {first_mem:.2f} GiB "
                   f"(process tree so far); {first_s / floor_s:.1f}x the floor's time")
+            print("    stages: " + "; ".join(stages))
             again_s, _, out = child(harvest, root)
             print(f"  unchanged re-harvest: {again_s:7.1f} s ({out.strip().splitlines()[0][:100] if out.strip() else ''})")
 
