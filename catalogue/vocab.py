@@ -78,6 +78,8 @@ class Vocabulary:
 
     def _index_labels(self) -> None:
         for predicate, target in (
+            # What readers see: the catalogue's plain label where the official one is jargon ("Presential").
+            (MCC + "readerLabel", self.labels),
             (SKOS + "prefLabel", self.labels),
             (RDFS + "label", self.labels),
             (SKOS + "definition", self.definitions),

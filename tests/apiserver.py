@@ -41,9 +41,9 @@ def publish_examples(data_dir: Path, base: str, files: list[Path] | None = None)
 
 
 class LiveServer:
-    def __init__(self, config: Config, settings: ServerSettings, update_store: OxigraphStore | None = None):
+    def __init__(self, config: Config, settings: ServerSettings, update_store: OxigraphStore | None = None, pages=None):
         self.port = settings.port
-        self.app = create_app(config, settings, update_store)
+        self.app = create_app(config, settings, update_store, pages=pages)
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

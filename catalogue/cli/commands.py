@@ -496,7 +496,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, allow_updates:
     settings = ServerSettings.from_config(config, host=host, port=port, allow_updates=allow_updates or None)
     update_store = OxigraphStore.open(None, config.base) if settings.allow_updates else None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(config, settings, update_store)
+    from catalogue.site.live import LivePages
+
+    app = create_app(config, settings, update_store, pages=LivePages(config))
     stdout.print(f"Serving {config.title} on http://{settings.host}:{settings.port}/ (SPARQL at /sparql, API docs at /docs)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False)
 

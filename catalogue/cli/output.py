@@ -18,7 +18,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from catalogue.levels import COMPLETE, EUROPASS_READY, LISTED, NEXT_LEVEL, gap_label, level_label
+from catalogue.levels import (
+    COMPLETE,
+    EUROPASS_READY,
+    LISTED,
+    NEXT_LEVEL,
+    gap_label,
+    level_label,
+)
 from catalogue.validation.report import OfferReport, ValidationRun
 from catalogue.vocab import Vocabulary, load_vocabulary
 

@@ -231,6 +231,13 @@ class HarvestState:
         row = self.db.execute("SELECT seq, time, source, offer, kind FROM changes WHERE offer = ? ORDER BY seq DESC LIMIT 1", (offer,)).fetchone()
         return dict(row) if row else None
 
+    def withdrawn_offers(self, source: str, limit: int = 100_000) -> list[str]:
+        """Offers of ``source`` whose last change in the log is a withdrawal."""
+        rows = self.db.execute(
+            "SELECT c.offer FROM changes c WHERE c.source = ? AND c.kind = 'delete' AND c.seq = "
+            "(SELECT MAX(seq) FROM changes WHERE offer = c.offer) LIMIT ?", (source, limit))
+        return [row[0] for row in rows]
+
     def change_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
 

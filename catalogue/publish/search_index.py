@@ -248,6 +248,7 @@ def _summary(offer: OfferSummary) -> dict:
         "schedule": offer.schedule,
         "start": offer.start,
         "end": offer.end,
+        "deadlines": offer.deadlines,
         "ects": offer.ects,
         "hours": duration_hours(offer.volume) if offer.volume else None,
         "prices": [{"amount": p.amount, "currency": p.currency, "labels": p.labels} for p in offer.prices],
@@ -319,6 +320,16 @@ class SearchIndex:
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM offers").fetchone()[0]
+
+    def provider_names(self, iris: list[str]) -> dict[str, dict[str, str]]:
+        """The names (per language) of providers, as one of their offers' summaries gives them."""
+        found: dict[str, dict[str, str]] = {}
+        for iri in iris:
+            row = self.db.execute("SELECT summary FROM offers WHERE provider = ? LIMIT 1", (iri,)).fetchone()
+            provider = json.loads(row[0]).get("provider") if row else None
+            if provider and provider.get("names"):
+                found[iri] = provider["names"]
+        return found
 
     def search(self, query: SearchQuery) -> SearchResult:
         where, params, uses_text = self._conditions(query, skip=None)

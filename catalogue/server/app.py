@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
@@ -38,6 +38,8 @@ from catalogue.store.oxigraph import OxigraphStore
 
 from . import endpoint, feed, linked_data, search_api, status, validation_service
 from .answer_cache import AnswerCache
+from .negotiation import prefers_html
+from .pages import LANGUAGES, PageRenderer, reader_language
 from .query_pool import QueryAnswer, QueryPool, RemoteQueryRunner
 from .request_guard import RequestGuard
 from .resource_reads import scopes_of
@@ -213,7 +215,10 @@ def _read_only(generation: Generation, base: str) -> OxigraphStore:
     return store
 
 
-def create_app(config: Config, settings: ServerSettings, update_store: OxigraphStore | None = None) -> FastAPI:
+def create_app(config: Config, settings: ServerSettings, update_store: OxigraphStore | None = None,
+               pages: PageRenderer | None = None) -> FastAPI:
+    """The catalogue's HTTP server. With ``pages`` (the site's renderer), it also answers the site's search page
+    from the search index, with no JavaScript needed, and gives browsers HTML error pages in their language."""
     server = CatalogueServer(config, settings, update_store)
     for cached in list(_OPEN):
         _OPEN.pop(cached).close()
@@ -256,11 +261,28 @@ def create_app(config: Config, settings: ServerSettings, update_store: OxigraphS
     app.include_router(validation_service.router(server))
     app.include_router(linked_data.router(server))
 
+    if pages is not None:
+        @app.get("/{lang}/search.html", include_in_schema=False)
+        def live_search(request: Request, lang: str):
+            published = server.refresh()
+            if lang not in LANGUAGES:
+                raise StarletteHTTPException(404)
+            if published.search is None:
+                return HTMLResponse(pages.error(lang, 503, request.url.path), status_code=503, headers={"Retry-After": "60"})
+            return HTMLResponse(pages.search(lang, request.query_params.multi_items(), published.search),
+                                headers={"Cache-Control": "no-cache", "Vary": "Accept-Encoding"})
+
     @app.exception_handler(StarletteHTTPException)
     async def not_found_as_resource(request: Request, error: StarletteHTTPException):
         # A path no route or site file answers may be an IRI the catalogue minted (see linked_data).
         if error.status_code == 404 and request.method in ("GET", "HEAD"):
-            return await linked_data.dereference(server, request)
+            response = await linked_data.dereference(server, request)
+            if pages is not None and response.status_code in (404, 410) and prefers_html(request.headers.get("accept")):
+                lang = reader_language(request.url.path, request.headers.get("accept-language"))
+                withdrawn = linked_data.withdrawn_on(server, request) if response.status_code == 410 else None
+                return HTMLResponse(pages.error(lang, response.status_code, request.url.path, withdrawn),
+                                    status_code=response.status_code, headers={"Vary": "Accept"})
+            return response
         if error.status_code == 405:
             # Starlette names only the methods of the first route on the path; a path served by
             # several routes (a GET form, a POST check) must name them all in Allow.

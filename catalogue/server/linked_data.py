@@ -24,6 +24,7 @@ document of any published offer, also one that keeps its provider's own IRI.
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
@@ -37,7 +38,7 @@ from fastapi.responses import (
 from catalogue.iris import graph_iri, graph_prefix
 from catalogue.namespaces import DCTERMS, PREFIXES, RDF_TYPE, SD, VOID
 from catalogue.publish.describe import Triples, dataset_iri, graph_sizes
-from catalogue.urls import offer_page
+from catalogue.urls import offer_page, offer_slug
 
 from .api_docs import answers
 from .feed import member_triples
@@ -53,6 +54,7 @@ EXTENSIONS = {
     "nt": ox.RdfFormat.N_TRIPLES,
 }
 MEDIA_TO_EXTENSION = {f.media_type: ext for ext, f in EXTENSIONS.items()}
+_OFFER_PAGE = re.compile(r"(?:sv|en)/offer/([^/]+)/([^/]+)\.html")
 SEE_OTHER = {"dataset": "/.well-known/void", "publisher": "/catalogue", "catalogue/record": "/catalogue"}
 DOCUMENT_TYPES = tuple(f.media_type for f in EXTENSIONS.values())
 RDF_RESPONSES = answers("The offer as RDF", DOCUMENT_TYPES, {
@@ -101,6 +103,9 @@ async def dereference(server, request: Request) -> Response:
     path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?")[0].lstrip("/")
     if path in SEE_OTHER:
         return RedirectResponse(SEE_OTHER[path], status_code=303, headers={"Vary": "Accept"})
+    page = _withdrawn_page(server, path)
+    if page is not None:
+        return _gone(base, *page)
     last = path.rsplit("/", 1)[-1]
     extension = last.rsplit(".", 1)[-1] if "." in last else None
     if extension not in EXTENSIONS and extension != "html":
@@ -122,11 +127,7 @@ async def dereference(server, request: Request) -> Response:
     if answer.status == "missing":
         change = server.state.last_change(resource) if server.state else None
         if change and change["kind"] == "delete":
-            return PlainTextResponse(
-                f"<{resource}> was withdrawn by its source on {change['time'][:10]}; it is no longer in the catalogue. "
-                f"Search for similar offers at {base}.",
-                status_code=410, headers={"Vary": "Accept"},
-            )
+            return _gone(base, resource, change)
         return _not_found(resource)
     if answer.status != "ok":
         return _failed(answer)
@@ -139,6 +140,46 @@ async def dereference(server, request: Request) -> Response:
     if media is None:
         return PlainTextResponse("Available as: " + ", ".join(MEDIA_TO_EXTENSION), status_code=406, headers={"Vary": "Accept"})
     return RedirectResponse(f"/{path}.{MEDIA_TO_EXTENSION[media]}", status_code=303, headers={"Vary": "Accept"})
+
+
+def withdrawn_on(server, request: Request) -> str | None:
+    """When the offer behind a request that answered 410 was withdrawn (its IRI, or its old page on the site)."""
+    path = request.url.path.lstrip("/")
+    page = _withdrawn_page(server, path)
+    if page is not None:
+        return page[1]["time"]
+    change = server.state.last_change(f"{server.config.base}{path}") if server.state else None
+    return change["time"] if change and change["kind"] == "delete" else None
+
+
+def _withdrawn_page(server, path: str) -> tuple[str, dict] | None:
+    """(offer, its last change) when ``path`` is the old site page of an offer its source withdrew."""
+    match = _OFFER_PAGE.fullmatch(path)
+    if match is None or server.state is None:
+        return None
+    source, slug = match.group(1), match.group(2)
+    base = server.config.base
+    minted = f"{base}offer/{source}/{slug}"
+    # A minted IRI gives its slug back; any other IRI's slug is a hash, found among the source's withdrawals.
+    def candidates():
+        yield minted
+        yield from (o for o in server.state.withdrawn_offers(source) if o != minted)
+
+    for offer in candidates():
+        if offer_slug(offer, source, base) != slug:
+            continue
+        change = server.state.last_change(offer)
+        if change and change["kind"] == "delete":
+            return offer, change
+    return None
+
+
+def _gone(base: str, resource: str, change: dict) -> Response:
+    return PlainTextResponse(
+        f"<{resource}> was withdrawn by its source on {change['time'][:10]}; it is no longer in the catalogue. "
+        f"Search for similar offers at {base}.",
+        status_code=410, headers={"Vary": "Accept"},
+    )
 
 
 def _not_found(iri: str) -> Response:

@@ -73,9 +73,12 @@ def number(value: float | None, lang: str) -> str:
 
 
 def money(amount: float | None, currency: str | None, lang: str) -> str:
+    """In the locale's own pattern ("£170" in English, "1 500 kr" in Swedish), without decimals for whole amounts."""
     if amount is None:
         return ""
     if not currency:
         return number(amount, lang)
-    whole = amount == int(amount)
-    return format_currency(amount, currency, locale=LOCALES[lang], format="#,##0 ¤" if whole else None, currency_digits=not whole)
+    pattern = Locale.parse(LOCALES[lang]).currency_formats["standard"].pattern
+    if amount == int(amount):
+        pattern = pattern.replace(".00", "")
+    return format_currency(amount, currency, locale=LOCALES[lang], format=pattern, currency_digits=False)

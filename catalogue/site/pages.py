@@ -17,11 +17,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from catalogue.levels import LISTED, level_label
-from catalogue.publish.time_relevance import CURRENT, HIDDEN
 from catalogue.config import Config
 from catalogue.publish.generations import Generation
 from catalogue.publish.offer_data import pick
+from catalogue.publish.time_relevance import CURRENT, HIDDEN
 from catalogue.resources import data_dir
 from catalogue.store.base import CatalogueStore
 from catalogue.templates import is_http
@@ -30,6 +29,7 @@ from catalogue.urls import offer_page, provider_page
 from catalogue.vocab import load_vocabulary
 
 from . import i18n
+from .cards import card
 from .environment import common_context, environment
 from .view import Presenter, http_only
 
@@ -167,26 +167,7 @@ class Pages:
         return self._cards[key]
 
     def _make_card(self, summary: dict, lang: str, p: Presenter) -> dict:
-        # Summaries of a search index made before names were cleaned when read are cleaned here too.
-        title, title_lang = pick(summary["titles"], lang)
-        provider = summary.get("provider") or {}
-        return {
-            "url": offer_page(summary["iri"], summary["source"], self.config.base, lang),
-            "title": display_text(title),
-            "title_lang": title_lang,
-            "fallback": bool(title_lang) and title_lang.split("-")[0] != lang,
-            "provider": display_text(pick(provider.get("names", {}), lang)[0]),
-            "microcredential": summary["microcredential"],
-            "level": summary.get("level", LISTED),
-            "level_label": level_label(summary.get("level", LISTED), lang),
-            "eqf": p.label(summary.get("eqf")) if summary.get("eqf") else "",
-            "modes": [p.label(m) for m in summary.get("modes", [])],
-            "start": p.day(summary.get("start")),
-            "ects": p.number(summary.get("ects")) if summary.get("ects") is not None else "",
-            "hours": p.number(summary.get("hours")) if summary.get("hours") is not None else "",
-            "languages": [p.label(x) for x in summary.get("languages", [])],
-            "id": summary["iri"],
-        }
+        return card(summary, lang, p, self.config.base)
 
     def _facets(self, lang: str, p: Presenter) -> list[Facet]:
         _ = p._
