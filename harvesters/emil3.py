@@ -87,6 +87,7 @@ CONFIGURATION = {"kurs": LO + "05053c1cbe", "kurspaket": LO + "74a4a268e8", "pro
 APPRENTICESHIP = LO + "63f9f6180c"
 # Topics of the catalogue's own notes: data the site can filter on that ELM has no property for.
 STUDENT_AID_TOPIC = TOPIC + "student-aid"
+NO_STUDENT_AID_TOPIC = TOPIC + "no-student-aid"
 SCHOOL_TYPE_TOPIC = TOPIC + "school-type"
 VOCATIONAL_TOPIC = TOPIC + "vocational"
 SCHOOL_TYPES = {
@@ -550,7 +551,8 @@ class Emil3Harvester(Harvester):
             out += _topic_note(f"{offer}/school-type", offer, {"sv": f"Skolform: {sv} ({school})", "en": f"Form of education: {en} ({school})"}, SCHOOL_TYPE_TOPIC)
         aid = _code(nf.get("eligibleForStudentAid"))
         if aid and aid != "saknas":
-            out += _topic_note(f"{offer}/student-aid", offer, _student_aid(aid), STUDENT_AID_TOPIC)
+            # "nej" is an answer too: a counsellor filters on both, so it has its own topic.
+            out += _topic_note(f"{offer}/student-aid", offer, _student_aid(aid), NO_STUDENT_AID_TOPIC if aid.casefold() == "nej" else STUDENT_AID_TOPIC)
         elif aid:
             self.context.note(key, "info/eligibleForStudentAid", "dropped", aid, "'saknas': the provider did not say")
         vocational = nf.get("isVocational")

@@ -42,6 +42,8 @@ class Place:
     names: Texts
     address: Texts
     country: str | None
+    latitude: float | None = None  # WGS84, as the data gives it (locn:geometry with clv:latitude/longitude)
+    longitude: float | None = None
 
 
 @dataclass
@@ -92,6 +94,7 @@ class OfferSummary:
     places: list[Place] = field(default_factory=list)
     admission: Texts = field(default_factory=dict)
     schedule_information: Texts = field(default_factory=dict)
+    topics: list[str] = field(default_factory=list)  # subjects of the offer's notes (student aid, grants, flexible start …)
     documents: list[str] = field(default_factory=list)
     modified: str | None = None
     microcredential: bool = False
@@ -227,6 +230,14 @@ _COMPARED: dict[str, Callable[[OfferSummary], object]] = {
 }
 
 
+def _coordinate(text: str, limit: float) -> float | None:
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        return None
+    return value if -limit <= value <= limit else None
+
+
 def _merged(group: list[OfferSummary]) -> OfferSummary:
     first = group[0]
     first.sources = list(dict.fromkeys(s.source for s in group))
@@ -280,6 +291,7 @@ class _Reader:
             offer.end = row["end"].value if row["end"] else offer.end
         self._prices()
         self._places()
+        self._topics()
         self._notes("?o elm:admissionProcedure ?n", "admission")
         self._notes("?o elm:scheduleInformation ?n", "schedule_information")
         self._spec()
@@ -333,9 +345,10 @@ class _Reader:
 
     def _places(self) -> None:
         rows = self.rows(
-            "?o elm:location ?l . ?l elm:address ?a . OPTIONAL { ?a elm:countryCode ?c } "
-            "OPTIONAL { ?l elm:geographicName ?n } OPTIONAL { ?a elm:fullAddress/elm:noteLiteral ?t }",
-            "?o ?l ?c ?n ?t",
+            "?o elm:location ?l . OPTIONAL { ?l elm:address ?a OPTIONAL { ?a elm:countryCode ?c } "
+            "OPTIONAL { ?a elm:fullAddress/elm:noteLiteral ?t } } OPTIONAL { ?l elm:geographicName ?n } "
+            "OPTIONAL { ?l locn:geometry ?g . ?g clv:latitude ?lat ; clv:longitude ?lon }",
+            "?o ?l ?c ?n ?t ?lat ?lon",
         )
         places: dict[tuple[str, str], Place] = {}
         for row in rows:
@@ -348,6 +361,26 @@ class _Reader:
                 _add_name(place.names, row["n"])
             if row["t"] is not None:
                 place.address[row["t"].language or ""] = row["t"].value
+            if row["lat"] is not None and place.latitude is None:
+                place.latitude, place.longitude = _coordinate(row["lat"].value, 90), _coordinate(row["lon"].value, 180)
+                if place.latitude is None or place.longitude is None:
+                    place.latitude = place.longitude = None
+        # A place with neither address nor name nor coordinates tells a reader nothing.
+        for summary in self.summaries.values():
+            summary.places = [p for p in summary.places if p.names or p.address or p.country or p.latitude is not None]
+
+    def _topics(self) -> None:
+        rows = self.rows(
+            "{ ?o elm:additionalNote ?n } UNION { ?o elm:learningAchievementSpecification/elm:additionalNote ?n } "
+            "?n dcterms:subject ?t",
+            "?o ?t",
+        )
+        for row in rows:
+            topics = self.summaries[row["o"].value].topics
+            if row["t"].value not in topics:
+                topics.append(row["t"].value)
+        for summary in self.summaries.values():
+            summary.topics.sort()  # the same summary however many offers a read takes at once
 
     def _notes(self, pattern: str, attribute: str, topic: str | None = None, many: bool = False, via_spec: bool = False) -> None:
         base = "?o elm:learningAchievementSpecification ?s . " if via_spec else ""

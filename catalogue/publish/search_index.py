@@ -11,6 +11,7 @@ language (with accents folded, so "hogskola" finds "högskola").
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -22,9 +23,29 @@ from pathlib import Path
 from catalogue.levels import LEVELS, at_least
 from catalogue.vocab import ISCED_SCHEME, load_vocabulary
 
+from . import gazetteer
 from .offer_data import OfferSummary, duration_hours
 
-FACETS = ("field", "broad_field", "eqf", "mode", "language", "country", "provider", "microcredential", "level", "status", "source", "schedule")
+FACETS = ("field", "broad_field", "eqf", "mode", "language", "country", "provider", "microcredential", "level", "status", "source", "schedule",
+          "town", "funding", "target_group", "prerequisites")
+ONLINE = "http://data.europa.eu/snb/learning-assessment/920fbb3cbe"
+TOPIC = "https://w3id.org/mc-catalogue/note-topic/"
+# Funding the data names, as facet values: EMIL3's CSN codes, the ELM grants topic.
+FUNDING_TOPICS = {TOPIC + "student-aid": "student-aid", TOPIC + "no-student-aid": "no-student-aid",
+                  "http://data.europa.eu/snb/learningOpportunity-topics#grants": "grants"}
+FLEXIBLE_START = TOPIC + "flexible-start"
+# Labels of the facet values that are not concepts, in plain words.
+VALUE_LABELS = {
+    "funding": {
+        "student-aid": {"en": "Eligible for student aid (CSN)", "sv": "Ger rätt till studiemedel (CSN)"},
+        "no-student-aid": {"en": "Not eligible for student aid (CSN)", "sv": "Ger inte rätt till studiemedel (CSN)"},
+        "grants": {"en": "Grants or funding named", "sv": "Bidrag eller finansiering anges"},
+    },
+    "prerequisites": {
+        "none-stated": {"en": "No entry requirements stated", "sv": "Inga förkunskapskrav angivna"},
+        "stated": {"en": "Entry requirements stated", "sv": "Förkunskapskrav angivna"},
+    },
+}
 SORTS = {
     "relevance": "rank, o.start_date",
     "start": "o.start_date IS NULL, o.start_date",
@@ -41,8 +62,14 @@ _SCHEMA = """
 CREATE TABLE offers (
     id INTEGER PRIMARY KEY, iri TEXT UNIQUE NOT NULL, source TEXT, provider TEXT,
     start_date TEXT, end_date TEXT, ects REAL, hours REAL, price REAL, currency TEXT,
-    microcredential INTEGER, changed TEXT, title_sort TEXT, summary TEXT NOT NULL, fingerprint TEXT
+    microcredential INTEGER, changed TEXT, title_sort TEXT, summary TEXT NOT NULL, fingerprint TEXT,
+    apply_by TEXT, flexible INTEGER
 );
+-- Where an offer is given: coordinates from the data, else of the town its places name (catalogue.publish.gazetteer).
+CREATE TABLE points (offer INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL);
+CREATE INDEX points_by_lat ON points (lat, lon);
+CREATE INDEX points_by_offer ON points (offer);
+CREATE INDEX offers_by_apply_by ON offers (apply_by);
 CREATE TABLE facets (offer INTEGER NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL);
 CREATE INDEX facets_by_value ON facets (facet, value, offer);
 CREATE INDEX facets_by_offer ON facets (offer, facet);
@@ -168,6 +195,7 @@ def _patch(path: Path, previous: Path, stale: list[tuple[int, str, str | None]],
         db.executemany("DELETE FROM offers WHERE id = ?", numbers)
         db.executemany("DELETE FROM facets WHERE offer = ?", numbers)
         db.executemany("DELETE FROM offer_text WHERE rowid = ?", numbers)
+        db.executemany("DELETE FROM points WHERE offer = ?", numbers)
         next_number = (db.execute("SELECT MAX(id) FROM offers").fetchone()[0] or 0) + 1
         for offer in read(fresh):
             _insert(db, next_number, offer, vocabulary, fingerprints.get(offer.iri))
@@ -180,16 +208,19 @@ def _insert(db: sqlite3.Connection, number: int, offer: OfferSummary, vocabulary
     price = min((p.amount for p in offer.prices if p.amount is not None), default=None)
     currency = next((p.currency for p in offer.prices if p.amount == price and p.currency), None)
     title, _ = offer.title("en")
+    apply_by = max((d[:10] for d in offer.deadlines), default=None)
     db.execute(
-        "INSERT INTO offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             number, offer.iri, offer.source, offer.provider.iri if offer.provider else None,
             (offer.start or "")[:10] or None, (offer.end or "")[:10] or None, offer.ects,
             duration_hours(offer.volume) if offer.volume else None, price, currency,
             int(offer.microcredential), offer.changed, title.casefold(), json.dumps(_summary(offer), ensure_ascii=False),
-            fingerprint,
+            fingerprint, apply_by, int(FLEXIBLE_START in offer.topics),
         ),
     )
+    towns = _where(offer)
+    db.executemany("INSERT INTO points VALUES (?, ?, ?)", ((number, lat, lon) for _name, lat, lon in towns))
     values: list[tuple[str, str]] = [("microcredential", "yes" if offer.microcredential else "no"), ("source", offer.source)]
     # A level filter means "this level or above", so an offer counts under every level it reaches.
     values += [("level", level) for level in LEVELS[1:] if at_least(offer.level, level)]
@@ -208,6 +239,10 @@ def _insert(db: sqlite3.Connection, number: int, offer: OfferSummary, vocabulary
     for place in offer.places:
         if place.country and place.country != (offer.provider.country if offer.provider else None):
             values.append(("country", place.country))
+    values += [("town", name) for name, _lat, _lon in towns if name]
+    values += [("funding", FUNDING_TOPICS[t]) for t in offer.topics if t in FUNDING_TOPICS]
+    values += [("target_group", t) for t in offer.target_groups]
+    values.append(("prerequisites", "stated" if offer.entry_requirements else "none-stated"))
     db.executemany("INSERT INTO facets VALUES (?, ?, ?)", ((number, f, v) for f, v in dict.fromkeys(values)))
     provider_names = " ".join(offer.provider.names.values()) if offer.provider else ""
     db.execute(
@@ -220,6 +255,21 @@ def _insert(db: sqlite3.Connection, number: int, offer: OfferSummary, vocabulary
             provider_names,
         ),
     )
+
+
+def _where(offer: OfferSummary) -> list[tuple[str | None, float, float]]:
+    """(town, latitude, longitude) of each place of the offer: coordinates from the data, else those of the first
+    town its name or address names; the town's name is kept for the place facet."""
+    found: list[tuple[str | None, float, float]] = []
+    for place in offer.places:
+        texts = [*place.names.values(), *place.address.values()]
+        town = next((t for t in (gazetteer.town_in(text, place.country) for text in texts) if t is not None), None)
+        if place.latitude is not None and place.longitude is not None:
+            town = town or gazetteer.nearest(place.latitude, place.longitude)
+            found.append((town.name if town else None, place.latitude, place.longitude))
+        elif town is not None:
+            found.append((town.name, town.latitude, town.longitude))
+    return list(dict.fromkeys(found))
 
 
 def _broad_fields(fields: list[str], vocabulary) -> list[str]:
@@ -252,7 +302,11 @@ def _summary(offer: OfferSummary) -> dict:
         "ects": offer.ects,
         "hours": duration_hours(offer.volume) if offer.volume else None,
         "prices": [{"amount": p.amount, "currency": p.currency, "labels": p.labels} for p in offer.prices],
-        "places": [{"names": p.names, "address": p.address, "country": p.country} for p in offer.places],
+        "places": [{"names": p.names, "address": p.address, "country": p.country, "latitude": p.latitude, "longitude": p.longitude}
+                   for p in offer.places],
+        "topics": offer.topics,
+        "target_groups": offer.target_groups,
+        "other_levels": offer.other_levels,
         "microcredential": offer.microcredential,
         "level": offer.level,
         "status": offer.status,
@@ -284,6 +338,11 @@ class SearchQuery:
     sort: str = "relevance"
     page: int = 1
     page_size: int = 20
+    open_on: str | None = None  # YYYY-MM-DD: open for application on that day (a deadline not passed, or none and not started)
+    closes_by: str | None = None  # YYYY-MM-DD: with open_on, the last application day falls by then
+    flexible: bool = False  # only offers one can start at any time
+    free: bool = False  # only offers with a price of 0 (free of charge)
+    near: tuple[float, float, float] | None = None  # (latitude, longitude, km): given within that distance, or online
 
 
 @dataclass
@@ -298,6 +357,7 @@ class SearchIndex:
     def __init__(self, path: Path):
         self.path = path
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self.db.create_function("km", 4, gazetteer.kilometres, deterministic=True)
         # A published index never changes, so counts computed once stay true: the unfiltered and
         # common facet counts (every page load asks for them) cost one pass over the index once.
         self._counts: OrderedDict[tuple, object] = OrderedDict()
@@ -360,6 +420,24 @@ class SearchIndex:
             marks = ",".join("?" * len(values))
             clauses.append(f"o.id IN (SELECT offer FROM facets WHERE facet = ? AND value IN ({marks}))")
             params += [facet, *values]
+        if query.open_on:
+            clauses.append("(o.apply_by >= ? OR (o.apply_by IS NULL AND (o.flexible = 1 OR o.start_date >= ?)))")
+            params += [query.open_on, query.open_on]
+            if query.closes_by:
+                clauses.append("o.apply_by <= ?")
+                params.append(query.closes_by)
+        if query.flexible:
+            clauses.append("o.flexible = 1")
+        if query.free:
+            clauses.append("o.price = 0")
+        if query.near is not None:
+            lat, lon, km = query.near
+            dlat = km / 111.0
+            dlon = km / max(1.0, 111.32 * math.cos(math.radians(lat)))
+            clauses.append(
+                "(o.id IN (SELECT offer FROM points WHERE lat BETWEEN ? AND ? AND lon BETWEEN ? AND ? AND km(lat, lon, ?, ?) <= ?) "
+                "OR o.id IN (SELECT offer FROM facets WHERE facet = 'mode' AND value = ?))")
+            params += [lat - dlat, lat + dlat, lon - dlon, lon + dlon, lat, lon, km, ONLINE]
         for column, value, operator in (
             ("o.start_date", query.start_from, ">="), ("o.start_date", query.start_to, "<="),
             ("o.ects", query.ects_min, ">="), ("o.ects", query.ects_max, "<="),

@@ -12,6 +12,7 @@ made before summaries were cleaned when read.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -20,8 +21,15 @@ from pydantic import BaseModel, Field
 
 from catalogue.levels import EUROPASS_READY, LISTED, NEXT_LEVEL, gap_label, level_label
 from catalogue.namespaces import curie
+from catalogue.publish import gazetteer
 from catalogue.publish.offer_data import pick
-from catalogue.publish.search_index import FACETS, SORTS, SearchQuery
+from catalogue.publish.search_index import (
+    FACETS,
+    FUNDING_TOPICS,
+    SORTS,
+    VALUE_LABELS,
+    SearchQuery,
+)
 from catalogue.text import display_text
 from catalogue.vocab import load_vocabulary
 
@@ -44,6 +52,14 @@ class Provider(BaseModel):
     iri: str
     name: str
     country: Concept | None = None
+
+
+class PlaceOut(BaseModel):
+    name: str | None = None
+    address: str | None = None
+    country: str | None = Field(None, description="Country IRI")
+    latitude: float | None = Field(None, description="WGS84, as the data gives it")
+    longitude: float | None = None
 
 
 class PriceOut(BaseModel):
@@ -93,6 +109,9 @@ class OfferItem(BaseModel):
     ects: float | None = None
     hours: float | None = None
     prices: list[PriceOut]
+    places: list[PlaceOut] = Field([], description="Where it is given")
+    application_deadlines: list[str] = Field([], description="Last days to apply, as the data gives them")
+    funding: list[str] = Field([], description="Funding the data names: student-aid, no-student-aid, grants")
     data: dict[str, str] = Field(description="The offer as RDF (Turtle, JSON-LD)")
 
 
@@ -112,7 +131,8 @@ def router(server) -> APIRouter:
     api = APIRouter(tags=["Search"])
 
     @api.get("/api/offers", response_model=SearchResponse, summary="Search offers with facets",
-             responses={503: {"description": "Nothing published yet", "content": {"application/json": {"schema": {"type": "object"}}}}})
+             responses={400: {"description": "The place given as near is not known", "content": {"application/json": {"schema": {"type": "object"}}}},
+                        503: {"description": "Nothing published yet", "content": {"application/json": {"schema": {"type": "object"}}}}})
     def search(
         request: Request,
         q: str = Query("", description="Free text: titles, descriptions, learning outcomes, provider names"),
@@ -123,7 +143,18 @@ def router(server) -> APIRouter:
         language: list[str] = Query([], description="Language of instruction IRI"),
         country: list[str] = Query([], description="Country IRI (provider or place)"),
         provider: list[str] = Query([], description="Provider IRI"),
-        schedule: list[str] = Query([], description="Learning schedule IRI"),
+        schedule: list[str] = Query([], description="Learning schedule IRI (full time, part time …)"),
+        town: list[str] = Query([], description="Town where the offer is given (a place name as the facet lists it)"),
+        funding: list[Literal["student-aid", "no-student-aid", "grants"]] = Query(
+            [], description="Funding the data names: eligible for student aid (Sweden's CSN), explicitly not eligible, or grants"),
+        target_group: list[str] = Query([], description="Target group IRI"),
+        prerequisites: list[Literal["none-stated", "stated"]] = Query([], description="none-stated: offers that state no entry requirements"),
+        open_now: bool = Query(False, description="Only offers open for application today: a deadline not passed, or no deadline and not started (or a flexible start)"),
+        closes_within: int | None = Query(None, ge=0, le=366, description="With open_now: the last application day is within this many days"),
+        flexible_start: bool = Query(False, description="Only offers one can start at any time"),
+        free: bool = Query(False, description="Only offers free of charge (a price of 0)"),
+        near: str | None = Query(None, max_length=200, description="A place's name (e.g. Umeå) or 'latitude, longitude': offers given within within_km of it, and online offers"),
+        within_km: float = Query(30, gt=0, le=2000, description="Distance for near, in kilometres"),
         source: list[str] = Query([], description="Source id"),
         microcredential: str | None = Query(None, pattern="^(yes|no)$", description="Only complete micro-credentials (yes) or only the others (no)"),
         status: list[Literal["current", "ended", "cancelled"]] = Query(
@@ -152,11 +183,21 @@ def router(server) -> APIRouter:
             "microcredential": [microcredential] if microcredential else [],
             "level": [level] if level else [],
             "status": _statuses(status),
+            "town": town, "funding": list(funding), "target_group": target_group, "prerequisites": list(prerequisites),
         }
+        point = None
+        if near:
+            point = gazetteer.point(near)
+            if point is None:
+                raise HTTPException(400, f"The place {near!r} is not known: give a town's name (as in 'Umeå') or 'latitude, longitude'.")
+        today = datetime.now(timezone.utc).date()
         query = SearchQuery(
             text=q, filters={k: v for k, v in filters.items() if v}, start_from=start_from, start_to=start_to,
             ects_min=ects_min, ects_max=ects_max, price_min=price_min, price_max=price_max, sort=sort,
             page=page, page_size=page_size,
+            open_on=today.isoformat() if open_now else None,
+            closes_by=(today + timedelta(days=closes_within)).isoformat() if open_now and closes_within is not None else None,
+            flexible=flexible_start, free=free, near=(point[0], point[1], within_km) if point else None,
         )
         result = published.search.search(query)
         pages = max(1, -(-result.total // page_size))
@@ -235,6 +276,13 @@ def _item(server, summary: dict, lang: str) -> OfferItem:
             )
             for p in summary.get("prices", [])
         ],
+        places=[
+            PlaceOut(name=pick(p.get("names") or {}, lang)[0] or None, address=pick(p.get("address") or {}, lang)[0] or None,
+                     country=p.get("country"), latitude=p.get("latitude"), longitude=p.get("longitude"))
+            for p in summary.get("places", [])
+        ],
+        application_deadlines=summary.get("deadlines", []),
+        funding=[FUNDING_TOPICS[t] for t in summary.get("topics", []) if t in FUNDING_TOPICS],
         data={"turtle": f"{path}.ttl", "jsonld": f"{path}.jsonld"} if path else {},
     )
 
@@ -253,6 +301,10 @@ def _facet(server, name: str, values: list[tuple[str, int]], lang: str, items: l
             label = _provider_name(server, value, lang)
         elif name == "source":
             label = next((s.name for s in server.config.sources if s.id == value), value)
+        elif name in VALUE_LABELS:
+            label = VALUE_LABELS[name].get(value, {}).get(lang, value)
+        elif name == "town":
+            label = value
         else:
             label = vocabulary.label(value, lang)
         out.append(FacetValue(value=value, label=label, count=count))

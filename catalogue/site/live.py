@@ -11,13 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 from catalogue.config import Config
 from catalogue.levels import LEVELS, level_label
+from catalogue.publish import gazetteer
 from catalogue.publish.offer_data import pick
-from catalogue.publish.search_index import FACETS, SORTS, SearchIndex, SearchQuery
+from catalogue.publish.search_index import (
+    FACETS,
+    SORTS,
+    VALUE_LABELS,
+    SearchIndex,
+    SearchQuery,
+)
 from catalogue.text import display_text
 from catalogue.vocab import load_vocabulary
 
@@ -29,7 +36,11 @@ from .view import Presenter
 PAGE_SIZE = 20
 PROVIDERS_SHOWN = 30  # the provider facet lists the most frequent; the others are reached by words
 # Facets a reader picks from, in this order; "status" and "source" stay in the API.
-SHOWN = ("broad_field", "eqf", "mode", "schedule", "language", "country", "provider", "level", "microcredential")
+SHOWN = ("broad_field", "eqf", "mode", "schedule", "town", "funding", "prerequisites", "target_group", "language", "country",
+         "provider", "level", "microcredential")
+FLAGS = ("open_now", "flexible_start", "free")
+KM_CHOICES = (10, 30, 50, 100, 200)
+DAY_CHOICES = (7, 14, 30, 60, 90)
 NUMBERS = ("ects_min", "ects_max", "price_min", "price_max")
 DATES = ("start_from", "start_to")
 
@@ -64,6 +75,10 @@ class Asked:
     dates: dict[str, str] = field(default_factory=dict)
     sort: str = "relevance"
     page: int = 1
+    flags: set[str] = field(default_factory=set)
+    closes_within: int | None = None
+    near: str = ""
+    within_km: int = 30
 
     @classmethod
     def parse(cls, params: Iterable[tuple[str, str]]) -> Asked:
@@ -87,19 +102,32 @@ class Asked:
                     asked.numbers[name] = number
             elif name in DATES and _is_day(value):
                 asked.dates[name] = value
+            elif name in FLAGS and value in ("1", "yes", "true", "on"):
+                asked.flags.add(name)
+            elif name == "closes_within" and value.isdigit() and int(value) <= 366:
+                asked.closes_within = int(value)
+            elif name == "near":
+                asked.near = value[:200]
+            elif name == "within_km" and value.isdigit() and 0 < int(value) <= 2000:
+                asked.within_km = int(value)
             elif name == "sort" and value in SORTS:
                 asked.sort = value
             elif name == "page" and value.isdigit():
                 asked.page = max(1, min(int(value), 100_000))
         return asked
 
-    def query(self) -> SearchQuery:
+    def query(self, today: date, point: tuple[float, float, str] | None) -> SearchQuery:
+        open_now = "open_now" in self.flags or self.closes_within is not None
         return SearchQuery(
             text=self.text, filters={**self.filters, "status": ["current"]},
             start_from=self.dates.get("start_from"), start_to=self.dates.get("start_to"),
             ects_min=self.numbers.get("ects_min"), ects_max=self.numbers.get("ects_max"),
             price_min=self.numbers.get("price_min"), price_max=self.numbers.get("price_max"),
             sort=self.sort, page=self.page, page_size=PAGE_SIZE,
+            open_on=today.isoformat() if open_now else None,
+            closes_by=(today + timedelta(days=self.closes_within)).isoformat() if self.closes_within is not None else None,
+            flexible="flexible_start" in self.flags, free="free" in self.flags,
+            near=(point[0], point[1], float(self.within_km)) if point else None,
         )
 
     def params(self, **changes) -> list[tuple[str, str]]:
@@ -111,6 +139,11 @@ class Asked:
             items += [(name, v) for v in values]
         items += [(k, _plain(v)) for k, v in self.numbers.items()]
         items += list(self.dates.items())
+        items += [(flag, "1") for flag in FLAGS if flag in self.flags]
+        if self.closes_within is not None:
+            items.append(("closes_within", str(self.closes_within)))
+        if self.near:
+            items += [("near", self.near), ("within_km", str(self.within_km))]
         if self.sort != "relevance":
             items.append(("sort", self.sort))
         if self.page > 1:
@@ -122,12 +155,13 @@ class Asked:
         return items
 
     def without(self, name: str, value: str | None = None) -> str:
-        items = [(k, v) for k, v in self.params(page=None) if not (k == name and (value is None or v == value))]
+        gone = {name, "within_km"} if name == "near" else {name}
+        items = [(k, v) for k, v in self.params(page=None) if not (k in gone and (value is None or v == value))]
         return "?" + urlencode(items) if items else "?"
 
     @property
     def narrowed(self) -> bool:
-        return bool(self.text or self.filters or self.numbers or self.dates)
+        return bool(self.text or self.filters or self.numbers or self.dates or self.flags or self.near or self.closes_within is not None)
 
 
 class LivePages:
@@ -138,7 +172,9 @@ class LivePages:
     def search(self, lang: str, params: Iterable[tuple[str, str]], index: SearchIndex, today: date | None = None) -> str:
         asked = Asked.parse(params)
         p = Presenter(lang, self.vocabulary)
-        result = index.search(asked.query())
+        today = today or datetime.now(timezone.utc).date()
+        point = gazetteer.point(asked.near) if asked.near else None
+        result = index.search(asked.query(today, point))
         pages = max(1, -(-result.total // PAGE_SIZE))
         groups = self._groups(result.facets, asked, p, index)
         query_string = urlencode(asked.params())
@@ -153,7 +189,8 @@ class LivePages:
             offers=[card(s, lang, p, self.config.base, today) for s in result.items],
             previous=("?" + urlencode(asked.params(page=asked.page - 1 if asked.page > 2 else None))) if asked.page > 1 else None,
             next=("?" + urlencode(asked.params(page=asked.page + 1))) if asked.page < pages else None,
-            active=active, sorts=self._sorts(p),
+            active=active, sorts=self._sorts(p), unknown_place=bool(asked.near and point is None),
+            place=point[2] if point else "", km_choices=KM_CHOICES, day_choices=DAY_CHOICES,
         )
 
     def error(self, lang: str, status: int, path: str, withdrawn_on: str | None = None) -> str:
@@ -178,11 +215,15 @@ class LivePages:
             "provider": (_("Provider"), ""),
             "level": (_("Level in the catalogue"), _("Listed: a learner can find and judge it. Europass-ready: Europass can take it as it is. Complete: it states everything the EU recommendation on micro-credentials asks for.")),
             "microcredential": (_("Micro-credential"), ""),
+            "town": (_("Town"), _("Where the teaching is given, as the offer names the place.")),
+            "funding": (_("Student aid and funding"), _("What the offer's data says about student aid from CSN, or about grants.")),
+            "prerequisites": (_("Entry requirements"), _("Whether the offer states what you need to know or have done before you start.")),
+            "target_group": (_("For whom"), _("Who the offer is meant for, as its provider says.")),
         }
         groups = []
         for name in SHOWN:
             values = facets.get(name, [])
-            if name == "provider":
+            if name in ("provider", "town"):
                 chosen = set(asked.filters.get(name, []))
                 values = [v for v in values if v[0] in chosen] + [v for v in values if v[0] not in chosen][:PROVIDERS_SHOWN]
             if name == "level":
@@ -202,6 +243,8 @@ class LivePages:
             return _("Complete micro-credential") if value == "yes" else _("Not a complete micro-credential")
         if facet == "level":
             return level_label(value, p.lang)
+        if facet in VALUE_LABELS:
+            return VALUE_LABELS[facet].get(value, {}).get(p.lang, value)
         return p.label(value) if value.startswith("http") else value
 
     def _provider_names(self, iris: list[str], index: SearchIndex, lang: str) -> dict[str, str]:
@@ -222,6 +265,14 @@ class LivePages:
             "price_min": _("a price of at least %(value)s"), "price_max": _("a price of at most %(value)s"),
             "start_from": _("starting on %(value)s or later"), "start_to": _("starting on %(value)s or earlier"),
         }
+        flags = {"open_now": _("open for application now"), "flexible_start": _("flexible start"), "free": _("free of charge")}
+        for flag in FLAGS:
+            if flag in asked.flags:
+                active.append((flags[flag], asked.without(flag)))
+        if asked.closes_within is not None:
+            active.append((_("applications closing within %(days)s days") % {"days": asked.closes_within}, asked.without("closes_within")))
+        if asked.near:
+            active.append((_("within %(km)s km of %(place)s") % {"km": asked.within_km, "place": asked.near}, asked.without("near")))
         for name, number in asked.numbers.items():
             active.append((said[name] % {"value": p.number(number)}, asked.without(name)))
         for name, day in asked.dates.items():
