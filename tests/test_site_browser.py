@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 import shutil
 from dataclasses import replace
 from urllib.parse import parse_qs, quote, urlparse
@@ -313,6 +314,36 @@ def test_printing_an_offer_leaves_out_navigation(page: Page, bundled_site):
     expect(page.locator("table.annex")).to_be_visible()
     pdf = page.pdf()
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    printed = _pdf_text(pdf)
+    assert summary["homepage"] and _bare(summary["homepage"]) in printed  # the provider's page, where to apply, written out
+    assert _bare(offer_page(summary["iri"], summary["source"], bundled_site.config.base, "sv")) in printed  # this page's address
+    assert "Utskriven:" in printed and "Anteckningar:" in printed
+
+
+def test_printing_a_comparison_carries_each_offers_addresses(page: Page, bundled_site):
+    two = [bundled_site.offer("2027-data-analysis-python"), bundled_site.offer("2027-climate-adaptation")]
+    page.goto("/en/compare.html?" + "&".join(f"o={quote(s['iri'], safe='')}" for s in two))
+    expect(page.locator("#compare-table")).to_be_visible()
+    page.emulate_media(media="print")
+    printed = _pdf_text(page.pdf())
+    for summary in two:
+        assert summary["homepage"] and _bare(summary["homepage"]) in printed, summary["homepage"]
+    assert "Printedon:" in printed and "____" not in printed.split("Printedon:", 1)[1][:40]  # today's date written in
+
+
+def _bare(text: str) -> str:
+    return "".join(text.split())
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    # Words a long address is broken over lines at are joined again, so an address reads whole; the font's
+    # ligatures ("ﬀ" in "offer") are read as the letters they stand for.
+    text = "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+    return unicodedata.normalize("NFKC", text)
 
 
 def test_language_switch_leads_to_the_same_offer(page: Page, bundled_site):

@@ -85,13 +85,15 @@
         var rows = [];
         var provider = page.querySelector(".offer .provider a");
         rows.push({ key: "provider", label: message("provider"), cell: provider ? Array.prototype.slice.call(provider.childNodes) : [] });
-        var facts = page.querySelector(".offer dl.facts-list");
-        if (facts) {
+        // Where to apply comes first after the provider: a printed comparison must carry it.
+        var homepage = page.querySelector(".offer .actions a.button:not(.secondary)");
+        rows.push({ key: "homepage", label: message("homepage"), cell: homepage ? [link(homepage)] : [] });
+        Array.prototype.forEach.call(page.querySelectorAll(".offer dl.facts-list"), function (facts) {
           Array.prototype.forEach.call(facts.querySelectorAll("dt"), function (term) {
             var value = term.nextElementSibling;
             rows.push({ key: "fact:" + term.textContent, label: term.textContent, cell: value ? Array.prototype.slice.call(value.childNodes) : [] });
           });
-        }
+        });
         Array.prototype.forEach.call(page.querySelectorAll("table.annex tbody tr"), function (row) {
           var heading = row.querySelector("th").cloneNode(true);
           Array.prototype.forEach.call(heading.querySelectorAll(".explanation"), function (node) { node.remove(); });
@@ -102,6 +104,11 @@
         return rows;
       })
       .catch(function () { return null; });
+  }
+
+  function link(anchor) {
+    var copy = element("a", { href: anchor.getAttribute("href") }, anchor.getAttribute("href"));
+    return copy;
   }
 
   function counted(count) {
