@@ -458,3 +458,15 @@ def test_the_catalogues_own_offer_pages_can_be_harvested_as_schema_org(bundled_s
     output = run(config, "query", "SELECT ?hours ?field WHERE { ?o a elm:LearningOpportunity ; elm:learningAchievementSpecification ?s . "
                  "?s elm:volumeOfLearning ?hours ; elm:ISCEDFCode ?field }", "--format", "csv")
     assert "http://data.europa.eu/snb/isced-f/0613" in output
+
+
+def test_the_provider_register_shows_the_quality_assurance_its_offers_state(bundled_site):
+    """Norrkust Kompetens carries no accreditation itself; its offers say MYH approves them and ISO 29993 certifies them."""
+    offer = next(s for s in bundled_site.offers if "norrkust" in s["source"])
+    page = (bundled_site.site / provider_page(offer["provider"]["iri"], "en").lstrip("/")).read_text(encoding="utf-8")
+    quality = page.split('id="quality"', 1)[1].split('id="data-quality"', 1)[0]
+    assert "Swedish National Agency for Higher Vocational Education (MYH)" in quality and "ISO 29993:2017" in quality
+    assert "does not state" not in quality and "Neither the provider" not in quality
+    register = (bundled_site.site / "sv" / "providers.html").read_text(encoding="utf-8")
+    row = next(r for r in register.split("<tr") if offer["provider"]["iri"].rsplit("/", 1)[-1][:8] in r or "Norrkust" in r)
+    assert "Anges i utbildningarna" in row and "Inte angivet" not in row

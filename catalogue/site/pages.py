@@ -46,6 +46,7 @@ SELECT ?offer ?title WHERE {
   FILTER(LANGMATCHES(LANG(?title), "en"))
 }
 ORDER BY ?title"""
+QUALITY_TOPIC = "http://data.europa.eu/snb/qualification-topics#accreditation-and-quality-assurance"
 ECTS_BANDS = [("0-3", 0, 3), ("3-7.5", 3, 7.5), ("7.5-15", 7.5, 15), ("15-", 15, math.inf)]
 
 
@@ -264,6 +265,17 @@ class Pages:
             if row["issued"] is not None:
                 entry["issued"] = row["issued"].value
         details["accreditations"] = list(found.values())
+        # What the provider's offers say about quality assurance (an accreditation by a national agency, say),
+        # when the provider's own description says nothing: the register shows it rather than "not stated".
+        notes: dict[str, dict[str, str]] = {}
+        rows = self.store.query(
+            f"SELECT DISTINCT ?n ?text WHERE {{ ?o elm:providedBy <{iri}> . "
+            "{ ?o elm:additionalNote ?n } UNION { ?o elm:learningAchievementSpecification/elm:additionalNote ?n } "
+            f"?n dcterms:subject <{QUALITY_TOPIC}> ; elm:noteLiteral ?text }} LIMIT 200"
+        )
+        for row in rows:
+            notes.setdefault(row["n"].value, {})[row["text"].language or ""] = display_text(row["text"].value)
+        details["offer_quality_notes"] = list({tuple(sorted(t.items())): t for t in notes.values()}.values())[:10]
         return details
 
     def _provider_view(self, provider: dict, lang: str, p: Presenter) -> dict:
@@ -295,6 +307,7 @@ class Pages:
             "homepage": http_only(provider.get("homepage")),
             "identifiers": identifiers,
             "accreditations": accreditations,
+            "offer_quality_notes": [p.text(t) for t in provider.get("offer_quality_notes", [])],
             "offers": len(offers),
             "complete": complete,
             "share": round(100 * complete / len(offers)) if offers else 0,
