@@ -49,6 +49,13 @@ class SourceConfig:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+def _day(value, path) -> str:
+    text = str(value or "")
+    if text and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ConfigError(f"{path}: [catalogue] accessibility_assessed must be a date as YYYY-MM-DD, not {text!r}.")
+    return text
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path | None = None
@@ -57,6 +64,10 @@ class Config:
     languages: tuple[str, ...] = ("sv", "en")
     licence: str = "https://creativecommons.org/licenses/by/4.0/"
     publisher: str = "Micro-credential catalogue"
+    # Who readers reach about the catalogue (an e-mail address or a web address), and when its accessibility was
+    # last assessed (YYYY-MM-DD): the Web Accessibility Directive asks a public body's statement for both.
+    contact: str = ""
+    accessibility_assessed: str = ""
     data_dir: Path = Path("data")
     store: StoreConfig = StoreConfig()
     validation_workers: int = 0  # 0: one per core
@@ -118,6 +129,8 @@ def _build(raw: dict[str, Any], root: Path, path: Path) -> Config:
         languages=tuple(section.get("languages", Config.languages)),
         licence=str(section.get("licence", Config.licence)),
         publisher=str(section.get("publisher", Config.publisher)),
+        contact=str(section.get("contact", "")),
+        accessibility_assessed=_day(section.get("accessibility_assessed", ""), path),
         data_dir=data_dir,
         store=store,
         validation_workers=int(validation.get("workers", 0)),

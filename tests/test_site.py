@@ -470,3 +470,12 @@ def test_the_provider_register_shows_the_quality_assurance_its_offers_state(bund
     register = (bundled_site.site / "sv" / "providers.html").read_text(encoding="utf-8")
     row = next(r for r in register.split("<tr") if offer["provider"]["iri"].rsplit("/", 1)[-1][:8] in r or "Norrkust" in r)
     assert "Anges i utbildningarna" in row and "Inte angivet" not in row
+
+
+def test_the_site_says_who_runs_it_and_how_to_reach_them(bundled_site):
+    about = (bundled_site.site / "en" / "about.html").read_text(encoding="utf-8")
+    assert "The catalogue is run by Example guidance service." in about
+    assert '<a href="mailto:catalogue@guidance.example">catalogue@guidance.example</a>' in about
+    statement = (bundled_site.site / "sv" / "accessibility.html").read_text(encoding="utf-8")
+    assert 'href="mailto:catalogue@guidance.example"' in statement and "granskades senast 6 december 2026" in statement
+    assert 'href="/sv/about.html#who"' in statement  # every page's footer leads to who runs it

@@ -39,6 +39,13 @@ def common_context(config: Config, lang: str, path: str, other_path: str) -> dic
         "path": path,
         "alternates": {lang: path, other: other_path},
         "base": config.base,
+        "operator": {
+            "name": config.publisher,
+            "contact": config.contact,
+            "contact_link": ("mailto:" + config.contact) if "@" in config.contact and not config.contact.startswith(("http", "mailto:"))
+            else (config.contact if config.contact.startswith(("http://", "https://", "mailto:")) else ""),
+            "assessed": i18n.day(config.accessibility_assessed, lang) if config.accessibility_assessed else "",
+        },
         "nav": {
             "home": f"/{lang}/",
             "search": f"/{lang}/search.html",
