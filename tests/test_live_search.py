@@ -194,3 +194,24 @@ def test_the_search_and_error_pages_have_no_accessibility_violations(browser, se
     finally:
         context.close()
     assert not failures, "\n\n".join(f"{path}\n{report}" for path, report in failures.items())
+
+
+def test_the_providers_check_page_takes_the_pasted_template_in_the_sites_frame(browser, server):
+    from .conftest import ROOT
+
+    template = (ROOT / "examples" / "template" / "offers-template.csv").read_text(encoding="utf-8-sig")
+    context = browser.new_context(base_url=server.url, viewport={"width": 320, "height": 640}, locale="sv-SE")
+    page = context.new_page()
+    try:
+        page.goto("/api/validate?lang=sv")
+        assert page.locator("nav a[href='/sv/search.html']").count() == 1  # the site's navigation
+        page.fill("#data", template)
+        page.get_by_role("button", name="Kontrollera").click()
+        result = page.locator("main").inner_text().split("Resultat för", 1)[1]
+        assert "syntax" not in result.lower() and "turtle" not in result.lower()  # read as the spreadsheet it is
+        assert re.search(r"\b\d+ erbjudanden?: \d+ listas", result), result[:2000]
+        assert page.evaluate("document.documentElement.scrollWidth") <= 330
+        violations = Axe().run(page)
+        assert violations.violations_count == 0, violations.generate_report()
+    finally:
+        context.close()

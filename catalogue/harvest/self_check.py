@@ -47,9 +47,18 @@ def guess_kind(content: bytes, source: str, content_type: str | None = None) -> 
         return "elm-xml"
     if media in ("text/html", "application/xhtml+xml") or head.startswith((b"<!doctype html", b"<html")) or name.endswith((".html", ".htm")):
         return "schemaorg"
-    if media in ("text/csv", "text/tab-separated-values") or name.endswith((".csv", ".tsv")):
+    if media in ("text/csv", "text/tab-separated-values") or name.endswith((".csv", ".tsv")) or _looks_like_a_table(head):
         return "spreadsheet"
     return "rdf"
+
+
+def _looks_like_a_table(head: bytes) -> bool:
+    """A pasted spreadsheet (the template saved as CSV, say): a first line of three or more cells split by one
+    delimiter, that no RDF syntax begins with ("<", "_:", "@prefix", "PREFIX", "{", "[") and that ends no triple."""
+    first = head.split(b"\n", 1)[0].strip()
+    if not first or first.startswith((b"<", b"_:", b"@", b"{", b"[", b"#", b"prefix", b"base")) or first.endswith((b" .", b";")):
+        return False
+    return any(first.count(delimiter) >= 2 for delimiter in (b";", b",", b"\t"))
 
 
 def check_document(
