@@ -479,3 +479,17 @@ def test_the_site_says_who_runs_it_and_how_to_reach_them(bundled_site):
     statement = (bundled_site.site / "sv" / "accessibility.html").read_text(encoding="utf-8")
     assert 'href="mailto:catalogue@guidance.example"' in statement and "granskades senast 6 december 2026" in statement
     assert 'href="/sv/about.html#who"' in statement  # every page's footer leads to who runs it
+
+
+def test_no_offer_page_announces_missing_elements_and_lists_none(bundled_site):
+    """What an offer still needs comes from its record; a page never says "still needs:" over an empty list."""
+    checked = 0
+    for summary in bundled_site.offers:
+        for lang in ("sv", "en"):
+            page = (bundled_site.site / offer_page(summary["iri"], summary["source"], bundled_site.config.base, lang).lstrip("/")).read_text(encoding="utf-8")
+            status = page.split('role="note"', 1)[1].split("</div>", 1)[0]
+            # Every sentence that ends in a colon is followed by a list with something in it.
+            endings = list(re.finditer(r":\s*</p>", status))
+            assert all(re.match(r"\s*<ul>\s*<li>", status[m.end():]) for m in endings), (summary["iri"], lang)
+            checked += 1
+    assert checked == 2 * len(bundled_site.offers)
