@@ -113,3 +113,29 @@ def test_the_search_page_asks_and_shows_these(index):
     assert "inom 30 km från Umeå" in html and "öppen för ansökan nu" in html
     unknown = pages.search("en", [("near", "Atlantis-under-the-sea")], index, today=TODAY)
     assert "The place “Atlantis-under-the-sea” is not known" in unknown
+
+
+@pytest.fixture(scope="module")
+def swedish(tmp_path_factory):
+    path = tmp_path_factory.mktemp("swedish") / "search.sqlite"
+    search_index.build(path, [
+        _offer("solar", titles={"sv": "Installation av solcell på villatak"}),
+        _offer("care", titles={"sv": "Undersköterska i vården"}),
+        _offer("elderly", titles={"sv": "Omvårdnad inom äldreomsorgen"}),
+        _offer("welding", titles={"sv": "Svetsning för nybörjare"}),
+    ])
+    opened = SearchIndex(path)
+    yield opened
+    opened.close()
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    ("solceller", {"solar"}),  # an inflection: both stem to "solcell"
+    ("solcellsinstallation", set()),  # a compound is found by its first part only; this one is not in any title
+    ("vård", {"care", "elderly"}),  # "vården", and "omvårdnad" from the table of other words
+    ("jobb inom vården", {"care", "elderly"}),  # "jobb" and "inom" say what kind of thing is wanted
+    ("svetsa", {"welding"}),
+    ("undersköterskor", {"care"}),
+])
+def test_swedish_words_find_their_inflections_and_related_words(swedish, words, expected):
+    assert _found(swedish, text=words) == expected

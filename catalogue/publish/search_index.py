@@ -23,7 +23,7 @@ from pathlib import Path
 from catalogue.levels import LEVELS, at_least
 from catalogue.vocab import ISCED_SCHEME, load_vocabulary
 
-from . import gazetteer
+from . import gazetteer, search_words
 from .offer_data import OfferSummary, duration_hours
 
 FACETS = ("field", "broad_field", "eqf", "mode", "language", "country", "provider", "microcredential", "level", "status", "source", "schedule",
@@ -77,7 +77,7 @@ CREATE INDEX offers_by_start ON offers (start_date);
 CREATE INDEX offers_by_ects ON offers (ects);
 CREATE INDEX offers_by_price ON offers (price);
 CREATE INDEX offers_by_provider ON offers (provider);
-CREATE VIRTUAL TABLE offer_text USING fts5(title, description, outcomes, provider, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE offer_text USING fts5(title, description, outcomes, provider, stems, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
@@ -245,15 +245,12 @@ def _insert(db: sqlite3.Connection, number: int, offer: OfferSummary, vocabulary
     values.append(("prerequisites", "stated" if offer.entry_requirements else "none-stated"))
     db.executemany("INSERT INTO facets VALUES (?, ?, ?)", ((number, f, v) for f, v in dict.fromkeys(values)))
     provider_names = " ".join(offer.provider.names.values()) if offer.provider else ""
+    title = " ".join(offer.titles.values())
+    description = " ".join(offer.descriptions.values())
+    outcomes = " ".join(" ".join(o.values()) for o in offer.outcomes)
     db.execute(
-        "INSERT INTO offer_text (rowid, title, description, outcomes, provider) VALUES (?, ?, ?, ?, ?)",
-        (
-            number,
-            " ".join(offer.titles.values()),
-            " ".join(offer.descriptions.values()),
-            " ".join(" ".join(o.values()) for o in offer.outcomes),
-            provider_names,
-        ),
+        "INSERT INTO offer_text (rowid, title, description, outcomes, provider, stems) VALUES (?, ?, ?, ?, ?, ?)",
+        (number, title, description, outcomes, provider_names, search_words.stem_text(" ".join((title, description, outcomes)))),
     )
 
 
@@ -396,7 +393,7 @@ class SearchIndex:
         order = SORTS.get(query.sort, SORTS["relevance"]) if uses_text or query.sort != "relevance" else SORTS["start"]
         text_join = "JOIN offer_text ON offer_text.rowid = o.id" if uses_text else ""
         # Title matches count most, then provider names, descriptions, learning outcomes.
-        rank = "bm25(offer_text, 10.0, 2.0, 1.0, 3.0) AS rank" if uses_text else "0 AS rank"
+        rank = "bm25(offer_text, 10.0, 2.0, 1.0, 3.0, 1.0) AS rank" if uses_text else "0 AS rank"
         total = self.db.execute(f"SELECT COUNT(*) FROM offers o {text_join} WHERE {where}", params).fetchone()[0]
         offset = max(0, (query.page - 1) * query.page_size)
         rows = self.db.execute(
@@ -474,8 +471,13 @@ class SearchIndex:
 
 
 def _fts_query(text: str) -> str:
-    """Each word as a prefix term, all required; quotes keep FTS5 syntax out of users' hands."""
-    words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w]
-    return " AND ".join(f'"{w}"*' for w in words) or '""'
-
-
+    """Every word the search must find (``search_words``), each as a prefix of a word or of a stem, or as one of
+    the other words that may stand for it; quotes keep FTS5 syntax out of users' hands."""
+    groups = []
+    for group in search_words.query_groups(text):
+        terms = []
+        for word in group:
+            terms.append(f'"{word}"*')
+            terms += [f'stems : "{stem}"*' for stem in search_words.stems(word)]
+        groups.append("(" + " OR ".join(dict.fromkeys(terms)) + ")")
+    return " AND ".join(groups) or '""'
