@@ -85,8 +85,9 @@ def test_a_changed_and_a_withdrawn_offer_are_all_that_is_re_read(catalogue, vali
     assert _content(second.search_path) == _content(tmp_path / "whole.sqlite")
 
     index = SearchIndex(second.search_path)
+    # "forskare" (researchers) is now in one title; other offers speak of "forskning" (research), which shares its stem.
     found = index.search(SearchQuery(text="forskare"))
-    assert [item["iri"] for item in found.items] == ["https://data.norrsunda.example/lo/2027-data-analysis-python"]
+    assert found.items[0]["iri"] == "https://data.norrsunda.example/lo/2027-data-analysis-python"  # the title's match ranks first
     assert found.items[0]["titles"]["sv"] == CHANGED_TITLE
     assert "https://data.norrsunda.example/lo/2027-plc-automation" not in {
         item["iri"] for item in index.search(SearchQuery(page_size=100)).items}

@@ -27,7 +27,8 @@ def withdrawn(bundled_site):
     """An offer its source withdrew, as the change log records it (its page is gone from the site)."""
     iri = "https://data.withdrawn.example/offer/old-course"
     state = HarvestState(bundled_site.config.data_dir / "state.sqlite")
-    state.log_changes([("2026-11-30T09:00:00Z", "hostile", iri, "create", "x", "<a> <b> <c> .\n"),
+    state.log_changes([("2026-11-30T09:00:00Z", "hostile", iri, "create", "x",
+                        f'<{iri}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://data.europa.eu/snb/model/elm/LearningOpportunity> .\n'),
                        ("2026-12-01T09:00:00Z", "hostile", iri, "delete", None, None)])
     state.close()
     return iri
