@@ -40,7 +40,7 @@ def index(tmp_path_factory):
     offers = [
         # In Umeå by the data's own coordinates; applications close in 10 days; student aid; free.
         _offer("umea", places=[Place({"sv": "Campus"}, {}, SWEDEN, 63.8203, 20.3060)], deadlines=[_day(10)], start=_day(40),
-               topics=[TOPIC + "student-aid"], prices=[Price(0.0, SEK)]),
+               topics=[TOPIC + "student-aid"], prices=[Price(0.0, SEK)], eqf="http://data.europa.eu/snb/eqf/5"),
         # Vännäs, 26 km from Umeå, named but without coordinates; its last application day has passed.
         _offer("vannas", places=[Place({"sv": "Vännäs"}, {}, SWEDEN)], deadlines=[_day(-2)], start=_day(20),
                topics=[TOPIC + "no-student-aid"], prices=[Price(1500.0, SEK)], entry_requirements={"sv": "Gymnasieexamen"}),
@@ -111,6 +111,7 @@ def test_the_search_page_asks_and_shows_these(index):
     assert "Antal träffar: 2." in html  # Umeå and the online offer
     assert "Sök senast 11 mars 2027" in html and "Var: <bdi>Campus</bdi>" in html and "Avgiftsfri" in html
     assert "inom 30 km från Umeå" in html and "öppen för ansökan nu" in html
+    assert "(SeQF 5)" in html  # a Swedish provider's EQF level is its SeQF level
     unknown = pages.search("en", [("near", "Atlantis-under-the-sea")], index, today=TODAY)
     assert "The place “Atlantis-under-the-sea” is not known" in unknown
 

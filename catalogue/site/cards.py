@@ -26,6 +26,7 @@ def card(summary: dict, lang: str, p: Presenter, base: str, today: date | None =
         "level": summary.get("level", LISTED),
         "level_label": level_label(summary.get("level", LISTED), lang),
         "eqf": p.label(summary.get("eqf")) if summary.get("eqf") else "",
+        "national_level": national_level(summary),
         "modes": [p.label(m) for m in summary.get("modes", [])],
         "start": p.day(summary.get("start")),
         "ects": p.number(summary.get("ects")) if summary.get("ects") is not None else "",
@@ -36,6 +37,17 @@ def card(summary: dict, lang: str, p: Presenter, base: str, today: date | None =
         "deadline": deadline(summary, p, today or date.today()),
         "id": summary["iri"],
     }
+
+
+SWEDEN = "http://publications.europa.eu/resource/authority/country/SWE"
+
+
+def national_level(summary: dict) -> str:
+    """The level in the national framework readers know, beside EQF: Sweden's SeQF is referenced to EQF level for
+    level (SeQF 5 is EQF 5), so a Swedish provider's EQF level is also its SeQF level."""
+    eqf, provider = summary.get("eqf") or "", summary.get("provider") or {}
+    number = eqf.rsplit("/", 1)[-1]
+    return f"SeQF {number}" if number.isdigit() and provider.get("country") == SWEDEN else ""
 
 
 def places(summary: dict, lang: str) -> list[str]:
