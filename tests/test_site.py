@@ -493,3 +493,21 @@ def test_no_offer_page_announces_missing_elements_and_lists_none(bundled_site):
             assert all(re.match(r"\s*<ul>\s*<li>", status[m.end():]) for m in endings), (summary["iri"], lang)
             checked += 1
     assert checked == 2 * len(bundled_site.offers)
+
+
+@pytest.mark.parametrize(("amount", "currency", "lang", "shown"), [
+    (170, "GBP", "en", "£170"), (1500, "SEK", "sv", "1\u00a0500\u00a0kr"), (1250.5, "EUR", "en", "€1,250.50"), (99, "EUR", "sv", "99\u00a0€"),
+])
+def test_prices_are_written_in_the_readers_own_pattern(amount, currency, lang, shown):
+    from catalogue.site.i18n import money
+
+    assert money(amount, currency, lang) == shown
+
+
+def test_modes_have_plain_english_labels_beside_the_official_ones():
+    from catalogue.vocab import load_vocabulary
+
+    vocabulary = load_vocabulary()
+    on_site = "http://data.europa.eu/snb/learning-assessment/9191af2ed9"
+    assert vocabulary.label(on_site, "en") == "On site" and vocabulary.label(on_site, "sv") == "På plats"
+    assert vocabulary.label("http://data.europa.eu/snb/learning-assessment/729f3bed4b", "en") == "Work-based"
