@@ -539,12 +539,27 @@ class Emil3Harvester(Harvester):
 
     # -- what build_offer has no field for ------------------------------------------------
 
+    def _study_time(self, offer: str, ev: _Reader) -> list[ox.Triple]:
+        """When one studies, as topic notes a counsellor can filter on: daytime, evenings, weekends, at one's own pace."""
+        out: list[ox.Triple] = []
+        pace = ev.get("paceOfStudy") if isinstance(ev.get("paceOfStudy"), dict) else {}
+        if pace.get("individual") is True:
+            out += _topic_note(f"{offer}/self-paced", offer, {"sv": "Individuell studietakt", "en": "At your own pace"}, TOPIC + "self-paced")
+        code = (_code(ev.get("timeOfStudy")) or "").casefold()
+        for part, topic, texts_ in (("dag", "daytime", {"sv": "Studier dagtid", "en": "Daytime study"}),
+                                    ("kv", "evenings", {"sv": "Studier kvällstid", "en": "Evening study"}),
+                                    ("helg", "weekends", {"sv": "Studier på helger", "en": "Weekend study"})):
+            if part in code.replace("ä", "a"):
+                out += _topic_note(f"{offer}/{topic}", offer, texts_, TOPIC + topic)
+        return out
+
     def _extras(self, key: str, offer: str, ev: _Reader, nf: _Reader) -> list[ox.Triple]:
         out: list[ox.Triple] = []
         if ev.get("isCancelled") is True:
             out.append(_triple(offer, ELM + "status", ox.Literal("cancelled")))  # what time relevance reads as cancelled
         for index, address in enumerate(a for a in ev.get("locations") or [] if isinstance(a, dict)):
             out += self._location(key, offer, f"{offer}/location/{index + 1}", address)
+        out += self._study_time(offer, ev)
         school = _code(nf.get("type"))
         if school:
             sv, en = SCHOOL_TYPES.get(school, (school, school))

@@ -45,7 +45,8 @@ def index(tmp_path_factory):
         _offer("vannas", places=[Place({"sv": "Vännäs"}, {}, SWEDEN)], deadlines=[_day(-2)], start=_day(20),
                topics=[TOPIC + "no-student-aid"], prices=[Price(1500.0, SEK)], entry_requirements={"sv": "Gymnasieexamen"}),
         # Kiruna, far north, starts whenever the learner wants.
-        _offer("kiruna", places=[Place({}, {"sv": "Skolgatan 1, 981 31 Kiruna"}, SWEDEN)], topics=[TOPIC + "flexible-start"], start=_day(-300)),
+        _offer("kiruna", places=[Place({}, {"sv": "Skolgatan 1, 981 31 Kiruna"}, SWEDEN)], topics=[TOPIC + "flexible-start", TOPIC + "self-paced"],
+               start=_day(-300)),
         # Online: shown beside any place asked for; no deadline, starts later.
         _offer("online", modes=[ONLINE], start=_day(60)),
         # Started already, no deadline: not open.
@@ -97,6 +98,7 @@ def test_free_student_aid_and_entry_requirements(index):
     assert _found(index, filters={"funding": ["student-aid"]}) == {"umea"}
     assert _found(index, filters={"funding": ["no-student-aid"]}) == {"vannas"}
     assert _found(index, filters={"prerequisites": ["none-stated"]}) == {"umea", "kiruna", "online", "started"}
+    assert _found(index, filters={"study_time": ["self-paced"]}) == {"kiruna"}
 
 
 def test_the_counsellors_question_in_one_search(index):

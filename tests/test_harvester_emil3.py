@@ -221,6 +221,8 @@ def test_cancelled_flexible_start_student_aid_school_type_and_vocational_are_dat
     assert "Form of education: Higher education (HS)" in note(e2, "school-type")
     assert "Yrkesinriktad utbildning" in note(e1, "vocational")
     assert not note(e2, "student-aid") and not note(e2, "vocational")
+    assert "Studier dagtid" in note(e1, "daytime") and "At your own pace" in note(e1, "self-paced")  # timeOfStudy, individual pace
+    assert not note(e1, "evenings") and not note(e2, "self-paced")
 
 
 def test_the_optional_fields_may_be_absent(h):

@@ -27,19 +27,26 @@ from . import gazetteer, search_words
 from .offer_data import OfferSummary, duration_hours
 
 FACETS = ("field", "broad_field", "eqf", "mode", "language", "country", "provider", "microcredential", "level", "status", "source", "schedule",
-          "town", "funding", "target_group", "prerequisites")
+          "town", "funding", "target_group", "prerequisites", "study_time")
 ONLINE = "http://data.europa.eu/snb/learning-assessment/920fbb3cbe"
 TOPIC = "https://w3id.org/mc-catalogue/note-topic/"
 # Funding the data names, as facet values: EMIL3's CSN codes, the ELM grants topic.
 FUNDING_TOPICS = {TOPIC + "student-aid": "student-aid", TOPIC + "no-student-aid": "no-student-aid",
                   "http://data.europa.eu/snb/learningOpportunity-topics#grants": "grants"}
 FLEXIBLE_START = TOPIC + "flexible-start"
+STUDY_TIME_TOPICS = {TOPIC + name: name for name in ("daytime", "evenings", "weekends", "self-paced")}
 # Labels of the facet values that are not concepts, in plain words.
 VALUE_LABELS = {
     "funding": {
         "student-aid": {"en": "Eligible for student aid (CSN)", "sv": "Ger rätt till studiemedel (CSN)"},
         "no-student-aid": {"en": "Not eligible for student aid (CSN)", "sv": "Ger inte rätt till studiemedel (CSN)"},
         "grants": {"en": "Grants or funding named", "sv": "Bidrag eller finansiering anges"},
+    },
+    "study_time": {
+        "daytime": {"en": "Daytime", "sv": "Dagtid"},
+        "evenings": {"en": "Evenings", "sv": "Kvällstid"},
+        "weekends": {"en": "Weekends", "sv": "Helger"},
+        "self-paced": {"en": "At your own pace", "sv": "Individuell studietakt"},
     },
     "prerequisites": {
         "none-stated": {"en": "No entry requirements stated", "sv": "Inga förkunskapskrav angivna"},
@@ -241,6 +248,7 @@ def _insert(db: sqlite3.Connection, number: int, offer: OfferSummary, vocabulary
             values.append(("country", place.country))
     values += [("town", name) for name, _lat, _lon in towns if name]
     values += [("funding", FUNDING_TOPICS[t]) for t in offer.topics if t in FUNDING_TOPICS]
+    values += [("study_time", STUDY_TIME_TOPICS[t]) for t in offer.topics if t in STUDY_TIME_TOPICS]
     values += [("target_group", t) for t in offer.target_groups]
     values.append(("prerequisites", "stated" if offer.entry_requirements else "none-stated"))
     db.executemany("INSERT INTO facets VALUES (?, ?, ?)", ((number, f, v) for f, v in dict.fromkeys(values)))

@@ -149,6 +149,7 @@ def router(server) -> APIRouter:
             [], description="Funding the data names: eligible for student aid (Sweden's CSN), explicitly not eligible, or grants"),
         target_group: list[str] = Query([], description="Target group IRI"),
         prerequisites: list[Literal["none-stated", "stated"]] = Query([], description="none-stated: offers that state no entry requirements"),
+        study_time: list[Literal["daytime", "evenings", "weekends", "self-paced"]] = Query([], description="When one studies, as the offer says"),
         open_now: bool = Query(False, description="Only offers open for application today: a deadline not passed, or no deadline and not started (or a flexible start)"),
         closes_within: int | None = Query(None, ge=0, le=366, description="With open_now: the last application day is within this many days"),
         flexible_start: bool = Query(False, description="Only offers one can start at any time"),
@@ -184,6 +185,7 @@ def router(server) -> APIRouter:
             "level": [level] if level else [],
             "status": _statuses(status),
             "town": town, "funding": list(funding), "target_group": target_group, "prerequisites": list(prerequisites),
+            "study_time": list(study_time),
         }
         point = None
         if near:

@@ -36,7 +36,7 @@ from .view import Presenter
 PAGE_SIZE = 20
 PROVIDERS_SHOWN = 30  # the provider facet lists the most frequent; the others are reached by words
 # Facets a reader picks from, in this order; "status" and "source" stay in the API.
-SHOWN = ("broad_field", "eqf", "mode", "schedule", "town", "funding", "prerequisites", "target_group", "language", "country",
+SHOWN = ("broad_field", "eqf", "mode", "schedule", "study_time", "town", "funding", "prerequisites", "target_group", "language", "country",
          "provider", "level", "microcredential")
 FLAGS = ("open_now", "flexible_start", "free")
 KM_CHOICES = (10, 30, 50, 100, 200)
@@ -215,6 +215,7 @@ class LivePages:
             "provider": (_("Provider"), ""),
             "level": (_("Level in the catalogue"), _("Listed: a learner can find and judge it. Europass-ready: Europass can take it as it is. Complete: it states everything the EU recommendation on micro-credentials asks for.")),
             "microcredential": (_("Micro-credential"), ""),
+            "study_time": (_("When in the day or week"), _("Daytime, evenings, weekends, or at your own pace, as the offer says.")),
             "town": (_("Town"), _("Where the teaching is given, as the offer names the place.")),
             "funding": (_("Student aid and funding"), _("What the offer's data says about student aid from CSN, or about grants.")),
             "prerequisites": (_("Entry requirements"), _("Whether the offer states what you need to know or have done before you start.")),
