@@ -128,6 +128,7 @@ class Asked:
             closes_by=(today + timedelta(days=self.closes_within)).isoformat() if self.closes_within is not None else None,
             flexible="flexible_start" in self.flags, free="free" in self.flags,
             near=(point[0], point[1], float(self.within_km)) if point else None,
+            facets=SHOWN,
         )
 
     def params(self, **changes) -> list[tuple[str, str]]:
