@@ -200,3 +200,27 @@ def test_a_source_in_bounded_batches_spilled_to_disk_ends_as_the_same_store(tmp_
     assert len(gone) > 40 and again.run.withdrawn == len(gone)  # the released offers of the file that is gone
     _same_content(batched, fresh)
     assert batched.offers() == fresh.offers()
+
+
+def test_what_a_stopped_batched_run_left_staged_is_cleared_by_the_next(tmp_path, catalogue, monkeypatch):
+    from catalogue.harvest import pipeline
+    from catalogue.harvest.provenance import run_iri
+    from catalogue.store import staging
+
+    dump = write_dump(tmp_path / "dump", 200, files=4, parts=1)
+    # A run stopped after staging a batch: events without an admission, a staged folder on disk.
+    stopped = run_iri(catalogue.config.base, "se", "2026-12-01T00:00:00.000Z")
+    catalogue.state.stage_events(stopped, [("https://x.example/o", "create", "h", "<https://x.example/o> <https://x.example/p> \"v\" .\n")], first=True)
+    left = catalogue.config.data_dir / "staging" / (staging.stage_name("se") + "-stopped")
+    left.mkdir(parents=True)
+    (left / "new.nq").write_text("<https://x.example/o> <https://x.example/p> \"v\" <https://x.example/g> .\n")
+    other = run_iri(catalogue.config.base, "se-2", "2026-12-01T00:00:00.000Z")  # another source's, whose id starts the same
+    catalogue.state.stage_events(other, [("https://x.example/q", "create", "h", None)], first=True)
+    monkeypatch.setattr(pipeline, "BATCH_OFFERS", 40)
+    monkeypatch.setattr(staging, "SPILL_QUADS", 500)
+    outcome = catalogue.harvest(str(dump.parts[0]))
+    assert outcome.run.outcome == "published", outcome.run.message
+    runs = {row[0] for row in catalogue.state.db.execute("SELECT DISTINCT run FROM pending_changes")}
+    assert runs == {other}  # the stopped run's events are gone, the other source's are not this run's to judge
+    assert not left.exists() and not list((catalogue.config.data_dir / "staging").iterdir())
+    assert "https://x.example/o" not in {c["offer"] for c in catalogue.state.changes(limit=10_000)}

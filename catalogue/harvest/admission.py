@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from catalogue.namespaces import MCC
 from catalogue.store.base import CatalogueStore, Change, GraphWrite
-from catalogue.store.staging import StagedGraphs
+from catalogue.store.staging import StagedGraphs, stage_name
 from catalogue.validation.offers import OfferRecord
 from catalogue.validation.report import OfferReport
 
@@ -101,7 +101,7 @@ class Admission:
         self.now = now or datetime.now(timezone.utc)
         self.before = previous_records(store, source_id)
         graphs = [store.source_graph(source_id), store.records_graph(source_id), store.quarantine_graph(source_id)]
-        self.staged = StagedGraphs(graphs, spill)
+        self.staged = StagedGraphs(graphs, spill, name=stage_name(source_id))
         self.on_events = on_events  # batches of events go here as they are made (else they wait for switch)
         self.events: list[tuple[str, str, str | None, str | None]] = []
         self.offers: dict[str, str] = {}  # offer IRI -> content hash, everything admitted so far

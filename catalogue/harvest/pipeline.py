@@ -43,11 +43,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from catalogue.config import Config, SourceConfig
 from catalogue.errors import ConfigError, InputError
 from catalogue.store.base import CatalogueStore, GraphWrite
+from catalogue.store.staging import forget_stopped, stage_name
 from catalogue.validation.offers import extract_offers
 from catalogue.validation.validator import Validator
 from catalogue.vocab import load_vocabulary
@@ -246,6 +245,9 @@ class _SourceRun:
             batch, derivations = self.stream.next_batch(limit)
             with self.serial:
                 recover(self.store, self.state, self.source.id)  # a run that crashed after its store write still tells the feed
+                # A run stopped between its batches left events and staged content that no admission will take.
+                self.state.forget_orphan_events(run_iri(self.config.base, self.source.id, ""), self.key)
+                forget_stopped(self.config.data_dir / "staging", stage_name(self.source.id))
                 self.previous = self.state.last_run(self.source.id, successful=True)
                 if self.stream.exhausted and self._nothing_changed():
                     previous = self.previous

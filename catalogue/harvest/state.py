@@ -159,6 +159,14 @@ class HarvestState:
                 self.db.execute("DELETE FROM pending_changes WHERE run = ?", (run,))
             self._append_events(run, events)
 
+    def forget_orphan_events(self, run_prefix: str, keep: str) -> int:
+        """Events a run staged batch by batch and never got to stage its admission for (it was stopped): gone."""
+        with self.db:
+            return self.db.execute(
+                "DELETE FROM pending_changes WHERE run LIKE ? ESCAPE '\\' AND run != ? AND run NOT IN (SELECT run FROM pending_admissions)",
+                (run_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", keep),
+            ).rowcount
+
     def stage_events(self, run: str, events: list[tuple[str, str, str | None, str | None]], first: bool = False) -> None:
         """Stage a batch of an admission's feed events ahead of ``stage_admission`` (large sources are admitted in
         batches, so their events are never all in memory at once); ``first`` forgets what an earlier attempt staged."""

@@ -14,6 +14,7 @@ equal quads are equal lines.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -33,9 +34,10 @@ _SORT_ENV = {**os.environ, "LC_ALL": "C"}
 class StagedGraphs:
     """What ``graphs`` should hold once a write is switched in; kept in memory until it passes ``limit`` quads."""
 
-    def __init__(self, graphs: list[str], folder: Path | None, limit: int | None = None):
+    def __init__(self, graphs: list[str], folder: Path | None, limit: int | None = None, name: str = "staged"):
         self.graphs = list(graphs)
         self.folder = folder
+        self.name = name
         self.limit = SPILL_QUADS if limit is None else limit
         self.memory: dict[str, list[ox.Triple]] = {g: [] for g in graphs}
         self.counts: Counter[str] = Counter()
@@ -65,7 +67,7 @@ class StagedGraphs:
     def _spill(self) -> None:
         assert self.folder is not None
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.workdir = Path(tempfile.mkdtemp(prefix="staged-", dir=self.folder))
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"{self.name}-", dir=self.folder))
         self._file = self.new_path.open("wb")
         for graph, triples in self.memory.items():
             self._serialize(graph, triples)
@@ -89,6 +91,18 @@ class StagedGraphs:
     @property
     def emptied(self) -> set[str]:
         return {g for g in self.graphs if not self.counts[g]}
+
+
+def stage_name(source_id: str) -> str:
+    """The staged folders' name for a source: one that no other source's is a prefix of."""
+    return "staged-" + hashlib.sha256(source_id.encode()).hexdigest()[:16]
+
+
+def forget_stopped(folder: Path, name: str) -> None:
+    """What a stopped run of ``name`` left staged (it may be gigabytes): a run of the same name is starting over."""
+    if folder.is_dir():
+        for left in folder.glob(f"{name}-*"):
+            shutil.rmtree(left, ignore_errors=True)
 
 
 def sorted_difference(staged: StagedGraphs, current: Iterable[ox.Quad]) -> tuple[Path, Path, int, int]:
