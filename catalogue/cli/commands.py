@@ -180,8 +180,10 @@ def load(ctx: click.Context, file: str, source_id: str, lang: str) -> None:
 @click.argument("source_ids", nargs=-1, metavar="[SOURCE...]")
 @click.option("--accept-shrink", is_flag=True, help="Publish even if a source shrank by more than its max_shrink.")
 @click.option("--timings", is_flag=True, help="Print the seconds spent in each stage (fetch and map, extract, validate, write, publish).")
+@click.option("--no-publish", is_flag=True,
+              help="Write the store only; make the published generation (snapshot, dumps, search index) later with: catalogue publish.")
 @click.pass_context
-def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool, timings: bool) -> None:
+def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool, timings: bool, no_publish: bool) -> None:
     """Harvest the configured sources (all, or those named): fetch, map to ELM, validate, publish.
 
     Sources are fetched side by side ([harvest] concurrency, default 4); each is validated and written
@@ -214,7 +216,8 @@ def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool
                     for source in sources
                 ]
                 outcomes = [future.result() for future in futures]
-        generation = _publish(config, store, force=any(o.run.outcome in ("published", "partial") for o in outcomes))
+        changed = any(o.run.outcome in ("published", "partial") for o in outcomes)
+        generation = None if no_publish else _publish(config, store, force=changed)
     finally:
         store.close()
         state.close()
@@ -429,8 +432,9 @@ def _publish(config: Config, store, force: bool):
 
 
 @main.command(name="publish")
+@click.option("--timings", is_flag=True, help="Print the seconds spent in each stage (snapshot, dumps, search index …).")
 @click.pass_context
-def publish_command(ctx: click.Context) -> None:
+def publish_command(ctx: click.Context, timings: bool) -> None:
     """Make a new published generation now: store snapshot, dumps and search index for the server."""
     from catalogue.store.factory import open_store
 
@@ -442,6 +446,8 @@ def publish_command(ctx: click.Context) -> None:
         store.close()
     if generation is not None:
         stdout.print(f"Published generation {generation.id}: {generation.meta.get('offers', 0)} offers.")
+        if timings:
+            stdout.print("Timings (seconds): " + ", ".join(f"publish: {k} {v:.2f}" for k, v in generation.meta.get("timings", {}).items()))
 
 
 @main.command(name="build-site")
