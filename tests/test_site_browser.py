@@ -324,6 +324,8 @@ def test_printing_a_comparison_carries_each_offers_addresses(page: Page, bundled
     two = [bundled_site.offer("2027-data-analysis-python"), bundled_site.offer("2027-climate-adaptation")]
     page.goto("/en/compare.html?" + "&".join(f"o={quote(s['iri'], safe='')}" for s in two))
     expect(page.locator("#compare-table")).to_be_visible()
+    for summary in two:  # the rows come from each offer's page, fetched after the table is drawn
+        expect(page.locator(f"#compare-table a[href='{summary['homepage']}']")).to_have_count(1)
     page.emulate_media(media="print")
     printed = _pdf_text(page.pdf())
     for summary in two:
