@@ -409,7 +409,7 @@ class SearchIndex:
             f"SELECT o.summary, {rank} FROM offers o {text_join} WHERE {where} ORDER BY {order}, o.iri LIMIT ? OFFSET ?",
             [*params, query.page_size, offset],
         ).fetchall()
-        facets = {name: self._facet_counts(query, name) for name in (query.facets or FACETS)}
+        facets = self._every_facet_count(query, query.facets or FACETS)
         return SearchResult(total, [json.loads(r[0]) for r in rows], facets, self._ranges(query))
 
     def _conditions(self, query: SearchQuery, skip: str | None, text_as_subquery: bool = False) -> tuple[str, list, bool]:
@@ -453,6 +453,26 @@ class SearchIndex:
                 clauses.append(f"{column} {operator} ?")
                 params.append(value)
         return " AND ".join(clauses), params, uses_text
+
+    def _every_facet_count(self, query: SearchQuery, names: tuple[str, ...]) -> dict[str, list[tuple[str, int]]]:
+        """Counts for every facet asked. The facets nothing is chosen in share one set of matches, found once and
+        counted in one pass; a facet with a choice is counted without its own filter (so its choices stay visible)."""
+        free = [name for name in names if not query.filters.get(name)]
+        counted: dict[str, list[tuple[str, int]]] = {name: [] for name in free}
+        if free:
+            where, params, _ = self._conditions(query, skip=None, text_as_subquery=True)
+            sql = (
+                f"WITH hits AS MATERIALIZED (SELECT o.id FROM offers o WHERE {where}) "
+                f"SELECT f.facet, f.value, COUNT(*) FROM facets f JOIN hits ON hits.id = f.offer "
+                f"WHERE f.facet IN ({','.join('?' * len(free))}) GROUP BY f.facet, f.value ORDER BY COUNT(*) DESC, f.value"
+            )
+            rows = self._cached((sql, *params, *free), lambda: list(self.db.execute(sql, [*params, *free])))
+            for facet, value, count in rows:
+                counted[facet].append((value, count))
+        for name in names:
+            if name not in counted:
+                counted[name] = self._facet_counts(query, name)
+        return {name: counted[name] for name in names}
 
     def _facet_counts(self, query: SearchQuery, facet: str) -> list[tuple[str, int]]:
         """Counts for one facet under every filter except the facet's own (so choices stay visible)."""
