@@ -243,7 +243,7 @@ def test_a_staged_change_left_by_a_crash_after_its_commit_is_finished_on_open(tm
     for name, triples in (("remove.nq", _triples("old", 250, start=250)), ("add.nq", _triples("new", 700))):
         with (work / name).open("wb") as file:
             ox.serialize((ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples), file, ox.RdfFormat.N_QUADS)
-    Journal.beside(path).record_files(work / "remove.nq", work / "add.nq", set())  # the crash came right after the commit
+    Journal.beside(path).record_files(work / "remove.nq", work / "add.nq", set(), 250, 700)  # the crash came right after the commit
     reopened = OxigraphStore.open(path, BASE)
     try:
         assert set(reopened.triples(graph)) == set(_triples("old", 250) + _triples("new", 700))

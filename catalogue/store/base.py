@@ -156,6 +156,7 @@ class CatalogueStore(ABC):
         start = time.perf_counter()
         current = (ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g in staged.graphs for t in self.triples(g))
         removals, additions, removed, added = sorted_difference(staged, current)
+        extra_removed = extra_added = 0
         for item in extra or []:
             if item.triples is not None:
                 raise StoreError("A staged write takes changes to other graphs, not replacements.")
@@ -163,14 +164,16 @@ class CatalogueStore(ABC):
                 with path.open("ab") as file:
                     ox.serialize((ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(item.graph)) for t in triples or ()),
                                  file, ox.RdfFormat.N_QUADS)
+            extra_removed += len(item.remove or ())
+            extra_added += len(item.add or ())
         try:
-            self._apply_files(removals, additions, staged.emptied)
+            self._apply_files(removals, additions, staged.emptied, removed + extra_removed, added + extra_added)
         finally:
             staged.discard()
         return Change(removed, added, time.perf_counter() - start)
 
-    def _apply_files(self, removals: Path, additions: Path, emptied: set[str]) -> None:
-        """Apply a difference held in two N-Quads files. This default applies it in slices, each atomic on its own;
+    def _apply_files(self, removals: Path, additions: Path, emptied: set[str], removed: int, added: int) -> None:
+        """Apply a difference held in two N-Quads files of ``removed`` and ``added`` lines. This default applies it in slices, each atomic on its own;
         the embedded store overrides it with its journal, which makes the whole change atomic."""
         for kind, path in (("remove", removals), ("add", additions)):
             chunk: dict[str, set[ox.Triple]] = {}

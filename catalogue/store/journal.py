@@ -72,17 +72,16 @@ class Journal:
         staged.replace(self.folder / COMMIT)
         _sync_folder(self.folder)
 
-    def record_files(self, removals: Path, additions: Path, emptied: set[str]) -> None:
-        """As ``record``, for a change already written as two N-Quads files (moved into the journal)."""
+    def record_files(self, removals: Path, additions: Path, emptied: set[str], removed: int, added: int) -> None:
+        """As ``record``, for a change already written as two N-Quads files of ``removed`` and ``added`` lines (moved
+        into the journal)."""
         self.discard()
         self.folder.mkdir(parents=True)
-        counts = {}
         for name, path in ((REMOVE, removals), (ADD, additions)):
             with path.open("rb") as file:
                 os.fsync(file.fileno())
-                counts[name] = sum(1 for _ in file)
             shutil.move(str(path), self.folder / name)
-        self._commit({"removed": counts[REMOVE], "added": counts[ADD], "emptied": sorted(emptied)})
+        self._commit({"removed": removed, "added": added, "emptied": sorted(emptied)})
 
     def apply(self, store: ox.Store) -> int:
         """Apply the committed change to ``store`` (safe to repeat), then remove the journal. Returns quads added."""

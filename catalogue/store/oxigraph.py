@@ -80,14 +80,14 @@ class OxigraphStore(CatalogueStore):
         parts = (data_request("DELETE", removals), data_request("INSERT", additions), drop_request(emptied))
         self.store.update(" ;\n".join(part for part in parts if part))
 
-    def _apply_files(self, removals: Path, additions: Path, emptied: set[str]) -> None:
+    def _apply_files(self, removals: Path, additions: Path, emptied: set[str], removed: int, added: int) -> None:
         if self.read_only:
             raise StoreError("This store was opened read-only.")
         if self.path is None:
-            super()._apply_files(removals, additions, emptied)
+            super()._apply_files(removals, additions, emptied, removed, added)
             return
         journal = Journal.beside(self.path)
-        journal.record_files(removals, additions, emptied)
+        journal.record_files(removals, additions, emptied, removed, added)
         journal.apply(self.store)
 
     def drop_graph(self, graph: str) -> None:
