@@ -279,7 +279,7 @@ def create_app(config: Config, settings: ServerSettings, update_store: OxigraphS
             response = await linked_data.dereference(server, request)
             if pages is not None and response.status_code in (404, 410) and prefers_html(request.headers.get("accept")):
                 lang = reader_language(request.url.path, request.headers.get("accept-language"))
-                withdrawn = linked_data.withdrawn_on(server, request) if response.status_code == 410 else None
+                withdrawn = response.withdrawn_on if isinstance(response, linked_data.Gone) else None
                 return HTMLResponse(pages.error(lang, response.status_code, request.url.path, withdrawn),
                                     status_code=response.status_code, headers={"Vary": "Accept"})
             return response

@@ -105,7 +105,7 @@ async def dereference(server, request: Request) -> Response:
         return RedirectResponse(SEE_OTHER[path], status_code=303, headers={"Vary": "Accept"})
     page = _withdrawn_page(server, path)
     if page is not None:
-        return _gone(base, *page)
+        return Gone(base, *page)
     last = path.rsplit("/", 1)[-1]
     extension = last.rsplit(".", 1)[-1] if "." in last else None
     if extension not in EXTENSIONS and extension != "html":
@@ -127,7 +127,7 @@ async def dereference(server, request: Request) -> Response:
     if answer.status == "missing":
         change = server.state.last_change(resource) if server.state else None
         if change and change["kind"] == "delete":
-            return _gone(base, resource, change)
+            return Gone(base, resource, change)
         return _not_found(resource)
     if answer.status != "ok":
         return _failed(answer)
@@ -140,16 +140,6 @@ async def dereference(server, request: Request) -> Response:
     if media is None:
         return PlainTextResponse("Available as: " + ", ".join(MEDIA_TO_EXTENSION), status_code=406, headers={"Vary": "Accept"})
     return RedirectResponse(f"/{path}.{MEDIA_TO_EXTENSION[media]}", status_code=303, headers={"Vary": "Accept"})
-
-
-def withdrawn_on(server, request: Request) -> str | None:
-    """When the offer behind a request that answered 410 was withdrawn (its IRI, or its old page on the site)."""
-    path = request.url.path.lstrip("/")
-    page = _withdrawn_page(server, path)
-    if page is not None:
-        return page[1]["time"]
-    change = server.state.last_change(f"{server.config.base}{path}") if server.state else None
-    return change["time"] if change and change["kind"] == "delete" else None
 
 
 def _withdrawn_page(server, path: str) -> tuple[str, dict] | None:
@@ -174,12 +164,16 @@ def _withdrawn_page(server, path: str) -> tuple[str, dict] | None:
     return None
 
 
-def _gone(base: str, resource: str, change: dict) -> Response:
-    return PlainTextResponse(
-        f"<{resource}> was withdrawn by its source on {change['time'][:10]}; it is no longer in the catalogue. "
-        f"Search for similar offers at {base}.",
-        status_code=410, headers={"Vary": "Accept"},
-    )
+class Gone(PlainTextResponse):
+    """410 for an offer its source withdrew; keeps when, for the HTML page a browser gets instead."""
+
+    def __init__(self, base: str, resource: str, change: dict):
+        super().__init__(
+            f"<{resource}> was withdrawn by its source on {change['time'][:10]}; it is no longer in the catalogue. "
+            f"Search for similar offers at {base}.",
+            status_code=410, headers={"Vary": "Accept"},
+        )
+        self.withdrawn_on: str = change["time"]
 
 
 def _not_found(iri: str) -> Response:
