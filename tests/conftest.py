@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.server
+import os
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -126,3 +128,27 @@ def backend_store(name: str, request, **options):
     base = f"http://127.0.0.1:8000/t{next(_bases)}/"
     server = request.getfixturevalue("oxigraph_server_session" if name == "oxigraph-server" else "virtuoso_session")
     return remote_store_for(server, base, **options)
+
+
+# -- a real Chromium, for the browser tests -------------------------------------------------------------------
+
+# Without the networking flags Chromium keeps trying to reach Google's hosts, which a closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run",
+                 "--disable-quic", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path() -> str:
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium (or set CHROMIUM to its path).")
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

@@ -10,14 +10,13 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 import pytest
 import requests
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from catalogue.harvest.state import HarvestState
 from catalogue.site.live import LivePages
 from catalogue.urls import offer_page
 
 from .apiserver import LiveServer, settings_for
-from .test_site_browser import CHROMIUM_ARGS, chromium_path
 
 EQF6 = "http://data.europa.eu/snb/eqf/6"
 
@@ -126,14 +125,6 @@ def test_a_withdrawn_offers_old_page_and_iri_answer_410_with_a_way_on(server, bu
 
 
 # -- in Chromium -------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def test_a_reader_without_javascript_searches_and_filters(browser, server):

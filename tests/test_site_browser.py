@@ -4,15 +4,13 @@ keyboard use, search and comparison state in the address, no-JavaScript reading,
 from __future__ import annotations
 
 import json
-import os
 import unicodedata
-import shutil
 from dataclasses import replace
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from catalogue.urls import offer_page, provider_page
 
@@ -25,31 +23,12 @@ from .sitebuild import (
     HOSTILE_TITLE,
 )
 
-# Without the networking flags Chromium keeps trying to reach Google's hosts, which a closed network refuses.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run",
-                 "--disable-quic", "--disable-component-update", "--disable-sync"]
-
-
-def chromium_path() -> str:
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium (or set CHROMIUM to its path).")
-    return found
-
 
 @pytest.fixture(scope="module")
 def server(bundled_site):
     settings = replace(settings_for(bundled_site.config), site_dir=bundled_site.site)
     with LiveServer(bundled_site.config, settings) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture()
