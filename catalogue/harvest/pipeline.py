@@ -234,6 +234,8 @@ class _SourceRun:
     stream: RecordStream
     serial: AbstractContextManager
     admission: Admission | None = None
+    events_staged: bool = False  # the run state holds this run's first batch of feed events
+    previous: Run | None = None  # the source's last successful run
 
     @property
     def key(self) -> str:
@@ -289,16 +291,16 @@ class _SourceRun:
         last = self.state.last_run(self.source.id)
         if last is None or last.id != previous.id:
             return False
-        if not (store.source_graph(self.source.id) in store.graphs() or store.quarantine_graph(self.source.id) in store.graphs()):
+        graphs = set(store.graphs())
+        if store.source_graph(self.source.id) not in graphs and store.quarantine_graph(self.source.id) not in graphs:
             return False
         all_304 = bool(context.fetched) and all(f.not_modified for f in context.fetched)
         all_same = bool(stream.unchanged) and not stream.read
         return all_304 or all_same
 
     def _stage_events(self, events: list) -> None:
-        first = not getattr(self, "_events_staged", False)
-        self._events_staged = True
-        self.state.stage_events(self.key, events, first=first)
+        self.state.stage_events(self.key, events, first=not self.events_staged)
+        self.events_staged = True
 
     def _admit(self, records: list[MappedRecord], derivations: dict[str, list[Derivation]]) -> None:
         timings = self.outcome.timings

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from catalogue.levels import LEVELS, at_least
@@ -349,6 +350,14 @@ class SearchQuery:
     free: bool = False  # only offers with a price of 0 (free of charge)
     near: tuple[float, float, float] | None = None  # (latitude, longitude, km): given within that distance, or online
     facets: tuple[str, ...] | None = None  # the facets to count (None: every facet); each costs a pass over the matches
+
+
+def application_window(today: date, open_now: bool, closes_within: int | None) -> dict[str, str | None]:
+    """``open_on`` and ``closes_by`` of a query for offers open for application today, closing within some days."""
+    if not open_now:
+        return {"open_on": None, "closes_by": None}
+    closes_by = (today + timedelta(days=closes_within)).isoformat() if closes_within is not None else None
+    return {"open_on": today.isoformat(), "closes_by": closes_by}
 
 
 @dataclass

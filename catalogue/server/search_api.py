@@ -12,7 +12,7 @@ made before summaries were cleaned when read.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -29,6 +29,7 @@ from catalogue.publish.search_index import (
     SORTS,
     VALUE_LABELS,
     SearchQuery,
+    application_window,
 )
 from catalogue.text import display_text
 from catalogue.vocab import load_vocabulary
@@ -197,8 +198,7 @@ def router(server) -> APIRouter:
             text=q, filters={k: v for k, v in filters.items() if v}, start_from=start_from, start_to=start_to,
             ects_min=ects_min, ects_max=ects_max, price_min=price_min, price_max=price_max, sort=sort,
             page=page, page_size=page_size,
-            open_on=today.isoformat() if open_now else None,
-            closes_by=(today + timedelta(days=closes_within)).isoformat() if open_now and closes_within is not None else None,
+            **application_window(today, open_now, closes_within),
             flexible=flexible_start, free=free, near=(point[0], point[1], within_km) if point else None,
         )
         result = published.search.search(query)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from urllib.parse import urlencode
 
 from catalogue.config import Config
@@ -24,6 +24,7 @@ from catalogue.publish.search_index import (
     VALUE_LABELS,
     SearchIndex,
     SearchQuery,
+    application_window,
 )
 from catalogue.text import display_text
 from catalogue.vocab import load_vocabulary
@@ -124,8 +125,7 @@ class Asked:
             ects_min=self.numbers.get("ects_min"), ects_max=self.numbers.get("ects_max"),
             price_min=self.numbers.get("price_min"), price_max=self.numbers.get("price_max"),
             sort=self.sort, page=self.page, page_size=PAGE_SIZE,
-            open_on=today.isoformat() if open_now else None,
-            closes_by=(today + timedelta(days=self.closes_within)).isoformat() if self.closes_within is not None else None,
+            **application_window(today, open_now, self.closes_within),
             flexible="flexible_start" in self.flags, free="free" in self.flags,
             near=(point[0], point[1], float(self.within_km)) if point else None,
             facets=SHOWN,

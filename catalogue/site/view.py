@@ -16,7 +16,14 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from catalogue.levels import EUROPASS_READY, LEVEL_IRIS, LISTED, NEXT_LEVEL, gap_label, level_label
+from catalogue.levels import (
+    EUROPASS_READY,
+    LEVEL_IRIS,
+    LISTED,
+    NEXT_LEVEL,
+    gap_label,
+    level_label,
+)
 from catalogue.publish.offer_data import (
     OfferSummary,
     Organisation,
