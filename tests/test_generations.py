@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from pyroaring import BitMap
 
 from catalogue.config import Config
 from catalogue.harvest.admission import publish
@@ -41,7 +42,9 @@ def _content(path: Path) -> dict[str, object]:
         offers = {row[0]: row[1:] for row in db.execute(
             "SELECT iri, source, provider, start_date, end_date, ects, hours, price, currency, microcredential, changed, "
             "title_sort, summary, fingerprint FROM offers")}
-        facets = sorted(db.execute("SELECT o.iri, f.facet, f.value FROM facets f JOIN offers o ON o.id = f.offer"))
+        iris = dict(db.execute("SELECT id, iri FROM offers"))
+        facets = sorted((iris[number], facet, value) for facet, value, members in db.execute("SELECT facet, value, members FROM value_sets")
+                        for number in BitMap.deserialize(members))
         text = sorted(db.execute(
             "SELECT o.iri, t.title, t.description, t.outcomes, t.provider FROM offer_text t JOIN offers o ON o.id = t.rowid"))
         count = db.execute("SELECT value FROM meta WHERE key = 'offers'").fetchone()[0]

@@ -3,17 +3,20 @@
 SPARQL stays the source of truth; this index exists because text search and
 facet counts over the whole catalogue take hundreds of milliseconds in the
 store at 100,000 offers, and a search API must answer in tens. One row per
-offer with the values people filter and sort by, one row per facet value, and
+offer with the values people filter and sort by, the offers of each facet value
+and each sort's order as bitmaps kept at publish time (``search_sets``), and
 an FTS5 table over titles, descriptions, outcomes and provider names in every
 language (with accents folded, so "hogskola" finds "högskola").
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import sqlite3
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,10 +24,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from pyroaring import BitMap
+
 from catalogue.levels import LEVELS, at_least
 from catalogue.vocab import ISCED_SCHEME, load_vocabulary
 
-from . import gazetteer, search_words
+from . import gazetteer, search_sets, search_words
 from .offer_data import OfferSummary, duration_hours
 
 FACETS = ("field", "broad_field", "eqf", "mode", "language", "country", "provider", "microcredential", "level", "status", "source", "schedule",
@@ -78,16 +83,13 @@ CREATE TABLE points (offer INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NUL
 CREATE INDEX points_by_lat ON points (lat, lon);
 CREATE INDEX points_by_offer ON points (offer);
 CREATE INDEX offers_by_apply_by ON offers (apply_by);
-CREATE TABLE facets (offer INTEGER NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL);
-CREATE INDEX facets_by_value ON facets (facet, value, offer);
-CREATE INDEX facets_by_offer ON facets (offer, facet);
 CREATE INDEX offers_by_start ON offers (start_date);
 CREATE INDEX offers_by_ects ON offers (ects);
 CREATE INDEX offers_by_price ON offers (price);
 CREATE INDEX offers_by_provider ON offers (provider);
 CREATE VIRTUAL TABLE offer_text USING fts5(title, description, outcomes, provider, stems, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-"""
+""" + search_sets.SCHEMA
 
 
 def build(path: Path, offers: Iterable[OfferSummary], fingerprints: dict[str, str] | None = None, rules: str = "") -> int:
@@ -98,6 +100,7 @@ def build(path: Path, offers: Iterable[OfferSummary], fingerprints: dict[str, st
     count = 0
     vocabulary = load_vocabulary()
     seen: set[str] = set()
+    sets = search_sets.ValueSets()
     with _building(path) as db:
         db.executescript(_SCHEMA)
         for offer in offers:
@@ -106,7 +109,9 @@ def build(path: Path, offers: Iterable[OfferSummary], fingerprints: dict[str, st
                 continue
             seen.add(offer.iri)
             count += 1
-            _insert(db, count, offer, vocabulary, (fingerprints or {}).get(offer.iri))
+            _insert(db, count, offer, vocabulary, sets, (fingerprints or {}).get(offer.iri))
+        sets.write(db)
+        search_sets.write_orders(db)
         db.executemany("INSERT INTO meta VALUES (?, ?)", (("offers", str(count)), ("rules", rules)))
     return count
 
@@ -200,19 +205,23 @@ def _patch(path: Path, previous: Path, stale: list[tuple[int, str, str | None]],
         finally:
             source_db.close()
         numbers = [(row[0],) for row in stale]
+        sets = search_sets.ValueSets.stored(db)
+        sets.discard(row[0] for row in stale)
         db.executemany("DELETE FROM offers WHERE id = ?", numbers)
-        db.executemany("DELETE FROM facets WHERE offer = ?", numbers)
         db.executemany("DELETE FROM offer_text WHERE rowid = ?", numbers)
         db.executemany("DELETE FROM points WHERE offer = ?", numbers)
         next_number = (db.execute("SELECT MAX(id) FROM offers").fetchone()[0] or 0) + 1
         for offer in read(fresh):
-            _insert(db, next_number, offer, vocabulary, fingerprints.get(offer.iri))
+            _insert(db, next_number, offer, vocabulary, sets, fingerprints.get(offer.iri))
             next_number += 1
+        sets.write(db)
+        search_sets.write_orders(db)
         db.execute("UPDATE meta SET value = ? WHERE key = 'offers'", (str(count),))
     return count
 
 
-def _insert(db: sqlite3.Connection, number: int, offer: OfferSummary, vocabulary, fingerprint: str | None = None) -> None:
+def _insert(db: sqlite3.Connection, number: int, offer: OfferSummary, vocabulary, sets: search_sets.ValueSets,
+            fingerprint: str | None = None) -> None:
     price = min((p.amount for p in offer.prices if p.amount is not None), default=None)
     currency = next((p.currency for p in offer.prices if p.amount == price and p.currency), None)
     title, _ = offer.title("en")
@@ -252,7 +261,9 @@ def _insert(db: sqlite3.Connection, number: int, offer: OfferSummary, vocabulary
     values += [("study_time", STUDY_TIME_TOPICS[t]) for t in offer.topics if t in STUDY_TIME_TOPICS]
     values += [("target_group", t) for t in offer.target_groups]
     values.append(("prerequisites", "stated" if offer.entry_requirements else "none-stated"))
-    db.executemany("INSERT INTO facets VALUES (?, ?, ?)", ((number, f, v) for f, v in dict.fromkeys(values)))
+    if FLEXIBLE_START in offer.topics:
+        values.append((search_sets.FLAGS, "flexible"))
+    sets.add(number, dict.fromkeys(values))
     provider_names = " ".join(offer.provider.names.values()) if offer.provider else ""
     title = " ".join(offer.titles.values())
     description = " ".join(offer.descriptions.values())
@@ -373,22 +384,33 @@ class SearchIndex:
         self.path = path
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self.db.create_function("km", 4, gazetteer.kilometres, deterministic=True)
-        # A published index never changes, so counts computed once stay true: the unfiltered and
-        # common facet counts (every page load asks for them) cost one pass over the index once.
-        self._counts: OrderedDict[tuple, object] = OrderedDict()
-        self._counts_lock = threading.Lock()
+        self._loaded: search_sets.Sets | None = None
+        self._loading = threading.Lock()
+        # A published index never changes, so what was worked out once stays true: text matches, places
+        # near a town and the counts of a query (asked again for each page of its results).
+        self._answers: OrderedDict[tuple, object] = OrderedDict()
+        self._answers_lock = threading.Lock()
 
     def _cached(self, key: tuple, compute):
-        with self._counts_lock:
-            if key in self._counts:
-                self._counts.move_to_end(key)
-                return self._counts[key]
+        with self._answers_lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
         value = compute()
-        with self._counts_lock:
-            self._counts[key] = value
-            while len(self._counts) > 1024:
-                self._counts.popitem(last=False)
+        with self._answers_lock:
+            self._answers[key] = value
+            while len(self._answers) > 256:
+                self._answers.popitem(last=False)
         return value
+
+    @property
+    def sets(self) -> search_sets.Sets:
+        """The value sets and orders, read into memory the first time a search needs them."""
+        if self._loaded is None:
+            with self._loading:
+                if self._loaded is None:
+                    self._loaded = search_sets.Sets(self.db)
+        return self._loaded
 
     def close(self) -> None:
         self.db.close()
@@ -407,105 +429,110 @@ class SearchIndex:
         return found
 
     def search(self, query: SearchQuery) -> SearchResult:
-        where, params, uses_text = self._conditions(query, skip=None)
-        order = SORTS.get(query.sort, SORTS["relevance"]) if uses_text or query.sort != "relevance" else SORTS["start"]
-        text_join = "JOIN offer_text ON offer_text.rowid = o.id" if uses_text else ""
-        # Title matches count most, then provider names, descriptions, learning outcomes.
-        rank = "bm25(offer_text, 10.0, 2.0, 1.0, 3.0, 1.0) AS rank" if uses_text else "0 AS rank"
-        total = self.db.execute(f"SELECT COUNT(*) FROM offers o {text_join} WHERE {where}", params).fetchone()[0]
+        sets = self.sets
+        parts = self._parts(query)
+        found = search_sets.every([members for _, members in parts], sets.everything)
         offset = max(0, (query.page - 1) * query.page_size)
-        rows = self.db.execute(
-            f"SELECT o.summary, {rank} FROM offers o {text_join} WHERE {where} ORDER BY {order}, o.iri LIMIT ? OFFSET ?",
-            [*params, query.page_size, offset],
-        ).fetchall()
-        facets = self._every_facet_count(query, query.facets or FACETS)
-        return SearchResult(total, [json.loads(r[0]) for r in rows], facets, self._ranges(query))
+        if query.sort not in SORTS or query.sort == "relevance":
+            numbers = (self._by_relevance(query.text, found, offset, query.page_size) if query.text.strip()
+                       else sets.first("start", found, query.page_size, offset))
+        else:
+            numbers = sets.first(query.sort, found, query.page_size, offset)
+        names = query.facets or FACETS
+        asked = _without_paging(query)
+        facets, ranges = self._cached(("counts", asked, names), lambda: (self._counts(parts, found, names), self._ranges(found)))
+        return SearchResult(len(found), self._summaries(numbers), facets, ranges)
 
-    def _conditions(self, query: SearchQuery, skip: str | None, text_as_subquery: bool = False) -> tuple[str, list, bool]:
-        """The WHERE clause over ``offers o``; without ``text_as_subquery`` the caller joins offer_text (for ranking)."""
-        clauses = ["1"]
-        params: list = []
-        uses_text = bool(query.text.strip())
-        if uses_text:
-            clauses.append("o.id IN (SELECT rowid FROM offer_text WHERE offer_text MATCH ?)" if text_as_subquery else "offer_text MATCH ?")
-            params.append(_fts_query(query.text))
+    def _parts(self, query: SearchQuery) -> list[tuple[str | None, BitMap]]:
+        """What a query asks, each as the set of offers that meet it; a facet's part is named by the facet, so its
+        counts can leave it out (its other values stay visible while one is chosen)."""
+        sets = self.sets
+        parts: list[tuple[str | None, BitMap]] = []
+        if query.text.strip():
+            parts.append((None, self._text(_fts_query(query.text))[2]))
         for facet, values in query.filters.items():
-            if facet == skip or not values:
-                continue
-            marks = ",".join("?" * len(values))
-            clauses.append(f"o.id IN (SELECT offer FROM facets WHERE facet = ? AND value IN ({marks}))")
-            params += [facet, *values]
+            if values:
+                parts.append((facet, sets.any_of(facet, values)))
         if query.open_on:
-            clauses.append("(o.apply_by >= ? OR (o.apply_by IS NULL AND (o.flexible = 1 OR o.start_date >= ?)))")
-            params += [query.open_on, query.open_on]
+            day = search_sets.date_key(query.open_on)
             if query.closes_by:
-                clauses.append("o.apply_by <= ?")
-                params.append(query.closes_by)
+                parts.append((None, sets.within("apply_by", day, search_sets.date_key(query.closes_by))))
+            else:
+                # A deadline not passed, or none given and the offer starts later or at any time.
+                later = sets.values.get(search_sets.FLAGS, {}).get("flexible", BitMap()) | sets.within("start", day)
+                parts.append((None, sets.within("apply_by", day) | (sets.without_key("apply_by") & later)))
         if query.flexible:
-            clauses.append("o.flexible = 1")
+            parts.append((None, sets.values.get(search_sets.FLAGS, {}).get("flexible", BitMap())))
         if query.free:
-            clauses.append("o.price = 0")
+            parts.append((None, sets.within("price", 0.0, 0.0)))
         if query.near is not None:
-            lat, lon, km = query.near
+            parts.append((None, self._near(*query.near)))
+        if query.start_from is not None or query.start_to is not None:
+            parts.append((None, sets.within("start", *(search_sets.date_key(d) if d else None for d in (query.start_from, query.start_to)))))
+        for name, low, high in (("ects", query.ects_min, query.ects_max), ("price", query.price_min, query.price_max)):
+            if low is not None or high is not None:
+                parts.append((None, sets.within(name, low, high)))
+        return parts
+
+    def _text(self, fts: str) -> tuple[array, array, BitMap]:
+        """The offers whose text matches, with their relevance (lower is better): title matches count most, then
+        provider names, descriptions, learning outcomes."""
+        def matching() -> tuple[array, array, BitMap]:
+            numbers, scores = array("I"), array("d")
+            for number, score in self.db.execute(
+                    "SELECT rowid, bm25(offer_text, 10.0, 2.0, 1.0, 3.0, 1.0) FROM offer_text WHERE offer_text MATCH ?", (fts,)):
+                numbers.append(number)
+                scores.append(score)
+            return numbers, scores, BitMap(numbers)
+        return self._cached(("text", fts), matching)
+
+    def _by_relevance(self, text: str, found: BitMap, offset: int, size: int) -> list[int]:
+        """A page of ``found`` by relevance to ``text``; equally relevant offers soonest first."""
+        numbers, scores, _ = self._text(_fts_query(text))
+        starts = self.sets.rank("start")
+        best = heapq.nsmallest(offset + size, ((scores[i], starts[n], n) for i, n in enumerate(numbers) if n in found))
+        return [n for _, _, n in best[offset:]]
+
+    def _near(self, lat: float, lon: float, km: float) -> BitMap:
+        """Offers given within ``km`` of a point, and offers given online (a learner anywhere can take them)."""
+        def near() -> BitMap:
             dlat = km / 111.0
             dlon = km / max(1.0, 111.32 * math.cos(math.radians(lat)))
-            clauses.append(
-                "(o.id IN (SELECT offer FROM points WHERE lat BETWEEN ? AND ? AND lon BETWEEN ? AND ? AND km(lat, lon, ?, ?) <= ?) "
-                "OR o.id IN (SELECT offer FROM facets WHERE facet = 'mode' AND value = ?))")
-            params += [lat - dlat, lat + dlat, lon - dlon, lon + dlon, lat, lon, km, ONLINE]
-        for column, value, operator in (
-            ("o.start_date", query.start_from, ">="), ("o.start_date", query.start_to, "<="),
-            ("o.ects", query.ects_min, ">="), ("o.ects", query.ects_max, "<="),
-            ("o.price", query.price_min, ">="), ("o.price", query.price_max, "<="),
-        ):
-            if value is not None:
-                clauses.append(f"{column} {operator} ?")
-                params.append(value)
-        return " AND ".join(clauses), params, uses_text
+            rows = self.db.execute("SELECT offer FROM points WHERE lat BETWEEN ? AND ? AND lon BETWEEN ? AND ? AND km(lat, lon, ?, ?) <= ?",
+                                   (lat - dlat, lat + dlat, lon - dlon, lon + dlon, lat, lon, km))
+            return BitMap(row[0] for row in rows) | self.sets.any_of("mode", [ONLINE])
+        return self._cached(("near", lat, lon, km), near)
 
-    def _every_facet_count(self, query: SearchQuery, names: tuple[str, ...]) -> dict[str, list[tuple[str, int]]]:
-        """Counts for every facet asked. The facets nothing is chosen in share one set of matches, found once and
-        counted in one pass; a facet with a choice is counted without its own filter (so its choices stay visible)."""
-        free = [name for name in names if not query.filters.get(name)]
-        counted: dict[str, list[tuple[str, int]]] = {name: [] for name in free}
-        if free:
-            where, params, _ = self._conditions(query, skip=None, text_as_subquery=True)
-            sql = (
-                f"WITH hits AS MATERIALIZED (SELECT o.id FROM offers o WHERE {where}) "
-                f"SELECT f.facet, f.value, COUNT(*) FROM facets f JOIN hits ON hits.id = f.offer "
-                f"WHERE f.facet IN ({','.join('?' * len(free))}) GROUP BY f.facet, f.value ORDER BY COUNT(*) DESC, f.value"
-            )
-            rows = self._cached((sql, *params, *free), lambda: list(self.db.execute(sql, [*params, *free])))
-            for facet, value, count in rows:
-                counted[facet].append((value, count))
+    def _counts(self, parts: list[tuple[str | None, BitMap]], found: BitMap, names: tuple[str, ...]) -> dict[str, list[tuple[str, int]]]:
+        counted = {}
         for name in names:
-            if name not in counted:
-                counted[name] = self._facet_counts(query, name)
-        return {name: counted[name] for name in names}
+            if any(facet == name for facet, _ in parts):
+                among = search_sets.every([members for facet, members in parts if facet != name], self.sets.everything)
+            else:
+                among = found
+            counted[name] = self.sets.counts(name, among)
+        return counted
 
-    def _facet_counts(self, query: SearchQuery, facet: str) -> list[tuple[str, int]]:
-        """Counts for one facet under every filter except the facet's own (so choices stay visible)."""
-        # The text match as a subquery (run once), not a join: joined, SQLite evaluates the match
-        # once per facet row (0.4 s per facet at 10,000 offers instead of a few ms).
-        where, params, _ = self._conditions(query, skip=facet, text_as_subquery=True)
-        sql = (
-            f"SELECT f.value, COUNT(*) FROM facets f JOIN offers o ON o.id = f.offer "
-            f"WHERE f.facet = ? AND {where} GROUP BY f.value ORDER BY COUNT(*) DESC, f.value"
-        )
-        return self._cached((sql, facet, *params), lambda: [(value, count) for value, count in self.db.execute(sql, [facet, *params])])
+    def _ranges(self, found: BitMap) -> dict[str, dict]:
+        ranges = {}
+        for name, column in (("ects", "ects"), ("price", "price"), ("start", "start_date")):
+            ends = self.sets.extremes(name, found)
+            values = [self.db.execute(f"SELECT {column} FROM offers WHERE id = ?", (n,)).fetchone()[0] for n in ends] if ends else [None, None]
+            ranges[name] = {"min": values[0], "max": values[1]}
+        return ranges
 
-    def _ranges(self, query: SearchQuery) -> dict[str, dict]:
-        where, params, _ = self._conditions(query, skip=None, text_as_subquery=True)
-        sql = (
-            f"SELECT MIN(o.ects), MAX(o.ects), MIN(o.price), MAX(o.price), MIN(o.start_date), MAX(o.start_date) "
-            f"FROM offers o WHERE {where}"
-        )
-        row = self._cached((sql, *params), lambda: self.db.execute(sql, params).fetchone())
-        return {
-            "ects": {"min": row[0], "max": row[1]},
-            "price": {"min": row[2], "max": row[3]},
-            "start": {"min": row[4], "max": row[5]},
-        }
+    def _summaries(self, numbers: list[int]) -> list[dict]:
+        if not numbers:
+            return []
+        rows = dict(self.db.execute(f"SELECT id, summary FROM offers WHERE id IN ({','.join('?' * len(numbers))})", numbers))
+        return [json.loads(rows[n]) for n in numbers]
+
+
+def _without_paging(query: SearchQuery) -> tuple:
+    """What decides a query's matches and counts (not its page or sort), as a key."""
+    return (query.text.strip(), tuple(sorted((f, tuple(sorted(v))) for f, v in query.filters.items() if v)), query.start_from,
+            query.start_to, query.ects_min, query.ects_max, query.price_min, query.price_max, query.open_on, query.closes_by,
+            query.flexible, query.free, query.near)
 
 
 def _fts_query(text: str) -> str:
