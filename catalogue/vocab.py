@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -39,6 +40,13 @@ ASSESSMENT_SCHEME = "http://data.europa.eu/snb/assessment/25831c2"
 ACCREDITATION_SCHEME = "http://data.europa.eu/snb/accreditation/25831c2"
 OPPORTUNITY_TYPE_SCHEME = "http://data.europa.eu/snb/learning-opportunity/25831c2"
 ECTS = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
+# The catalogue's own schemes (vocab/credit-systems.ttl, vocab/cefr.ttl): what the EU lists do not hold.
+NATIONAL_CREDIT_SCHEME = "https://w3id.org/mc-catalogue/credit-system/"
+YH_POINTS = NATIONAL_CREDIT_SCHEME + "yh"
+FOLK_HIGH_SCHOOL_WEEKS = NATIONAL_CREDIT_SCHEME + "folk-high-school-weeks"
+CEFR_SCHEME = "https://w3id.org/mc-catalogue/cefr/"
+CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+ESCO = "http://data.europa.eu/esco/"
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,33 @@ class Vocabulary:
                         entries.append((concept, exact))
         self._lexicon = lexicon
         return lexicon
+
+
+def esco_kind(iri: str) -> str | None:
+    """"skill" or "occupation" for an ESCO concept IRI (by its pillar), else None."""
+    for kind in ("skill", "occupation"):
+        if iri.startswith(f"{ESCO}{kind}/"):
+            return kind
+    return None
+
+
+def esco_page(iri: str, lang: str) -> str | None:
+    """The ESCO portal's page about an ESCO skill or occupation, in ``lang``; None for other IRIs."""
+    kind = esco_kind(iri)
+    if kind is None:
+        return None
+    return f"https://esco.ec.europa.eu/{lang}/classification/{kind}?uri={quote(iri, safe='')}"
+
+
+def readable_iri(iri: str, lang: str) -> str:
+    """A name for a skill or occupation nobody labelled: "ESCO skill 3a2d5b45" for an ESCO id, else its last part in words."""
+    last = iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    kind = esco_kind(iri)
+    if kind is not None and re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", last):
+        words = {("skill", "sv"): "ESCO-färdighet", ("occupation", "sv"): "ESCO-yrke",
+                 ("skill", "en"): "ESCO skill", ("occupation", "en"): "ESCO occupation"}
+        return f"{words.get((kind, lang), words[(kind, 'en')])} {last[:8]}"
+    return re.sub(r"[-_]+", " ", last).strip() or iri
 
 
 def normalise(text: str) -> str:

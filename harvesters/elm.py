@@ -43,6 +43,7 @@ from catalogue.vocab import (
     ISCED_SCHEME,
     LANGUAGE_SCHEME,
     MODE_SCHEME,
+    NATIONAL_CREDIT_SCHEME,
     OPPORTUNITY_TYPE_SCHEME,
     SCHEDULE_SCHEME,
     SETTING_SCHEME,
@@ -51,6 +52,7 @@ from catalogue.vocab import (
 Texts = dict[str, str]  # language tag -> text
 QT = "http://data.europa.eu/snb/qualification-topics#"
 FLEXIBLE_START_TOPIC = "https://w3id.org/mc-catalogue/note-topic/flexible-start"
+PACE_TOPIC = "https://w3id.org/mc-catalogue/note-topic/pace"
 
 
 @dataclass
@@ -109,6 +111,11 @@ class OfferFields:
     learning_outcomes: list[Texts] = field(default_factory=list)
     ects: str | None = None
     credit_system: str | None = None
+    # Credits in a national system the EU list lacks (points, concept IRI or label of vocab/credit-systems.ttl),
+    # e.g. ("200", YH_POINTS): an elm:creditPoint each, beside the ECTS credits (never converted to them).
+    national_credits: list[tuple[str, str]] = field(default_factory=list)
+    # Pace of study in percent of full-time study (studietakt): a note with the catalogue's pace topic.
+    pace: float | None = None
     hours: str | None = None
     modes: list[str] = field(default_factory=list)
     schedule: str | None = None
@@ -282,6 +289,11 @@ def build_offer(fields: OfferFields, context: HarvestContext) -> tuple[str, list
     for index, texts in enumerate(fields.offer_notes, start=1):
         w.note(offer, ELM + "additionalNote", f"{offer}/note/{index}", texts)
     w.note(offer, ELM + "additionalNote", f"{offer}/flexible-start", fields.flexible_start, topic=FLEXIBLE_START_TOPIC)
+    if fields.pace is not None:
+        if 0 < fields.pace <= 100:
+            w.note(offer, ELM + "additionalNote", f"{offer}/pace", pace_texts(fields.pace), topic=PACE_TOPIC)
+        else:
+            context.note(fields.key, "pace", "dropped", f"{fields.pace:g} %", "a pace of study is more than 0 and at most 100 % of full time")
     modified = to_datetime(fields.modified, r, "modified")
     if modified:
         w.add(offer, DCTERMS + "modified", modified)
@@ -339,6 +351,18 @@ def _credits(w: _Writer, r: _Resolver, context: HarvestContext, fields: OfferFie
                 w.typed(node, ELM + "CreditPoint")
                 w.add(node, ELM + "framework", system)
                 w.add(node, ELM + "point", ox.Literal(points))
+    for points_text, system_text in fields.national_credits:
+        points = to_number(points_text)
+        system = r.concept(NATIONAL_CREDIT_SCHEME, system_text, "credit system")
+        if points is None or system is None:
+            if points is None:
+                context.note(fields.key, "credits", "dropped", points_text, "not a number")
+            continue
+        node = f"{spec}/credits/{system.rsplit('/', 1)[-1]}"
+        w.add(spec, ELM + "creditPoint", node)
+        w.typed(node, ELM + "CreditPoint")
+        w.add(node, ELM + "framework", system)
+        w.add(node, ELM + "point", ox.Literal(points))
     if fields.hours:
         hours = to_number(fields.hours)
         if hours is None:
@@ -521,6 +545,26 @@ def to_number(value: str | float | int | None) -> str | None:
     number = Decimal(found.group(0).replace(",", "."))
     text = format(number.normalize(), "f")
     return text
+
+
+def pace_texts(percent: float) -> Texts:
+    """The pace note's text, the form the catalogue reads the number back from ("Studietakt: 50 %")."""
+    return {"sv": f"Studietakt: {percent:g} %", "en": f"Pace of study: {percent:g} %"}
+
+
+def schedule_for_pace(percent: float) -> str:
+    """The EU learning-schedule concept a pace of study falls under: 100 % full time, 50 % or more part time intensive, less part time light."""
+    schedule = "http://data.europa.eu/snb/learning-schedule/"
+    return schedule + ("72a0ab92fa" if percent >= 100 else "f230bae523" if percent >= 50 else "67395e6b5a")
+
+
+def pace_in(text: str | None) -> float | None:
+    """The percentage a pace-of-study text states ("50 %", "halvfart 50%", "75 procent"), else None."""
+    text = text or ""
+    found = re.findall(r"(\d{1,3}(?:[.,]\d+)?)\s*(?:%|procent\b|percent\b)", text, re.IGNORECASE)
+    if len(found) != 1 or re.search(r"\d\s*[-–]\s*\d{1,3}(?:[.,]\d+)?\s*(?:%|procent\b|percent\b)", text, re.IGNORECASE):
+        return None  # none, or a range ("50-100 %") that has no one value
+    return float(found[0].replace(",", "."))
 
 
 def parse_price(amount: str | float | int, currency: str | None) -> tuple[str | None, str | None]:

@@ -54,7 +54,12 @@ from catalogue.harvest.contract import (
     SourceUnavailable,
 )
 from catalogue.namespaces import ADMS, CLV, DCTERMS, ELM, LOCN, RDF_TYPE, SKOS, TOPIC
-from catalogue.vocab import COUNTRY_SCHEME, LANGUAGE_SCHEME
+from catalogue.vocab import (
+    COUNTRY_SCHEME,
+    FOLK_HIGH_SCHOOL_WEEKS,
+    LANGUAGE_SCHEME,
+    YH_POINTS,
+)
 
 from .elm import (
     OfferFields,
@@ -63,6 +68,7 @@ from .elm import (
     Texts,
     build_offer,
     clean_text,
+    schedule_for_pace,
     to_number,
 )
 from .ooapi import parse_json
@@ -79,10 +85,8 @@ EQF = "http://data.europa.eu/snb/eqf/"
 ISCED_F = "http://data.europa.eu/snb/isced-f/"
 LO = "http://data.europa.eu/snb/learning-opportunity/"
 MODE = "http://data.europa.eu/snb/learning-assessment/"
-SCHEDULE = "http://data.europa.eu/snb/learning-schedule/"
 LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
 ONLINE, PRESENTIAL, BLENDED = MODE + "920fbb3cbe", MODE + "9191af2ed9", MODE + "e92d221e4d"
-FULL_TIME, PART_INTENSIVE, PART_LIGHT = SCHEDULE + "72a0ab92fa", SCHEDULE + "f230bae523", SCHEDULE + "67395e6b5a"
 CONFIGURATION = {"kurs": LO + "05053c1cbe", "kurspaket": LO + "74a4a268e8", "program": LO + "79343569f3"}
 APPRENTICESHIP = LO + "63f9f6180c"
 # Topics of the catalogue's own notes: data the site can filter on that ELM has no property for.
@@ -153,7 +157,9 @@ class Emil3Harvester(Harvester):
         ("event.execution.start/end", "dcterms:temporal", "condition: note"),
         ("event.isCancelled", "elm:status \"cancelled\"", "time relevance: cancelled"),
         ("event.fees[]", "elm:priceDetail", "totalAmount + currency; condition, firstInstallment as description"),
-        ("event.paceOfStudy", "elm:learningSchedule", "100 % full time; >= 50 % part time intensive; else light; individual pace and note: scheduleInformation"),
+        ("event.paceOfStudy.percentage", "elm:additionalNote, topic pace (\"Studietakt: 50 %\") + elm:learningSchedule",
+         "the percentage as stated (more than 0, at most 100, else noted as dropped); schedule: 100 % full time, >= 50 % part time intensive, else light"),
+        ("event.paceOfStudy.individual, note", "elm:scheduleInformation + topic note self-paced", ""),
         ("event.timeOfStudy", "elm:scheduleInformation", "as text"),
         ("event.distance", "elm:mode", "Online, Blended with mandatory on-site sessions; none -> Presential (guess); sessions as scheduleInformation"),
         ("event.application", "applicationDeadline, admissionProcedure, supplementaryDocument", "last; first, code, instruction, e-mail; url; continuous -> flexible-start note"),
@@ -166,8 +172,10 @@ class Emil3Harvester(Harvester):
         ("info.type (school type)", "elm:additionalNote, topic school-type", "'Skolform: Yrkeshögskola (YH)'"),
         ("info.subjects", "elm:ISCEDFCode | hint subject-code", "ISCED 2013 codes; SUN -> sun-2020, ISCED 97 -> isced-97; other lists noted"),
         ("info.qualificationLevel", "elm:educationLevel", "SeQF level n = EQF level n"),
-        ("info.credits", "elm:creditPoint (ECTS) | note + hint credits", "hp is ECTS; yh, gy, fup, vp, nyp kept as they are"),
+        ("info.credits", "elm:creditPoint (ECTS | YH points) | note + hint credits",
+         "hp is ECTS; yh are YH points (vocab/credit-systems.ttl), never converted to ECTS; gy, fup, vp, nyp (not described by the API) kept as a note"),
         ("info.extent", "elm:duration | elm:volumeOfLearning", "hours -> workload; days, weeks, months, years; semesters as 20 weeks (guess)"),
+        ("info.extent in weeks of a folk high school (type FHS)", "also elm:creditPoint (folk high school study weeks)", "the weeks as stated"),
         ("info.eligibility", "elm:entryRequirement", ""),
         ("info.recommendedPriorKnowledge, degrees", "specification elm:additionalNote", ""),
         ("info.eligibleForStudentAid", "elm:additionalNote, topic student-aid", "CSN code in the text"),
@@ -340,7 +348,7 @@ class Emil3Harvester(Harvester):
         fields.eqf_level = EQF + level if level and re.fullmatch(r"[1-8]", level) else None
         self._subjects(fields, nf.get("subjects"))
         self._credits(fields, nf.get("credits"))
-        self._extent(fields, nf.get("extent"))
+        self._extent(fields, nf.get("extent"), _code(nf.get("type")))
         fields.entry_requirements = texts(nf.get("eligibility"))
         prior = texts(nf.get("recommendedPriorKnowledge"))
         if prior:
@@ -377,15 +385,23 @@ class Emil3Harvester(Harvester):
         if system == "hp" and value:
             fields.ects = value  # högskolepoäng are ECTS credits (1 hp = 1 ECTS)
             return
+        if system == "yh" and value:
+            # YH points have a credit system of their own (5 per week of full-time study), with no official ECTS equivalence.
+            fields.national_credits.append((value, YH_POINTS))
+            fields.hints.append(("credits", value, system))
+            return
         name = CREDIT_NAMES.get(system, system)
         fields.spec_notes.append({"sv": f"Omfattning: {value} {name} ({system})", "en": f"Credits: {value} {name} ({system})"})
         fields.hints.append(("credits", value or str(credits.get("credits")), system))
         self.context.note(fields.key, "credits", "unmapped", f"{value} {system}", "only hp (ECTS) become credit points; kept as a note")
 
-    def _extent(self, fields: OfferFields, extent: Any) -> None:
+    def _extent(self, fields: OfferFields, extent: Any, school: str | None) -> None:
         if not isinstance(extent, dict) or not isinstance(extent.get("length"), (int, float)):
             return
         length, unit = extent["length"], _code(extent.get("unit"))
+        if unit == "weeks" and school == "FHS" and length > 0:
+            # A folk high school gives no credits; its weeks of study are what counsellors compare with credits.
+            fields.national_credits.append((str(length), FOLK_HIGH_SCHOOL_WEEKS))
         if unit == "hours":
             fields.hours = str(length)
         elif unit in ("days", "weeks", "months", "years"):
@@ -407,9 +423,9 @@ class Emil3Harvester(Harvester):
             self.context.note(fields.key, "execution/condition", "unmapped", _code(execution.get("condition")), REASONS["condition"])
         pace = ev.get("paceOfStudy") if isinstance(ev.get("paceOfStudy"), dict) else {}
         percentage = pace.get("percentage")
-        if isinstance(percentage, (int, float)):
-            fields.schedule = FULL_TIME if percentage >= 100 else PART_INTENSIVE if percentage >= 50 else PART_LIGHT
-            fields.schedule_information = _joined(fields.schedule_information, {"sv": f"Studietakt: {percentage:g} %", "en": f"Pace of study: {percentage:g} %"})
+        if isinstance(percentage, (int, float)) and not isinstance(percentage, bool):
+            fields.schedule = schedule_for_pace(percentage)
+            fields.pace = float(percentage)  # its own note (topic pace): the site filters and shows it
         if pace.get("individual") is True:
             fields.schedule_information = _joined(fields.schedule_information, {"sv": "Individuell studietakt", "en": "Individual pace of study"})
         fields.schedule_information = _joined(fields.schedule_information, texts(pace.get("note")))

@@ -50,7 +50,7 @@ from catalogue.harvest.contract import (
     SourceUnavailable,
 )
 from catalogue.harvest.fetch import Fetched
-from catalogue.vocab import COUNTRY_SCHEME, normalise
+from catalogue.vocab import COUNTRY_SCHEME, YH_POINTS, normalise
 
 from .elm import (
     OfferFields,
@@ -60,7 +60,9 @@ from .elm import (
     Texts,
     build_offer,
     is_http_url,
+    pace_in,
     parse_price,
+    schedule_for_pace,
     to_number,
 )
 
@@ -141,10 +143,10 @@ COLUMNS: tuple[Column, ...] = (
            "svenska", "dcterms:language (specification); elm:defaultLanguage", True,
            aliases=("språk", "kursspråk", "language", "languages", "languages of instruction")),
     Column("credits", "Poäng (ECTS)", "Credits (ECTS)",
-           ("Kursens omfattning i ECTS-poäng (högskolepoäng är samma sak). YH-poäng räknas om: 5 YH-poäng = 1,5 ECTS.",
-            "Size of the course in ECTS credits. Swedish YH credits are converted: 5 YH credits = 1.5 ECTS."),
+           ("Kursens omfattning i ECTS-poäng (högskolepoäng är samma sak). YH-poäng visas som YH-poäng och räknas dessutom om: 5 YH-poäng = 1,5 ECTS.",
+            "Size of the course in ECTS credits. Swedish YH credits are shown as YH credits and also converted: 5 YH credits = 1.5 ECTS."),
            ("Tal, decimalkomma går bra: 7,5. Enhet får anges: 7,5 hp, 25 YH-poäng.", "Number, decimal comma allowed: 7,5. A unit may follow: 7.5 ECTS."),
-           "3", f"{_SPEC} / elm:creditPoint (ECTS)", annex="workload",
+           "3", f"{_SPEC} / elm:creditPoint (ECTS; YH-poäng also as YH points)", annex="workload",
            aliases=("poäng", "hp", "högskolepoäng", "ects", "ects credits", "credits", "omfattning")),
     Column("hours", "Arbetsinsats (timmar)", "Workload (hours)",
            ("Hur många timmar en deltagare räknas arbeta totalt.", "Total hours a learner is expected to work."), ("Tal.", "Number."), "80",
@@ -157,7 +159,8 @@ COLUMNS: tuple[Column, ...] = (
            "elm:mode", annex="participation-form", aliases=("undervisningsform", "form", "mode", "form of participation", "delivery mode")),
     Column("schedule", "Studietakt", "Schedule",
            ("Studietakt.", "Pace of study."), ("heltid, deltid, kvällskurs, 50 % …", "full time, part time, evenings …"),
-           "Deltid, låg studietakt", "elm:learningSchedule", aliases=("takt", "study pace", "pace", "learning schedule")),
+           "Deltid, låg studietakt", "elm:learningSchedule; a percentage also elm:additionalNote (pace of study)",
+           aliases=("takt", "study pace", "pace", "learning schedule")),
     Column("start", "Startdatum", "Start date", ("Första kursdag.", "First day of the course."), _DATE, "2027-09-06",
            "dcterms:temporal / elm:startDate", aliases=("kursstart", "start", "starts")),
     Column("end", "Slutdatum", "End date", ("Sista kursdag.", "Last day of the course."), _DATE, "2027-10-29",
@@ -509,9 +512,11 @@ class _RowReader:
             eqf_level=self.get("eqf_level") or None,
             learning_outcomes=self._outcomes(),
             ects=self._credits(),
+            national_credits=self._national_credits(),
             hours=self.get("hours") or None,
             modes=_items(self.get("mode"), commas=True),
-            schedule=self.get("schedule") or None,
+            schedule=self._schedule(),
+            pace=pace_in(self.get("schedule")),
             start=self._date("start"),
             end=self._date("end"),
             application_deadline=self._date("deadline"),
@@ -572,6 +577,22 @@ class _RowReader:
             self.context.note(self.key, "credits", "guessed", text, f"read as {ects} ECTS (5 YH credits = one week of full-time study = 1.5 ECTS)")
             return ects
         return number
+
+    def _national_credits(self) -> list[tuple[str, str]]:
+        """YH points as the provider wrote them, beside the ECTS the template converts them to."""
+        text = self.get("credits")
+        number = to_number(text) if text else None
+        if number is None or not normalise(re.sub(r"[\d.,\s]+", " ", text, count=1)).startswith("yh"):
+            return []
+        return [(number, YH_POINTS)]
+
+    def _schedule(self) -> str | None:
+        """Full or part time as written; a percentage alone ("50 %") says it too (100 % full time, 50 % or more part time intensive)."""
+        text = self.get("schedule")
+        pace = pace_in(text)
+        if pace is not None and not re.sub(r"\d{1,3}(?:[.,]\d+)?\s*(?:%|procent|percent)", "", text, flags=re.IGNORECASE).strip(" ,;.-"):
+            return schedule_for_pace(pace)
+        return text or None
 
     def _prices(self) -> list[PriceFields]:
         amount, currency = self.get("price"), self.get("currency")

@@ -37,6 +37,7 @@ OFFER = BASE + "offer/susa/"
 LANG = "http://publications.europa.eu/resource/authority/language/"
 TOPIC = "https://w3id.org/mc-catalogue/note-topic/"
 ECTS = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
+YH_POINTS = "https://w3id.org/mc-catalogue/credit-system/yh"
 
 
 def fixture(name: str) -> str:
@@ -152,6 +153,11 @@ def test_the_rich_event_maps_every_part(h):
     assert h.value(e1, "elm:learningSchedule") == {"http://data.europa.eu/snb/learning-schedule/f230bae523"}
     schedule = " ".join(h.value(e1, "elm:scheduleInformation/elm:noteLiteral"))
     assert "Individuell studietakt" in schedule and "Studietid: dagtid" in schedule and "obligatoriska träffar: 4" in schedule
+    # The pace of study (50 %) is a note of its own, with the catalogue's pace topic, not a line of the schedule
+    pace = h.store.query(f"SELECT ?v WHERE {{ <{e1}> elm:additionalNote ?n . ?n dcterms:subject <{TOPIC}pace> ; elm:noteLiteral ?v }}",
+                         default_graphs=[h.store.source_graph("susa")])
+    assert {r["v"].value for r in pace} == {"Studietakt: 50 %", "Pace of study: 50 %"}
+    assert "Studietakt: 50 %" not in schedule
     assert h.value(e1, "elm:defaultLanguage") == {LANG + "SWE"}
     assert h.value(e1, "elm:learningAchievementSpecification/dcterms:language") == {LANG + "SWE", LANG + "ENG"}
     assert h.value(e1, "elm:priceDetail/elm:amount/rdf:value") == {"12500"}
@@ -184,8 +190,10 @@ def test_the_education_gives_level_credits_subjects_and_eligibility(h):
     e1, e2 = OFFER + "e.1", OFFER + "e.2"
     assert h.value(e1, f"{spec}/elm:educationLevel") == {"http://data.europa.eu/snb/eqf/5"}  # SeQF 5 = EQF 5
     assert "http://data.europa.eu/snb/isced-f/0713" in h.value(e1, f"{spec}/elm:ISCEDFCode")
-    assert h.value(e1, f"{spec}/elm:creditPoint") == set()  # yh credits are not ECTS
-    assert any("200 yrkeshögskolepoäng (yh)" in t for t in h.value(e1, f"{spec}/elm:additionalNote/elm:noteLiteral"))
+    # yh credits are YH points, a credit system of their own: never ECTS, and no ECTS value is made up for them
+    assert h.value(e1, f"{spec}/elm:creditPoint/elm:framework") == {YH_POINTS}
+    assert h.value(e1, f"{spec}/elm:creditPoint/elm:point") == {"200"}
+    assert not any(n.record == "e.1" and n.field == "credits" for n in outcome.notes if n.kind in ("unmapped", "derived"))
     assert h.value(e2, f"{spec}/elm:creditPoint/elm:point") == {"7.5"}  # hp are ECTS
     assert h.value(e2, f"{spec}/elm:creditPoint/elm:framework") == {ECTS}
     assert h.value(e1, f"{spec}/elm:entryRequirement/elm:noteLiteral") == {"Grundläggande behörighet och Matematik 2."}

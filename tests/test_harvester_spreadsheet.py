@@ -181,7 +181,11 @@ def test_the_norrkust_example_feed(catalogue):
     assert catalogue.values(spec, "elm:awardingOpportunity/elm:awardingBody") == catalogue.values(sol, "elm:providedBy")
 
     sak = f"{BASE}spec/nk/YHK-SAK-2027"
-    assert catalogue.values(sak, "elm:creditPoint/elm:point") == {"6"}  # "20 YH-poäng"
+    # "20 YH-poäng": kept as YH points, and as the ECTS value the template documents (5 YH-poäng = 1,5 ECTS)
+    assert catalogue.values(f"{sak}/credits/yh", "elm:point") == {"20"}
+    assert catalogue.values(f"{sak}/credits/yh", "elm:framework") == {"https://w3id.org/mc-catalogue/credit-system/yh"}
+    assert catalogue.values(f"{sak}/credits", "elm:point") == {"6"}
+    assert catalogue.values(f"{sak}/credits", "elm:framework") == {"http://data.europa.eu/snb/education-credit/6fcec5c5af"}
     assert catalogue.values(OFFER + "YHK-SAK-2027", "elm:mode") == {"http://data.europa.eu/snb/learning-assessment/920fbb3cbe"}  # "distans"
     assert len(catalogue.values(sak, "elm:learningOutcome")) == 3  # separated by ";"
     fin, fin_spec = OFFER + "NK-FIN-VO1", f"{BASE}spec/nk/NK-FIN-VO1"

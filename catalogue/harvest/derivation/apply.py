@@ -13,7 +13,9 @@ hints the harvester gave (``HarvestContext.hint``):
   language tags or the text of titles and descriptions;
 * ECTS credit points from credits in a system with an official equivalence;
 * form of participation (``elm:mode``) and schedule from how the source words them;
-* learning outcomes from a description section titled as such.
+* learning outcomes from a description section titled as such;
+* the language a learner needs (a note on the specification with the words of the entry requirements that
+  state it), and the CEFR level where those words state one (the note's subject).
 
 Each derived statement becomes a ``Derivation`` (recorded in the offer's catalogue record:
 rule, evidence, confidence and a sentence in English and Swedish) and a mapping note of
@@ -29,12 +31,17 @@ from dataclasses import dataclass, replace
 import pyoxigraph as ox
 
 from catalogue.namespaces import DCTERMS, ELM, FOAF, LEARNING_OPPORTUNITY, RDF_TYPE
+from catalogue.vocab import CEFR_SCHEME
 
 from ..contract import HarvestContext, Hint
 from .country import derive_country
 from .credits import derive_ects
 from .field_of_education import derive_field
 from .language import derive_language
+from .language_requirement import (
+    LANGUAGE_REQUIREMENT_TOPIC,
+    derive_language_requirements,
+)
 from .outcomes import derive_outcomes
 from .participation import derive_modes
 from .result import Derived
@@ -139,6 +146,7 @@ class _Offer:
             self.language(spec)
             self.credits(spec)
             self.outcomes(spec)
+            self.language_requirements(spec)
         self.modes(spec)
         if isinstance(self.provider, ox.NamedNode):
             self.country(self.provider)
@@ -201,6 +209,20 @@ class _Offer:
                     self.graph.add(node, RDF_TYPE, ox.NamedNode(ELM + "LearningOutcome"))
                     self.record(node, DCTERMS + "title", ox.Literal(item, language=lang or "und"), derived)
                 return
+
+    def language_requirements(self, spec: ox.NamedNode) -> None:
+        for note in self.graph.objects(spec, ELM + "additionalNote"):
+            for subject in self.graph.objects(note, DCTERMS + "subject"):
+                if subject.value == LANGUAGE_REQUIREMENT_TOPIC or subject.value.startswith(CEFR_SCHEME):
+                    return  # the provider states its language requirements itself
+        texts = [t for note in self.graph.objects(spec, ELM + "entryRequirement") for t in self.graph.texts(note, ELM + "noteLiteral")]
+        for requirement in derive_language_requirements(texts):
+            node = ox.NamedNode(f"{spec.value}/language-requirement/{requirement.level or 'stated'}")
+            self.graph.add(spec, ELM + "additionalNote", node)
+            self.graph.add(node, RDF_TYPE, ox.NamedNode(ELM + "Note"))
+            for lang, text in requirement.texts.items():
+                self.graph.add(node, ELM + "noteLiteral", ox.Literal(text, language=lang or "und"))
+            self.record(node, DCTERMS + "subject", ox.NamedNode(requirement.derived.value), requirement.derived)
 
     def modes(self, spec: ox.NamedNode | None) -> None:
         has_mode = bool(self.graph.objects(self.offer, ELM + "mode")) or (spec is not None and bool(self.graph.objects(spec, ELM + "mode")))
