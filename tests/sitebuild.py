@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import sqlite3
@@ -129,3 +130,14 @@ def build_bundled_site(folder: Path) -> BuiltSite:
     with sqlite3.connect(generation.search_path) as db:
         offers = [json.loads(row[0]) for row in db.execute("SELECT summary FROM offers ORDER BY iri")]
     return BuiltSite(config, config.data_dir / "site", offers)
+
+
+def pagefind_records(site: Path, lang: str) -> list[dict]:
+    """The records of the static search's Pagefind index for one language, read from the fragment files the
+    browser downloads (gzip, Pagefind's signature, then JSON): url, meta, filters."""
+    records = []
+    for path in sorted((site / "pagefind" / "fragment").glob(f"{lang}_*.pf_fragment")):
+        data = gzip.decompress(path.read_bytes())
+        assert data.startswith(b"pagefind_dcd"), path
+        records.append(json.loads(data[len(b"pagefind_dcd"):]))
+    return records

@@ -18,6 +18,7 @@ from rdflib.namespace import RDF
 from catalogue.site import i18n
 from catalogue.site.builder import SiteBuilder
 from catalogue.site.view import http_only
+from catalogue.text import display_text
 from catalogue.urls import offer_page, provider_page, provider_slug
 from catalogue.vocab import load_vocabulary
 
@@ -31,6 +32,7 @@ from .sitebuild import (
     HOSTILE_TITLE,
     INVISIBLE,
     PERSIAN_TITLE,
+    pagefind_records,
     run,
     write_config,
 )
@@ -137,8 +139,7 @@ def test_hostile_provider_text_is_shown_as_text_and_never_as_markup(bundled_site
         assert str(graph.value(URIRef(summary["iri"]), URIRef(SCHEMA + "name"))) == HOSTILE_TITLE
         if lang == "en":  # the Swedish page shows the Swedish description
             assert str(graph.value(URIRef(summary["iri"]), URIRef(SCHEMA + "description"))) == HOSTILE_DESCRIPTION
-    index = json.loads((bundled_site.site / "assets" / "search-en.json").read_text(encoding="utf-8"))
-    assert HOSTILE_TITLE in [row[1] for row in index["offers"]]
+    assert HOSTILE_TITLE in [record["meta"]["title"] for record in pagefind_records(bundled_site.site, "en")]
     about = (bundled_site.site / "en" / "about.html").read_text(encoding="utf-8")
     assert "Hostile &lt;b&gt;provider&lt;/b&gt;" in about
 
@@ -209,9 +210,9 @@ def test_provider_text_reaches_the_pages_without_bidi_controls_and_isolated_from
     assert hidden["titles"] == BIDI_TITLES_SHOWN and hidden["provider"]["names"] == {"sv": BIDI_PROVIDER_SHOWN}
     assert arabic["titles"]["fa"] == PERSIAN_TITLE and "\u200c" in PERSIAN_TITLE  # ZWNJ kept: Persian needs it
     for lang in i18n.LANGUAGES:
-        index = json.loads((site / "assets" / f"search-{lang}.json").read_text(encoding="utf-8"))
-        keys = {label: key for _value, label, key in index["values"]["provider"]}
-        assert not set(INVISIBLE) & set(json.dumps(index, ensure_ascii=False))
+        records = pagefind_records(site, lang)
+        keys = {record["meta"]["provider"]: record["filters"]["provider"][0] for record in records}
+        assert not set(INVISIBLE) & set(json.dumps([(r["meta"], r["content"]) for r in records], ensure_ascii=False))
         pages = {
             "facets (search)": (site / lang / "search.html", [BIDI_PROVIDER_SHOWN, ARABIC_PROVIDER]),
             "facets (browse)": (site / lang / "browse" / "index.html", [BIDI_PROVIDER_SHOWN, ARABIC_PROVIDER]),
@@ -295,16 +296,32 @@ def test_internal_links_resolve_and_the_sitemap_lists_real_pages(bundled_site):
         assert (site / path.lstrip("/") / "index.html").exists() if path.endswith("/") else (site / path.lstrip("/")).exists()
 
 
-def test_search_index_rows_match_the_published_offers(bundled_site):
+def test_search_records_match_the_published_offers(bundled_site):
+    """One Pagefind record per listed offer and language: its page, its IRI (for the comparison), the facet keys the
+    search page's checkboxes carry, and what its card shows."""
     for lang in i18n.LANGUAGES:
-        index = json.loads((bundled_site.site / "assets" / f"search-{lang}.json").read_text(encoding="utf-8"))
-        assert sorted(row[15] for row in index["offers"]) == sorted(s["iri"] for s in bundled_site.listed_offers)
-        eqf = {value[0]: position for position, value in enumerate(index["values"]["eqf"])}
-        for row in index["offers"]:
-            summary = next(s for s in bundled_site.offers if s["iri"] == row[15])
-            assert row[0] == offer_page(summary["iri"], summary["source"], bundled_site.config.base, lang)
-            assert row[9] == (1 if summary["microcredential"] else 0)
-            assert row[4][index["order"].index("eqf")] == ([eqf[summary["eqf"]]] if summary.get("eqf") else [])
+        records = pagefind_records(bundled_site.site, lang)
+        assert sorted(r["meta"]["iri"] for r in records) == sorted(s["iri"] for s in bundled_site.listed_offers)
+        page = (bundled_site.site / lang / "search.html").read_text(encoding="utf-8")
+        for record in records:
+            summary = next(s for s in bundled_site.offers if s["iri"] == record["meta"]["iri"])
+            assert record["url"] == offer_page(summary["iri"], summary["source"], bundled_site.config.base, lang)
+            assert record["filters"]["microcredential"] == (["yes"] if summary["microcredential"] else ["no"])
+            assert record["filters"].get("eqf", []) == ([summary["eqf"].rsplit("/", 1)[-1]] if summary.get("eqf") else [])
+            for facet, values in record["filters"].items():
+                if not facet.endswith(("_day", "_value")):  # the ranges' exact values are listed apart, in #ranges
+                    assert all(f'name="{facet}" value="{html.escape(v)}"' in page for v in values), (facet, values)
+            assert record["meta"]["title"] in [display_text(title) for title in summary["titles"].values()]
+        assert (bundled_site.site / "pagefind" / "pagefind-entry.json").exists()
+        assert not (bundled_site.site / "assets" / f"search-{lang}.json").exists()
+
+
+def test_the_comparison_finds_an_offer_page_from_its_iri_in_one_small_file(bundled_site):
+    from catalogue.site.static_search import shard
+
+    for summary in bundled_site.listed_offers:
+        lookup = json.loads((bundled_site.site / "assets" / "offers" / f"{shard(summary['iri'])}.json").read_text(encoding="utf-8"))
+        assert "/en/" + lookup[summary["iri"]] == offer_page(summary["iri"], summary["source"], bundled_site.config.base, "en")
 
 
 def test_swedish_pages_are_in_swedish(bundled_site):

@@ -3,7 +3,7 @@ keyboard use, search and comparison state in the address, no-JavaScript reading,
 
 from __future__ import annotations
 
-import json
+import re
 import unicodedata
 from dataclasses import replace
 from urllib.parse import parse_qs, quote, urlparse
@@ -21,6 +21,7 @@ from .sitebuild import (
     BIDI_PROVIDER_SHOWN,
     BIDI_TITLES_SHOWN,
     HOSTILE_TITLE,
+    pagefind_records,
 )
 
 
@@ -130,16 +131,20 @@ def test_skip_link_and_keyboard_search(page: Page, bundled_site):
 
 
 def test_a_search_address_restores_the_search(page: Page, bundled_site):
-    index = json.loads((bundled_site.site / "assets" / "search-en.json").read_text(encoding="utf-8"))
-    positions = {value[2]: position for position, value in enumerate(index["values"]["eqf"])}
-    mc = {value[2]: position for position, value in enumerate(index["values"]["microcredential"])}
-    at = index["order"].index
-    expected = [row for row in index["offers"] if positions["6"] in row[4][at("eqf")] and mc["yes"] in row[4][at("microcredential")]]
+    expected = [s for s in bundled_site.listed_offers if (s.get("eqf") or "").endswith("/6") and s["microcredential"]]
+    titles = {s["iri"]: r["meta"]["title"] for r in pagefind_records(bundled_site.site, "en") for s in expected if r["meta"]["iri"] == s["iri"]}
     page.goto("/en/search.html?eqf=6&microcredential=yes&sort=title")
     expect(page.locator("#status")).to_have_text(found(len(expected)))
     expect(page.locator("input[name=eqf][value='6']")).to_be_checked()
-    titles = page.locator("#results h3 a").all_inner_texts()
-    assert titles == sorted((row[1] for row in expected), key=str.casefold)[: len(titles)] or sorted(titles) == sorted(row[1] for row in expected)
+    expect(page.locator("input[name=microcredential][value='yes']")).to_be_checked()
+    expect(page.locator("#results h3 a")).to_have_text(sorted(titles.values(), key=str.casefold)[:20])
+    # The same search on page 2 of a larger result, sorted by workload, comes back from its address alone.
+    page.goto("/en/search.html?sort=ects&page=2")
+    expect(page.locator("#pager [aria-current=page]")).to_have_text("2")
+    expect(page.locator("#sort")).to_have_value("ects")
+    expect(page.locator("#results li.card")).to_have_count(min(20, len(bundled_site.listed_offers) - 20))
+    page.goto("/en/search.html?eqf=6&microcredential=yes&sort=title")
+    expect(page.locator("#status")).to_have_text(found(len(expected)))
     # Back and forward move between searches.
     page.locator("input[name=eqf][value='6']").uncheck()
     expect(page.locator("#status")).not_to_have_text(found(len(expected)))
@@ -155,6 +160,79 @@ def test_facet_counts_follow_the_other_filters(page: Page, bundled_site):
     online = sum(1 for s in bundled_site.listed_offers if s["microcredential"] and any(m.endswith("920fbb3cbe") for m in s.get("modes", [])))
     count = page.locator("[data-count-for='mode:920fbb3cbe']")
     expect(count).to_have_text(f"({online})")
+
+
+def test_the_static_search_finds_a_swedish_word_by_its_stem(page: Page, bundled_site):
+    """Pagefind's Swedish stemmer on the Swedish index: "underhållet" (the maintenance) finds a title saying
+    "underhåll", which no prefix match would; the English index knows the offer by its English words."""
+    solar = bundled_site.offer("YHK-SOL-2027")
+    assert "underhåll av" in solar["titles"]["sv"]
+    page.goto("/sv/search.html?q=underh%C3%A5llet")
+    expect(page.locator("#results h3 a", has_text=solar["titles"]["sv"])).to_have_count(1)
+    page.goto("/en/search.html?q=operating")
+    expect(page.locator("#results h3 a", has_text=solar["titles"]["en"])).to_have_count(1)
+
+
+def test_a_filter_narrows_the_results_and_every_count_is_shown(page: Page, bundled_site):
+    page.goto("/en/search.html?q=data")
+    expect(page.locator("#status")).to_contain_text("found")
+    before = page.locator("#status").inner_text()
+    facet = page.locator("fieldset[data-facet=eqf]")
+    facet.scroll_into_view_if_needed()
+    counts = facet.locator(".count")
+    expect(counts.first).to_be_visible()
+    six = facet.locator("input[value='6']")
+    shown = facet.locator("[data-count-for='eqf:6']")
+    expect(shown).to_have_text(re.compile(r"\(\d+\)"))
+    expected = int(shown.inner_text().strip("()"))
+    assert 0 < expected
+    six.check()
+    expect(page.locator("#status")).to_have_text(found(expected))
+    assert page.locator("#status").inner_text() != before or expected == int(re.sub(r"\D", "", before))
+    assert parse_qs(urlparse(page.url).query) == {"q": ["data"], "eqf": ["6"]}
+    expect(page.locator("#results li.card")).to_have_count(min(expected, 20))
+    # Counts still shown for the chosen facet (each as if added to the choice) and for the others, narrowed by it.
+    expect(shown).to_have_text(f"({expected})")
+    mc = page.locator("fieldset[data-facet=microcredential]")
+    mc.scroll_into_view_if_needed()
+    expect(mc.locator(".count").first).to_be_visible()
+    both = [int(t.strip("()")) for t in mc.locator(".count").all_inner_texts()]
+    assert sum(both) == expected, both
+
+
+def test_the_search_downloads_chunks_not_the_catalogue(page: Page, bundled_site):
+    """A query asks Pagefind for its chunks and twenty fragments at most; the comparison asks for one lookup
+    file per offer compared and the offer pages, and nothing of the search index."""
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(urlparse(request.url).path))
+    page.goto("/sv/search.html?q=svetsning")
+    expect(page.locator("#results li.card").first).to_be_visible()
+    assert any(path.startswith("/pagefind/index/") for path in asked)
+    assert sum(path.startswith("/pagefind/fragment/") for path in asked) <= 20 + 20  # the first page of the empty search, then the query's
+    assert not any("search-" in path and path.endswith(".json") for path in asked)
+    asked.clear()
+    two = [bundled_site.offer("2027-data-analysis-python"), bundled_site.offer("2027-climate-adaptation")]
+    page.goto("/sv/compare.html?" + "&".join(f"o={quote(s['iri'], safe='')}" for s in two))
+    expect(page.locator("#compare-table thead th[scope=col] a")).to_have_count(2)
+    assert not any(path.startswith("/pagefind/") for path in asked), asked
+    assert 1 <= sum(path.startswith("/assets/offers/") for path in asked) <= 2
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.parametrize("width", [1280, 320])
+def test_the_search_page_has_no_accessibility_violations_with_results_and_counts(browser, server, lang, width):
+    context = browser.new_context(base_url=server.url, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"/{lang}/search.html?q=data&eqf=6&sort=title")
+        expect(page.locator("#results li.card").first).to_be_visible()
+        page.locator("fieldset[data-facet=eqf]").scroll_into_view_if_needed()
+        expect(page.locator("[data-count-for='eqf:6']")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 10
+        results = Axe().run(page)
+        assert results.violations_count == 0, results.generate_report()
+    finally:
+        context.close()
 
 
 def test_comparison_lives_in_the_address_and_survives_a_new_browser(page: Page, browser, server, bundled_site):
@@ -339,9 +417,11 @@ def test_language_switch_leads_to_the_same_offer(page: Page, bundled_site):
 def test_the_server_sends_the_site_compressed_and_the_catalogue_iris_still_resolve(server, bundled_site):
     import requests
 
-    index = requests.get(f"{server.url}/assets/search-en.json", headers={"Accept-Encoding": "gzip"}, timeout=30)
-    assert index.status_code == 200 and index.headers["Content-Encoding"] == "gzip"
-    assert len(index.json()["offers"]) == len(bundled_site.listed_offers)
+    script = requests.get(f"{server.url}/pagefind/pagefind.js", headers={"Accept-Encoding": "gzip"}, timeout=30)
+    assert script.status_code == 200 and script.headers["Content-Encoding"] == "gzip"
+    entry = requests.get(f"{server.url}/pagefind/pagefind-entry.json", timeout=30).json()
+    assert {lang: entry["languages"][lang]["page_count"] for lang in ("sv", "en")} == {"sv": len(bundled_site.listed_offers), "en": len(bundled_site.listed_offers)}
+    assert requests.get(f"{server.url}/assets/search-en.json", timeout=30).status_code == 404
     # The site lives at / but the catalogue's own IRIs (/offer/...) are answered by the linked-data routes.
     minted = next(s for s in bundled_site.offers if s["iri"].startswith(bundled_site.config.base + "offer/"))
     path = minted["iri"][len(bundled_site.config.base) - 1:]

@@ -1,8 +1,9 @@
 """Building the static guidance site from a published generation.
 
 The site is plain files (``catalogue build-site OUTDIR``) in Swedish and
-English: home, search (in the browser, from a compact prebuilt index; with
-browse pages per facet value for readers without JavaScript), one page per
+English: home, search (in the browser, from a Pagefind index in ``pagefind/``
+read a chunk at a time; with browse pages per facet value for readers
+without JavaScript), one page per
 offer and per provider, the provider register, a comparison page, about the
 data, for providers, and the accessibility statement.
 
@@ -11,6 +12,8 @@ offer and the SHA-256 of every page written. An offer page is rendered again
 only when the offer's content, or the templates, translations or vocabulary,
 changed; any page is written only when its bytes differ. Each file is
 replaced atomically (write, then rename), so a server never sends half a page.
+The Pagefind index is made again only when what it holds changed (a digest of
+its records), beside the old one, then put in its place.
 """
 
 from __future__ import annotations
@@ -42,10 +45,12 @@ from . import i18n
 from .environment import common_context, environment
 from .pages import Deferred, Pages
 from .schema_org import schema_org
+from .static_search import fingerprint, is_written, offer_shards, write_index
 from .view import Presenter, offer_view
 
 Progress = Callable[[str, int], None]
 MANIFEST = ".build-manifest.json"
+PAGEFIND_KEY = "pagefind/pagefind-entry.json"  # the manifest's note of what the search index holds
 
 
 @dataclass
@@ -97,7 +102,7 @@ def site_fingerprint() -> str:
 # The code that decides what a page says (the provider's template is added from the harvester registry).
 SITE_CODE = (
     "catalogue.site.view", "catalogue.site.pages", "catalogue.site.builder", "catalogue.site.environment",
-    "catalogue.site.schema_org", "catalogue.site.i18n", "catalogue.publish.offer_data", "catalogue.text", "catalogue.urls",
+    "catalogue.site.schema_org", "catalogue.site.i18n", "catalogue.site.static_search", "catalogue.publish.offer_data", "catalogue.text", "catalogue.urls",
 )
 
 
@@ -157,6 +162,7 @@ class SiteBuilder:
                     self.manifest.inputs[path] = content.key
                     content = content.render()
                 self._write(path, content)
+            self._search(pages)
             self._assets(rebuild)
         finally:
             index.close()
@@ -173,7 +179,7 @@ class SiteBuilder:
         """Same generation, same templates and rules, every page still there: nothing to do."""
         if version != self.manifest.version or self.generation.id != self.manifest.generation or not self.manifest.pages:
             return False
-        return all((self.out / relative).exists() for relative in self.manifest.pages)
+        return is_written(self.out) and all((self.out / relative).exists() for relative in self.manifest.pages)
 
     # -- offer pages --------------------------------------------------------------------
 
@@ -208,6 +214,23 @@ class SiteBuilder:
             self.report.offers_rendered += 1
             if self.progress:
                 self.progress("offers", 1)
+
+    # -- search -----------------------------------------------------------------------------
+
+    def _search(self, pages: Pages) -> None:
+        """The comparison's lookup files, and the Pagefind index when its records changed since the last build."""
+        located = ((s["iri"], offer_page(s["iri"], s["source"], self.config.base, "xx")[4:]) for s in pages.summaries)
+        for path, content in offer_shards(located):
+            self._write(path, content)
+        self.seen_pages.add(PAGEFIND_KEY)
+        digest = fingerprint(pages.search_records())
+        if self.manifest.inputs.get(PAGEFIND_KEY) == digest and is_written(self.out):
+            self.report.unchanged += 1
+            return
+        self.manifest.inputs.pop(PAGEFIND_KEY, None)  # an interrupted index build is not taken for a finished one
+        write_index(pages.search_records(), self.out)
+        self.manifest.inputs[PAGEFIND_KEY] = digest
+        self.report.written += 1
 
     # -- files ----------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from catalogue.vocab import load_vocabulary
 from . import i18n
 from .cards import card
 from .environment import common_context, environment
+from .static_search import Record
 from .view import Presenter, http_only
 
 PAGE_SIZE = 50
@@ -93,6 +94,7 @@ class Pages:
         self.vocabulary = load_vocabulary()
         self.providers = self._providers()
         self._cards: dict[tuple[str, str], dict] = {}
+        self._facet_lists: dict[str, list[Facet]] = {}
 
     def everything(self) -> Iterator[tuple[str, str | Deferred]]:
         yield "index.html", environment("en").get_template("root.html").render(
@@ -110,7 +112,7 @@ class Pages:
 
             facets = self._facets(lang, p)
             yield f"{lang}/index.html", render("home.html", "", offers=len(self.summaries), facets=facets, providers=len(self.providers))
-            yield f"{lang}/search.html", render("search.html", "search.html", facets=facets)
+            yield f"{lang}/search.html", render("search.html", "search.html", facets=facets, ranges=self._ranges())
             yield f"{lang}/browse/index.html", render("browse_index.html", "browse/", facets=facets)
             in_listing_order = sorted(self.summaries, key=lambda s: (s.get("start") or "9999", pick(s["titles"], lang)[0]))
             for facet in facets:
@@ -154,7 +156,6 @@ class Pages:
                 "for_providers.html", "for-providers.html", guide=self._annex_guide(lang), example=self._example_offer()
             )
             yield f"{lang}/accessibility.html", render("accessibility.html", "accessibility.html")
-            yield f"assets/search-{lang}.json", json.dumps(self._search_index(lang, p, facets), ensure_ascii=False, separators=(",", ":"))
         yield "sitemap.xml", self._sitemap()
         yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.config.base}sitemap.xml\n"
 
@@ -171,6 +172,12 @@ class Pages:
         return card(summary, lang, p, self.config.base)
 
     def _facets(self, lang: str, p: Presenter) -> list[Facet]:
+        """The facets of the search and browse pages, counted once per language (pages and search records share them)."""
+        if lang not in self._facet_lists:
+            self._facet_lists[lang] = self._count_facets(lang, p)
+        return self._facet_lists[lang]
+
+    def _count_facets(self, lang: str, p: Presenter) -> list[Facet]:
         _ = p._
         names = [
             ("broad_field", _("Field of education")),
@@ -365,35 +372,49 @@ class Pages:
         markup = re.search(r'<script type="application/ld\+json">\s*(.*?)\s*</script>', page, re.DOTALL)
         return {"turtle": (static / "example-offer.ttl").read_text(encoding="utf-8"), "jsonld": markup.group(1) if markup else ""}
 
-    def _search_index(self, lang: str, p: Presenter, facets: list[Facet]) -> dict:
-        """The compact index the search page loads: facet values once, offers as short arrays of indexes."""
-        values: dict[str, list[list]] = {}
-        position: dict[tuple[str, str], int] = {}
-        for facet in facets:
-            values[facet.name] = []
-            for value in facet.values:
-                position[(facet.name, value.value)] = len(values[facet.name])
-                values[facet.name].append([value.value, value.label, value.key])
-        rows = []
+    def search_records(self) -> Iterator[Record]:
+        """One Pagefind record per listed offer and language: what a result card shows (meta), the facet value keys
+        the search page's checkboxes carry (filters), and the sort keys; words from every title, description,
+        provider name and place."""
+        for lang in i18n.LANGUAGES:
+            p = Presenter(lang, self.vocabulary)
+            facets = self._facets(lang, p)
+            keys = {(facet.name, value.value): value.key for facet in facets for value in facet.values}
+            for summary in self.summaries:
+                yield self._record(summary, lang, p, facets, keys)
+
+    def _record(self, summary: dict, lang: str, p: Presenter, facets: list[Facet], keys: dict[tuple[str, str], str]) -> Record:
+        card = self._card(summary, lang, p)
+        provider = summary.get("provider") or {}
+        words = [*summary["titles"].values(), *(summary.get("descriptions") or {}).values(), *(provider.get("names") or {}).values(),
+                 *(name for place in summary.get("places") or [] for name in (place.get("names") or {}).values())]
+        meta = {
+            "title": card["title"], "provider": card["provider"], "iri": summary["iri"], "level": card["level"],
+            "level_label": card["level_label"], "eqf": card["eqf"], "national": card["national_level"], "ects": card["ects"],
+            "hours": card["hours"], "modes": ", ".join(card["modes"]), "start": card["start"], "deadline": card["deadline"],
+            "languages": ", ".join(card["languages"]), "places": json.dumps(card["places"], ensure_ascii=False), "price": card["price"],
+        }
+        if card["fallback"]:
+            meta.update(title_lang=card["title_lang"], title_language=i18n.language_name(card["title_lang"], lang))
+        filters = {facet.name: sorted({keys[(facet.name, v)] for v in _facet_values(summary, facet.name) if (facet.name, v) in keys})
+                   for facet in facets}
+        filters.update({name: [value] for name, value in _range_values(summary).items()})
+        # Pagefind leaves out of a sorted result every record without that sort key: offers with no start or no
+        # workload get one that sorts them last. Numbers are padded, so they sort as text in their order.
+        ects = summary.get("ects")
+        sort = {"title": card["title"].casefold(), "start": (summary.get("start") or "9999")[:10],
+                "ects": f"{ects:012.3f}" if ects is not None else "99999999.999"}
+        return {"url": card["url"], "content": display_text(" ".join(words)), "language": lang,
+                "meta": {k: v for k, v in meta.items() if v}, "filters": {k: v for k, v in filters.items() if v}, "sort": sort}
+
+    def _ranges(self) -> dict[str, list[str]]:
+        """Every start day, workload and price the listed offers have, for the search page's "between" fields: the
+        script turns "from 2027-03-01" into the days in range, since Pagefind filters match values exactly."""
+        found: dict[str, set[str]] = {}
         for summary in self.summaries:
-            card = self._card(summary, lang, p)
-            searchable = " ".join(
-                [*summary["titles"].values(), *(summary.get("descriptions") or {}).values(),
-                 *((summary.get("provider") or {}).get("names", {}).values())]
-            )
-            rows.append([
-                card["url"], card["title"], card["title_lang"], card["provider"],
-                [sorted(position[(name, v)] for v in set(_facet_values(summary, name)) if (name, v) in position) for name in values],
-                summary.get("start", "")[:10] if summary.get("start") else "",
-                summary.get("ects"), summary.get("hours"),
-                min((x["amount"] for x in summary.get("prices", []) if x.get("amount") is not None), default=None),
-                1 if summary["microcredential"] else 0,
-                card["eqf"], card["modes"], card["start"], card["ects"],
-                " ".join(dict.fromkeys(_fold(display_text(searchable)).split())), summary["iri"],
-                card["level_label"],  # the level of admission, in plain words
-            ])
-        # Facet positions in each row follow "order"; words for the free-text search once each.
-        return {"order": list(values), "facets": {f.name: f.label for f in facets}, "values": values, "offers": rows}
+            for name, value in _range_values(summary).items():
+                found.setdefault(name, set()).add(value)
+        return {name: sorted(values, key=float if name != "start_day" else str) for name, values in found.items()}
 
     def _sitemap(self) -> str:
         base = self.config.base.rstrip("/")
@@ -434,6 +455,19 @@ def _facet_values(summary: dict, facet: str) -> list[str]:
     return []
 
 
+def _range_values(summary: dict) -> dict[str, str]:
+    """The exact values the search page's ranges filter by: start day, ECTS, lowest price."""
+    values = {}
+    if summary.get("start"):
+        values["start_day"] = summary["start"][:10]
+    if summary.get("ects") is not None:
+        values["ects_value"] = f"{summary['ects']:g}"
+    amounts = [x["amount"] for x in summary.get("prices", []) if x.get("amount") is not None]
+    if amounts:
+        values["price_value"] = f"{min(amounts):g}"
+    return values
+
+
 def _value_order(facet: str):
     """Levels, months and workload bands in their natural order; everything else by how many offers have it."""
     if facet == "ects":
@@ -441,12 +475,3 @@ def _value_order(facet: str):
     if facet in ("start", "eqf"):
         return lambda v: (v.value, v.label)
     return lambda v: (-v.count, v.label)
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents, as the search script folds what readers type."""
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-

@@ -1,9 +1,10 @@
 /* Comparing offers side by side.
  *
  * The shortlist is kept in the tab's sessionStorage and in the comparison page's address
- * (?o=IRI&o=IRI), so a comparison can be bookmarked, shared or printed. The details come
- * from the offer pages themselves (same site), element by element, so the comparison shows
- * exactly what each offer page shows. Content from those pages is our own escaped HTML;
+ * (?o=IRI&o=IRI), so a comparison can be bookmarked, shared or printed. Where each offer's page
+ * is comes from a small lookup file per hash of its IRI (assets/offers/), and the details from the
+ * offer pages themselves (same site), element by element, so the comparison shows exactly what
+ * each offer page shows, and downloads only what it compares. Content from those pages is our own escaped HTML;
  * provider text never becomes markup here, and sits in its own <bdi> (as on the offer pages),
  * so a right-to-left title or name never reorders the words around it.
  */
@@ -49,6 +50,9 @@
   }
 
   var status = document.getElementById("compare-status");
+  // The site's root is the folder above this script's (assets/); offer paths are below the page's language folder.
+  var root = new URL("../", (document.currentScript && document.currentScript.src) || window.location.href);
+  var pageFolder = new URL("./", window.location.href);
   var table = document.getElementById("compare-table");
   var shareLink = document.getElementById("compare-share");
 
@@ -82,6 +86,8 @@
       })
       .then(function (html) {
         var page = new DOMParser().parseFromString(html, "text/html");
+        var heading = page.querySelector(".offer h1 bdi");
+        var title = { text: heading ? heading.textContent : url, lang: heading ? heading.getAttribute("lang") || "" : "" };
         var rows = [];
         var provider = page.querySelector(".offer .provider a");
         rows.push({ key: "provider", label: message("provider"), cell: provider ? Array.prototype.slice.call(provider.childNodes) : [] });
@@ -101,7 +107,7 @@
           rows.push({ key: row.getAttribute("data-element"), label: heading.textContent.trim(), present: row.classList.contains("present"),
                       cell: Array.prototype.slice.call(cell.childNodes) });
         });
-        return rows;
+        return { title: title, rows: rows };
       })
       .catch(function () { return null; });
   }
@@ -115,7 +121,7 @@
     return count === 1 ? message("count-one") : message("count", { count: count });
   }
 
-  function draw(list, rowsByOffer, titles, index) {
+  function draw(list, rowsByOffer, titles, pages) {
     var head = table.tHead;
     var body = table.tBodies[0];
     head.textContent = "";
@@ -128,14 +134,14 @@
     headRow.appendChild(element("th", { scope: "col" }, message("element")));
     list.forEach(function (iri) {
       var cell = element("th", { scope: "col" });
-      var row = index[iri];
-      var link = element("a", { href: row[0] });
-      link.appendChild(element("bdi", {}, row[1]));
-      if (row[2] && row[2].split("-")[0] !== container.getAttribute("data-lang")) link.setAttribute("lang", row[2]);
+      var title = titles[iri];
+      var link = element("a", { href: new URL(pages[iri]).pathname });
+      link.appendChild(element("bdi", {}, title.text));
+      if (title.lang) link.setAttribute("lang", title.lang);
       cell.appendChild(link);
       cell.appendChild(document.createElement("br"));
       var remove = element("button", { type: "button", "class": "secondary", "data-remove": iri }, "×");
-      remove.setAttribute("aria-label", message("remove", { title: row[1] }));
+      remove.setAttribute("aria-label", message("remove", { title: title.text }));
       cell.appendChild(remove);
       headRow.appendChild(cell);
     });
@@ -165,48 +171,76 @@
     });
   }
 
-  function start(data) {
-    var index = {};
-    data.offers.forEach(function (row) { index[row[15]] = row; });
-    var asked = current();
-    var list = asked.filter(function (iri) { return iri in index; });
-    var gone = asked.length - list.length;
-    remember(list);
-    container.hidden = false;
-    Promise.all(list.map(function (iri) { return details(index[iri][0]); })).then(function (all) {
-      var rowsByOffer = {};
-      list.forEach(function (iri, position) { rowsByOffer[iri] = all[position]; });
-      draw(list, rowsByOffer, null, index);
-      var text = list.length ? counted(list.length) : message("empty");
-      if (gone) text += " " + message("missing", { count: gone });
-      status.textContent = text;
-
-      table.addEventListener("click", function (event) {
-        var button = event.target.closest("button[data-remove]");
-        if (!button) return;
-        var iri = button.getAttribute("data-remove");
-        list = list.filter(function (item) { return item !== iri; });
-        remember(list);
-        draw(list, rowsByOffer, null, index);
-        status.textContent = list.length ? counted(list.length) : message("empty");
-      });
-    });
-    document.getElementById("compare-print").addEventListener("click", function () { window.print(); });
-    document.getElementById("compare-clear").addEventListener("click", function () {
-      list = [];
-      remember(list);
-      draw(list, {}, null, index);
-    });
+  // Where each offer's page is: the lookup file of its IRI's hash (FNV-1a, as the site builder computes it),
+  // a few kilobytes whatever the size of the catalogue; null for an offer no longer in it.
+  function shard(iri) {
+    var hash = 0x811c9dc5;
+    new TextEncoder().encode(iri).forEach(function (byte) { hash = Math.imul(hash ^ byte, 0x01000193) >>> 0; });
+    return ("00000000" + hash.toString(16)).slice(-8).slice(0, 3);
   }
 
-  fetch(container.getAttribute("data-index"), { credentials: "same-origin" })
-    .then(function (response) {
-      if (!response.ok) throw new Error(response.status);
-      return response.json();
-    })
-    .then(start)
-    .catch(function () {
+  function locate(list) {
+    var files = {};
+    list.forEach(function (iri) {
+      var name = shard(iri);
+      if (!(name in files)) {
+        files[name] = fetch(new URL("assets/offers/" + name + ".json", root).href, { credentials: "same-origin" })
+          .then(function (response) {
+            if (response.status === 404) return {};
+            if (!response.ok) throw new Error(response.status);
+            return response.json();
+          });
+      }
+    });
+    return Promise.all(list.map(function (iri) {
+      return files[shard(iri)].then(function (paths) { return iri in paths ? new URL(paths[iri], pageFolder).href : null; });
+    }));
+  }
+
+  function start(asked) {
+    var list = [];
+    var pages = {};
+    locate(asked).then(function (urls) {
+      asked.forEach(function (iri, position) {
+        if (urls[position]) { list.push(iri); pages[iri] = urls[position]; }
+      });
+      var gone = asked.length - list.length;
+      remember(list);
+      container.hidden = false;
+      return Promise.all(list.map(function (iri) { return details(pages[iri]); })).then(function (all) {
+        var rowsByOffer = {};
+        var titles = {};
+        list.forEach(function (iri, position) {
+          rowsByOffer[iri] = all[position] && all[position].rows;
+          titles[iri] = all[position] ? all[position].title : { text: iri, lang: "" };
+        });
+        draw(list, rowsByOffer, titles, pages);
+        var text = list.length ? counted(list.length) : message("empty");
+        if (gone) text += " " + message("missing", { count: gone });
+        status.textContent = text;
+
+        table.addEventListener("click", function (event) {
+          var button = event.target.closest("button[data-remove]");
+          if (!button) return;
+          var iri = button.getAttribute("data-remove");
+          list = list.filter(function (item) { return item !== iri; });
+          remember(list);
+          draw(list, rowsByOffer, titles, pages);
+          status.textContent = list.length ? counted(list.length) : message("empty");
+        });
+        document.getElementById("compare-clear").addEventListener("click", function () {
+          list = [];
+          remember(list);
+          draw(list, {}, titles, pages);
+          status.textContent = message("empty");
+        });
+      });
+    }).catch(function () {
       container.hidden = false;
       status.textContent = message("failed");
     });
+    document.getElementById("compare-print").addEventListener("click", function () { window.print(); });
+  }
+
+  start(current());
 })();

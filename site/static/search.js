@@ -1,8 +1,14 @@
-/* Search of the guidance site, in the browser, from the prebuilt index /assets/search-<lang>.json.
+/* Search of the guidance site, in the browser, with Pagefind (pagefind/ beside assets/).
+ *
+ * Pagefind's index is in chunks: a query downloads the word chunks of its words, the filters it uses, and
+ * one small fragment per result shown (20 a page), never the whole catalogue. Each filter group's counts
+ * are asked for once the group has been on screen or focused (on a phone the filters come after the
+ * results, so a reader who never scrolls to them never downloads them); until then a group shows the
+ * counts written into the page, which are right for an empty search and hidden for any other.
  *
  * The whole state of a search lives in the page address (words, filters, sort, page), so a
  * counsellor can bookmark, share or print it; the offers marked for comparison live in the
- * tab's sessionStorage and in the comparison link. Nothing is sent anywhere.
+ * tab's sessionStorage and in the comparison link. Nothing is sent anywhere but this site.
  * Provider data is only ever inserted as text (textContent), never as HTML, and always in its own
  * <bdi>, so a right-to-left title or name never reorders the words and numbers around it.
  */
@@ -11,8 +17,11 @@
 
   var PAGE_SIZE = 20;
   var COMPARE_KEY = "mc-compare";
+  var NOTHING = "\u0000";  // a filter value no offer has: "none of these" names a filter without narrowing
   var form = document.getElementById("search");
   if (!form) return;
+  // The site's root is the folder above this script's (assets/), wherever the site is published.
+  var root = new URL("../", (document.currentScript && document.currentScript.src) || window.location.href);
 
   var messages = {};
   var template = document.getElementById("messages");
@@ -32,25 +41,33 @@
   var pager = document.getElementById("pager");
   var share = document.getElementById("share");
   var compareLink = document.getElementById("compare-link");
-  var index = null;
-  var keyToPosition = {};  // facet -> value key -> position in index.values[facet]
-  var facetPosition = {};  // facet -> position of its value list in each offer row
+  var ranges = JSON.parse(document.getElementById("ranges").textContent);
+  var groups = {};  // facet -> its fieldset
+  var keys = {};  // facet -> value keys the page offers
+  Array.prototype.forEach.call(form.querySelectorAll("fieldset[data-facet]"), function (fieldset) {
+    var facet = fieldset.getAttribute("data-facet");
+    groups[facet] = fieldset;
+    keys[facet] = Array.prototype.map.call(fieldset.querySelectorAll("input[type=checkbox]"), function (box) { return box.value; });
+    Array.prototype.forEach.call(fieldset.querySelectorAll("[data-count-for]"), function (node) { node.setAttribute("data-written", node.textContent); });
+  });
+  var pagefind = null;
+  var wanted = {};  // facets whose counts the reader can see: asked of Pagefind with every search
+  var latest = 0;  // the newest search: answers to older ones are dropped
   var typingTimer = null;
-
-  function fold(text) {
-    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/\s+/g, " ").trim();
-  }
 
   // -- state in the address -------------------------------------------------------------
 
+  function emptyState() {
+    return { q: "", facets: {}, from: "", to: "", ects_min: "", ects_max: "", price_max: "", sort: "", page: 1 };
+  }
+
   function readState() {
     var params = new URLSearchParams(window.location.search);
-    var state = { q: params.get("q") || "", facets: {}, from: params.get("from") || "", to: params.get("to") || "",
-                  ects_min: params.get("ects_min") || "", ects_max: params.get("ects_max") || "",
-                  price_max: params.get("price_max") || "", sort: params.get("sort") || "",
-                  page: Math.max(1, parseInt(params.get("page") || "1", 10) || 1) };
-    Object.keys(index.values).forEach(function (facet) {
-      var chosen = params.getAll(facet).filter(function (key) { return key in keyToPosition[facet]; });
+    var state = emptyState();
+    ["q", "from", "to", "ects_min", "ects_max", "price_max", "sort"].forEach(function (name) { state[name] = params.get(name) || ""; });
+    state.page = Math.max(1, parseInt(params.get("page") || "1", 10) || 1);
+    Object.keys(keys).forEach(function (facet) {
+      var chosen = params.getAll(facet).filter(function (key) { return keys[facet].indexOf(key) >= 0; });
       if (chosen.length) state.facets[facet] = chosen;
     });
     return state;
@@ -60,7 +77,7 @@
     var state = { q: form.q.value.trim(), facets: {}, from: form.from.value, to: form.to.value,
                   ects_min: form.ects_min.value, ects_max: form.ects_max.value, price_max: form.price_max.value,
                   sort: form.sort.value, page: page || 1 };
-    Array.prototype.forEach.call(form.querySelectorAll("input[type=checkbox]:checked"), function (box) {
+    Array.prototype.forEach.call(form.querySelectorAll("fieldset[data-facet] input[type=checkbox]:checked"), function (box) {
       (state.facets[box.name] = state.facets[box.name] || []).push(box.value);
     });
     return state;
@@ -83,75 +100,54 @@
   function showInForm(state) {
     form.q.value = state.q;
     ["from", "to", "ects_min", "ects_max", "price_max", "sort"].forEach(function (name) { form[name].value = state[name]; });
-    Array.prototype.forEach.call(form.querySelectorAll("input[type=checkbox]"), function (box) {
+    Array.prototype.forEach.call(form.querySelectorAll("fieldset[data-facet] input[type=checkbox]"), function (box) {
       box.checked = (state.facets[box.name] || []).indexOf(box.value) >= 0;
     });
   }
 
-  // -- matching -------------------------------------------------------------------------
-
-  function matchesFacet(row, facet, chosen) {
-    var positions = row[4][facetPosition[facet]] || [];
-    for (var i = 0; i < chosen.length; i++) {
-      if (positions.indexOf(keyToPosition[facet][chosen[i]]) >= 0) return true;
-    }
-    return false;
+  function isEmpty(state) {
+    return !state.q && !Object.keys(state.facets).length && !state.from && !state.to && !state.ects_min && !state.ects_max && !state.price_max;
   }
 
-  function matchesOther(row, state, terms) {
-    for (var i = 0; i < terms.length; i++) if (row[14].indexOf(terms[i]) < 0) return false;
-    var start = row[5];
-    if (state.from && (!start || start < state.from)) return false;
-    if (state.to && (!start || start > state.to)) return false;
-    var ects = row[6];
-    if (state.ects_min && (ects === null || ects < parseFloat(state.ects_min))) return false;
-    if (state.ects_max && (ects === null || ects > parseFloat(state.ects_max))) return false;
-    if (state.price_max && (row[8] === null || row[8] > parseFloat(state.price_max))) return false;
-    return true;
-  }
+  // -- what Pagefind is asked -----------------------------------------------------------
 
-  function score(row, terms) {
-    var title = fold(row[1]);
-    var total = 0;
-    terms.forEach(function (term) {
-      if (title.indexOf(term) >= 0) total += 3;
-      if ((" " + row[14]).indexOf(" " + term) >= 0) total += 1;
+  // Pagefind matches filter values exactly: a range becomes the values the catalogue has within it.
+  function range(filters, name, low, high, numeric) {
+    if (!low && !high) return;
+    var value = numeric ? parseFloat : String;
+    var inside = (ranges[name] || []).filter(function (v) {
+      return (!low || value(v) >= value(low)) && (!high || value(v) <= value(high));
     });
-    return total;
+    filters[name] = { any: inside.length ? inside : [NOTHING] };
   }
 
-  function search(state) {
-    var terms = fold(state.q).split(" ").filter(Boolean);
-    var facets = Object.keys(state.facets);
-    var found = [];
-    var counts = {};
-    Object.keys(index.values).forEach(function (facet) { counts[facet] = {}; });
-    index.offers.forEach(function (row) {
-      if (!matchesOther(row, state, terms)) return;
-      var failing = facets.filter(function (facet) { return !matchesFacet(row, facet, state.facets[facet]); });
-      if (failing.length === 0) found.push(row);
-      // A value's count is what the results would be if it were added to its facet's choices.
-      Object.keys(index.values).forEach(function (facet) {
-        if (failing.length === 0 || (failing.length === 1 && failing[0] === facet)) {
-          (row[4][facetPosition[facet]] || []).forEach(function (position) {
-            counts[facet][position] = (counts[facet][position] || 0) + 1;
-          });
-        }
-      });
+  // The filters of a state; without those of facet ``except`` when its own counts are wanted (a value's count
+  // is what the results would be if it were added to its facet's choices).
+  function filtersOf(state, except) {
+    var filters = {};
+    Object.keys(state.facets).forEach(function (facet) {
+      if (facet !== except) filters[facet] = { any: state.facets[facet] };
     });
-    var byTitle = function (a, b) { return a[1].localeCompare(b[1], lang); };
-    // Offers still to start come first, soonest first; then undated ones; offers already under way last.
-    var today = new Date().toISOString().slice(0, 10);
-    var startKey = function (row) { return !row[5] ? "1" : row[5] >= today ? "0" + row[5] : "2" + (99999999 - parseInt(row[5].replace(/-/g, ""), 10)); };
-    var byStart = function (a, b) { var x = startKey(a), y = startKey(b); return x < y ? -1 : x > y ? 1 : byTitle(a, b); };
-    if (state.sort === "title") found.sort(byTitle);
-    else if (state.sort === "ects") found.sort(function (a, b) { return (a[6] === null ? 1e9 : a[6]) - (b[6] === null ? 1e9 : b[6]) || byStart(a, b); });
-    else if (state.sort === "start" || terms.length === 0) found.sort(byStart);
-    else {
-      var scores = new Map(found.map(function (row) { return [row, score(row, terms)]; }));
-      found.sort(function (a, b) { return scores.get(b) - scores.get(a) || byStart(a, b); });
-    }
-    return { offers: found, counts: counts };
+    range(filters, "start_day", state.from, state.to, false);
+    range(filters, "ects_value", state.ects_min, state.ects_max, true);
+    range(filters, "price_value", "", state.price_max, true);
+    return filters;
+  }
+
+  function named(filters, facets) {
+    facets.forEach(function (facet) { if (!(facet in filters)) filters[facet] = { none: [NOTHING] }; });
+    return filters;
+  }
+
+  function sortOf(state) {
+    if (state.sort === "title") return { title: "asc" };
+    if (state.sort === "ects") return { ects: "asc" };
+    if (state.sort === "start" || !state.q) return { start: "asc" };
+    return {};  // best match
+  }
+
+  function term(state) {
+    return state.q ? state.q : null;
   }
 
   // -- the comparison shortlist ---------------------------------------------------------
@@ -181,35 +177,53 @@
     return node;
   }
 
-  function card(row) {
+  function isolated(name, attributes, text) {
+    var node = element(name, attributes);
+    node.appendChild(element("bdi", {}, text));
+    return node;
+  }
+
+  function card(id, offer) {
+    var meta = offer.meta;
     var item = element("li", { "class": "card" });
     var heading = element("h3");
-    var link = element("a", { href: row[0] });
-    link.appendChild(element("bdi", {}, row[1]));
-    if (row[2] && row[2].split("-")[0] !== lang) link.setAttribute("lang", row[2]);
+    var link = element("a", { href: new URL(offer.url.replace(/^\//, ""), root).pathname });
+    link.appendChild(element("bdi", {}, meta.title));
+    if (meta.title_lang) link.setAttribute("lang", meta.title_lang);
     heading.appendChild(link);
-    item.appendChild(heading);
-    if (row[3]) {
-      var provider = element("p", { "class": "provider" });
-      provider.appendChild(element("bdi", {}, row[3]));
-      item.appendChild(provider);
+    if (meta.title_language) {
+      heading.appendChild(document.createTextNode(" "));
+      heading.appendChild(element("span", { "class": "fallback" }, "(" + message("in", { language: meta.title_language }) + ")"));
     }
+    item.appendChild(heading);
+    if (meta.provider) item.appendChild(isolated("p", { "class": "provider" }, meta.provider));
     var facts = element("ul", { "class": "facts" });
-    if (row[16]) facts.appendChild(element("li", { "class": row[9] ? "badge" : "level" }, row[16]));
-    else if (row[9]) facts.appendChild(element("li", { "class": "badge" }, message("mc")));
-    if (row[10]) facts.appendChild(element("li", {}, message("eqf") + ": " + row[10]));
-    if (row[13]) facts.appendChild(element("li", {}, row[13] + " ECTS"));
-    else if (row[7] !== null) facts.appendChild(element("li", {}, message("hours", { hours: numberFormat.format(row[7]) })));
-    if (row[11].length) facts.appendChild(element("li", {}, row[11].join(", ")));
-    if (row[12]) facts.appendChild(element("li", {}, message("starts", { date: row[12] })));
+    if (meta.level_label) facts.appendChild(element("li", { "class": meta.level === "complete" ? "badge" : "level" }, meta.level_label));
+    if (meta.eqf) facts.appendChild(element("li", {}, message("eqf") + ": " + meta.eqf + (meta.national ? " (" + meta.national + ")" : "")));
+    if (meta.ects) facts.appendChild(element("li", {}, meta.ects + " ECTS"));
+    else if (meta.hours) facts.appendChild(element("li", {}, message("hours", { hours: meta.hours })));
+    if (meta.modes) facts.appendChild(element("li", {}, meta.modes));
+    if (meta.start) facts.appendChild(element("li", {}, message("starts", { date: meta.start })));
+    if (meta.deadline) facts.appendChild(element("li", {}, message("apply", { date: meta.deadline })));
+    if (meta.languages) facts.appendChild(element("li", {}, meta.languages));
+    var places = meta.places ? JSON.parse(meta.places) : [];
+    if (places.length) {
+      var where = element("li", {}, message("where") + ": ");
+      places.forEach(function (place, position) {
+        if (position) where.appendChild(document.createTextNode(", "));
+        where.appendChild(element("bdi", {}, place));
+      });
+      facts.appendChild(where);
+    }
+    if (meta.price) facts.appendChild(element("li", {}, meta.price));
     item.appendChild(facts);
     var toggle = element("p", { "class": "compare-toggle" });
-    var id = "compare-" + row[17];
-    var box = element("input", { type: "checkbox", id: id, "data-iri": row[15] });
-    box.checked = marked().indexOf(row[15]) >= 0;
-    var label = element("label", { "for": id }, message("compare"));
+    var boxId = "compare-" + id;
+    var box = element("input", { type: "checkbox", id: boxId, "data-iri": meta.iri });
+    box.checked = marked().indexOf(meta.iri) >= 0;
+    var label = element("label", { "for": boxId }, message("compare"));
     var hidden = element("span", { "class": "visually-hidden" }, " ");
-    hidden.appendChild(element("bdi", {}, row[1]));
+    hidden.appendChild(element("bdi", {}, meta.title));
     label.appendChild(hidden);
     toggle.appendChild(box);
     toggle.appendChild(label);
@@ -217,63 +231,155 @@
     return item;
   }
 
-  function render(state) {
-    var outcome = search(state);
-    var pages = Math.max(1, Math.ceil(outcome.offers.length / PAGE_SIZE));
-    var page = Math.min(state.page, pages);
+  // Cards are added in order, each as soon as its fragment and those before it have come: the first
+  // result shows without waiting for the twentieth.
+  function showResults(search, shown) {
     results.textContent = "";
-    outcome.offers.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE).forEach(function (row) { results.appendChild(card(row)); });
-    var total = outcome.offers.length;
-    status.textContent = total === 1 ? message("found-one") : total ? message("found", { count: numberFormat.format(total) }) : message("none");
-    Array.prototype.forEach.call(form.querySelectorAll("[data-count-for]"), function (node) {
-      var parts = node.getAttribute("data-count-for").split(":");
-      var position = keyToPosition[parts[0]][parts.slice(1).join(":")];
-      node.textContent = "(" + numberFormat.format(outcome.counts[parts[0]][position] || 0) + ")";
+    var chain = Promise.resolve();
+    shown.map(function (result) { return { id: result.id, load: result.data() }; }).forEach(function (result) {
+      chain = chain.then(function () { return result.load; }).then(function (offer) {
+        if (search === latest) results.appendChild(card(result.id, offer));
+      });
     });
+    return chain;
+  }
+
+  function showPager(state, page, pages) {
     pager.textContent = "";
-    if (pages > 1) {
-      var list = element("ul");
-      for (var number = 1; number <= pages; number++) {
-        var entry = element("li");
-        if (number === page) entry.appendChild(element("span", { "aria-current": "page" }, String(number)));
-        else {
-          var link = element("a", { href: query(state, number), "data-page": String(number) }, String(number));
-          link.setAttribute("aria-label", message("page", { number: number }));
-          entry.appendChild(link);
-        }
-        list.appendChild(entry);
-      }
-      pager.appendChild(list);
+    if (pages <= 1) return;
+    var list = element("ul");
+    var numbers = [];
+    for (var number = 1; number <= pages; number++) {
+      if (number === 1 || number === pages || Math.abs(number - page) <= 2) numbers.push(number);
     }
-    share.textContent = "";
-    share.appendChild(element("a", { href: window.location.href }, message("share")));
+    numbers.forEach(function (number, position) {
+      if (position && number - numbers[position - 1] > 1) list.appendChild(element("li", { "aria-hidden": "true" }, "…"));
+      var entry = element("li");
+      if (number === page) entry.appendChild(element("span", { "aria-current": "page" }, String(number)));
+      else {
+        var link = element("a", { href: query(state, number), "data-page": String(number) }, String(number));
+        link.setAttribute("aria-label", message("page", { number: number }));
+        entry.appendChild(link);
+      }
+      list.appendChild(entry);
+    });
+    pager.appendChild(list);
+  }
+
+  function showCounts(facet, counts) {
+    Array.prototype.forEach.call(groups[facet].querySelectorAll("[data-count-for]"), function (node) {
+      var key = node.getAttribute("data-count-for").slice(facet.length + 1);
+      node.textContent = "(" + numberFormat.format(counts[key] || 0) + ")";
+      node.hidden = false;
+    });
+  }
+
+  // The counts written into the page: every listed offer, right while nothing is searched for or chosen.
+  function showWritten(facet) {
+    Array.prototype.forEach.call(groups[facet].querySelectorAll("[data-count-for]"), function (node) {
+      node.textContent = node.getAttribute("data-written");
+      node.hidden = false;
+    });
+  }
+
+  function hideCounts(facet) {
+    Array.prototype.forEach.call(groups[facet].querySelectorAll("[data-count-for]"), function (node) { node.hidden = true; });
+  }
+
+  // Counts for the facets the reader can see: those chosen in are counted without their own choices, one search
+  // each; the others come with the search for the results (a facet named in a search is counted by Pagefind).
+  function count(state, search, outcome) {
+    if (isEmpty(state)) {
+      Object.keys(groups).forEach(showWritten);
+      return Promise.resolve();
+    }
+    var asked = Object.keys(wanted).concat(Object.keys(state.facets)).filter(function (facet, position, all) { return all.indexOf(facet) === position; });
+    Object.keys(groups).forEach(function (facet) {
+      if (asked.indexOf(facet) < 0) hideCounts(facet);
+    });
+    return Promise.all(asked.map(function (facet) {
+      if (!state.facets[facet] && outcome && outcome.filters[facet]) return Promise.resolve([facet, outcome.filters[facet]]);
+      var filters = named(filtersOf(state, facet), [facet]);
+      return pagefind.search(term(state), { filters: filters }).then(function (answer) { return [facet, answer.filters[facet] || {}]; });
+    })).then(function (all) {
+      if (search !== latest) return;
+      all.forEach(function (pair) { showCounts(pair[0], pair[1]); });
+    });
+  }
+
+  function render(state) {
+    var search = ++latest;
+    // While nothing is searched for, the counts written into the page are right: no filter need be loaded.
+    var unchosen = isEmpty(state) ? [] : Object.keys(wanted).filter(function (facet) { return !state.facets[facet]; });
+    var options = { filters: named(filtersOf(state), unchosen), sort: sortOf(state) };
+    results.setAttribute("aria-busy", "true");
+    return pagefind.search(term(state), options).then(function (outcome) {
+      if (search !== latest) return null;
+      var total = outcome.results.length;
+      var pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+      var page = Math.min(state.page, pages);
+      status.textContent = total === 1 ? message("found-one") : total ? message("found", { count: numberFormat.format(total) }) : message("none");
+      showPager(state, page, pages);
+      share.textContent = "";
+      share.appendChild(element("a", { href: window.location.href }, message("share")));
+      var shown = showResults(search, outcome.results.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE));
+      return Promise.all([shown, count(state, search, outcome)]);
+    }).then(function () {
+      if (search === latest) results.removeAttribute("aria-busy");
+    }).catch(failed);
   }
 
   function go(state, replace) {
     var address = query(state);
     if (replace) window.history.replaceState(null, "", address);
     else window.history.pushState(null, "", address);
-    render(state);
+    return render(state);
+  }
+
+  function failed() {
+    form.hidden = false;
+    results.removeAttribute("aria-busy");
+    status.textContent = message("failed");
   }
 
   // -- wiring -----------------------------------------------------------------------------
 
-  function start(data) {
-    index = data;
-    index.offers.forEach(function (row, position) { row[17] = position; });
-    index.order.forEach(function (facet, position) { facetPosition[facet] = position; });
-    Object.keys(index.values).forEach(function (facet) {
-      keyToPosition[facet] = {};
-      index.values[facet].forEach(function (value, position) { keyToPosition[facet][value[2]] = position; });
+  // A filter group's counts are asked for once it is on screen, or reached with the keyboard.
+  function watchGroups() {
+    function want(facet) {
+      if (wanted[facet]) return;
+      wanted[facet] = true;
+      var state = readState();
+      if (!isEmpty(state)) count(state, latest, null);
+    }
+    Object.keys(groups).forEach(function (facet) {
+      groups[facet].addEventListener("focusin", function () { want(facet); });
     });
+    if (!("IntersectionObserver" in window)) {
+      Object.keys(groups).forEach(want);
+      return;
+    }
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        observer.unobserve(entry.target);
+        want(entry.target.getAttribute("data-facet"));
+      });
+    }, { rootMargin: "100px" });
+    Object.keys(groups).forEach(function (facet) { observer.observe(groups[facet]); });
+  }
+
+  function start(module) {
+    pagefind = module;
     form.hidden = false;
     var state = readState();
     showInForm(state);
     updateCompareLink(marked());
-    render(state);
+    watchGroups();
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      window.clearTimeout(typingTimer);
       go(stateFromForm(1));
     });
     form.addEventListener("change", function (event) {
@@ -296,31 +402,29 @@
       var link = event.target.closest("a[data-page]");
       if (!link) return;
       event.preventDefault();
-      go(stateFromForm(parseInt(link.getAttribute("data-page"), 10)));
-      document.getElementById("results-heading").scrollIntoView();
-      var first = results.querySelector("a");
-      if (first) first.focus();
+      go(stateFromForm(parseInt(link.getAttribute("data-page"), 10))).then(function () {
+        document.getElementById("results-heading").scrollIntoView();
+        var first = results.querySelector("a");
+        if (first) first.focus();
+      });
     });
     document.getElementById("clear").addEventListener("click", function (event) {
       event.preventDefault();
-      go({ q: "", facets: {}, from: "", to: "", ects_min: "", ects_max: "", price_max: "", sort: "", page: 1 });
-      showInForm(readState());
+      showInForm(emptyState());
+      go(emptyState());
     });
     window.addEventListener("popstate", function () {
       var state = readState();
       showInForm(state);
       render(state);
     });
+    return render(state);
   }
 
-  fetch(form.getAttribute("data-index"), { credentials: "same-origin" })
-    .then(function (response) {
-      if (!response.ok) throw new Error(response.status);
-      return response.json();
+  import(new URL("pagefind/pagefind.js", root).href)
+    .then(function (module) {
+      return module.options({ excerptLength: 0 }).then(function () { return module.init(); }).then(function () { return module; });
     })
     .then(start)
-    .catch(function () {
-      form.hidden = false;
-      status.textContent = message("failed");
-    });
+    .catch(failed);
 })();
