@@ -1,9 +1,11 @@
 """The server's search at scale: index build, search latency with two facets for new queries, and the bytes a
 reader's first search page costs, against raw SQLite floors measured in the same run.
 
-Offers are generated as the search index's summaries with realistic text lengths (a 60-character title, an
-800-character description, three learning outcomes), 2,000 providers, 300 Swedish towns with coordinates,
-levels, modes, languages, funding, deadlines. Printed:
+Offers are generated as the search index's summaries with realistic text lengths (a 50-character title, an
+800-character description, three learning outcomes) and word frequencies (60 subjects with 60 words of their
+own each, and common words, all Zipf-distributed, so a subject's word matches a few percent of the offers),
+2,000 providers, 300 Swedish towns (the big ones with most offers) with coordinates, levels, modes,
+languages, funding, deadlines. Printed:
 
 * build: seconds to write the index (stems, facets, places), beside the floor: the same texts into a plain
   FTS5 table from memory;
@@ -14,12 +16,14 @@ levels, modes, languages, funding, deadlines. Printed:
   with the site's CSS and script: the bytes a phone downloads before it sees results.
 
     .venv/bin/python benchmarks/search.py 100000
-    .venv/bin/python benchmarks/search.py 1000000
+    .venv/bin/python benchmarks/search.py 1000000 --keep /tmp/search-bench   # the index is kept for the next run
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
+import itertools
 import random
 import sqlite3
 import statistics
@@ -38,33 +42,60 @@ from catalogue.publish.search_index import SearchIndex, SearchQuery  # noqa: E40
 from catalogue.site.live import LivePages  # noqa: E402
 
 SWEDEN = "http://publications.europa.eu/resource/authority/country/SWE"
-WORDS = ("data analys programmering vård omvårdnad svetsning el solcell ekonomi redovisning ledarskap projektledning "
-         "pedagogik språk svenska engelska hållbarhet miljö energi bygg trä logistik lager försäljning marknadsföring "
-         "design grafisk foto film musik hälsa träning kost medicin farmaci juridik arbetsrätt säkerhet brand räddning "
-         "fordon motor lantbruk skog djur trädgård kök restaurang turism hotell ekonomi bank försäkring fastighet").split()
+# Subjects, each with the words its offers use most; the head word of each is what a reader types.
+SUBJECTS = ("data analys programmering vård omvårdnad svetsning el solcell ekonomi redovisning ledarskap projektledning "
+            "pedagogik språk svenska engelska hållbarhet miljö energi bygg trä logistik lager försäljning marknadsföring "
+            "design grafisk foto film musik hälsa träning kost medicin farmaci juridik arbetsrätt säkerhet brand räddning "
+            "fordon motor lantbruk skog djur trädgård kök restaurang turism hotell bank försäkring fastighet").split()
+WORDS = SUBJECTS  # what the queries are made of
+COMMON = ("och att som för med på till av kursen du kunskap om det en i ett lär dig arbete inom grundläggande praktisk "
+          "förmåga utbildningen efter kan kommer vi är har del moment tillämpa metoder verktyg yrkesroll branschen "
+          "teori praktik handledning projekt uppgifter examination samverkan arbetsgivare distans campus").split()
+SYLLABLES = "ka ri so ne lo va mi tu sa re fi no da le gu pe ro si ta be".split()
 MODES = ["http://data.europa.eu/snb/learning-assessment/920fbb3cbe", "http://data.europa.eu/snb/learning-assessment/9191af2ed9",
          "http://data.europa.eu/snb/learning-assessment/e92d221e4d"]
 TOPIC = "https://w3id.org/mc-catalogue/note-topic/"
 
 
-def sentence(rng: random.Random, length: int) -> str:
-    out = []
+def _vocabulary(rng: random.Random) -> dict[str, list[str]]:
+    """Per subject its head word and 60 words of its own (made of syllables, so they occur nowhere else)."""
+    return {head: [head] + ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) + head[:3] for _ in range(60)]
+            for head in SUBJECTS}
+
+
+_CUMULATIVE: dict[int, list[float]] = {}
+
+
+def _zipf(rng: random.Random, words: list[str]) -> str:
+    """A word with Zipf's frequencies (s = 1): the k-th of the list 1/k as often as the first."""
+    weights = _CUMULATIVE.get(len(words))
+    if weights is None:
+        weights = _CUMULATIVE[len(words)] = list(itertools.accumulate(1 / k for k in range(1, len(words) + 1)))
+    return rng.choices(words, cum_weights=weights)[0]
+
+
+def sentence(rng: random.Random, length: int, subject: list[str] | None = None) -> str:
+    """Text of about ``length`` characters: a third the subject's words, the rest common words."""
+    out: list[str] = []
     while sum(len(w) + 1 for w in out) < length:
-        out.append(rng.choice(WORDS))
+        out.append(_zipf(rng, subject) if subject and rng.random() < 0.35 else _zipf(rng, COMMON))
     return " ".join(out)
 
 
 def offers(n: int, seed: int = 7):
     rng = random.Random(seed)
+    vocabulary = _vocabulary(rng)
     towns = [t for t in {t for ts in gazetteer._towns().values() for t in ts if t.country == "SE"}]
     towns = sorted(towns, key=lambda t: -t.population)[:300]
     providers = [Organisation(f"https://providers.example/{i}", {"sv": f"Anordnare {i} {sentence(rng, 20)}"}, SWEDEN) for i in range(2000)]
     for i in range(n):
-        town = rng.choice(towns)
+        town = towns[min(len(towns) - 1, int(rng.paretovariate(0.8)) - 1)]  # big towns have most offers
+        subject = vocabulary[_zipf(rng, SUBJECTS)]
+        title = f"{subject[0]} {sentence(rng, 45, subject)}"
         offer = OfferSummary(
             f"https://offers.example/{i}", f"feed{i % 10}",
-            titles={"sv": sentence(rng, 60)}, descriptions={"sv": sentence(rng, 800)},
-            provider=rng.choice(providers), outcomes=[{"sv": sentence(rng, 150)} for _ in range(3)],
+            titles={"sv": title}, descriptions={"sv": sentence(rng, 800, subject)},
+            provider=rng.choice(providers), outcomes=[{"sv": sentence(rng, 150, subject)} for _ in range(3)],
             eqf=f"http://data.europa.eu/snb/eqf/{rng.randint(2, 7)}", modes=[rng.choice(MODES)],
             languages=["http://publications.europa.eu/resource/authority/language/SWE"],
             start=f"2027-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
@@ -97,43 +128,75 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def query_words(rng: random.Random) -> str:
+    """What a reader types: a subject's word, sometimes with a second subject's."""
+    first = _zipf(rng, SUBJECTS)
+    return first if rng.random() < 0.5 else f"{first} {rng.choice(SUBJECTS)}"
+
+
+def timed(call) -> float:
+    mark = time.perf_counter()
+    call()
+    return (time.perf_counter() - mark) * 1000
+
+
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", type=int, nargs="?", default=100_000)
+    parser.add_argument("--keep", type=Path, help="keep the index (and its floor) in this folder, and use them when they are there")
+    args = parser.parse_args()
+    n = args.n
     rng = random.Random(11)
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
-        folder = Path(tmp)
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         gazetteer.find("Umeå")  # loaded once, before either clock starts
-        floor_s = floor_index(folder / "floor.sqlite", n)
-        started = time.perf_counter()
-        search_index.build(folder / "search.sqlite", offers(n))
-        build_s = time.perf_counter() - started
-        size = (folder / "search.sqlite").stat().st_size / 1024 / 1024
-        print(f"Search index, {n:,} generated offers: built in {build_s:.1f} s ({size:,.0f} MB); floor (plain FTS5 from memory) "
-              f"{floor_s:.1f} s; ratio {build_s / floor_s:.1f}")
-        index = SearchIndex(folder / "search.sqlite")
-        raw = sqlite3.connect(folder / "floor.sqlite")
-        ours, floor = [], []
-        for i in range(100):
-            words = f"{rng.choice(WORDS)} {rng.choice(WORDS)}"
+        built = folder / f"search-{n}.sqlite"
+        floor_path = folder / f"floor-{n}.sqlite"
+        if not (built.exists() and floor_path.exists()):
+            floor_path.unlink(missing_ok=True)
+            floor_s = floor_index(floor_path, n)
+            started = time.perf_counter()
+            search_index.build(built, offers(n))
+            build_s = time.perf_counter() - started
+            size = built.stat().st_size / 1024 / 1024
+            print(f"Search index, {n:,} generated offers: built in {build_s:.1f} s ({size:,.0f} MB); floor (plain FTS5 from memory) "
+                  f"{floor_s:.1f} s; ratio {build_s / floor_s:.1f}")
+        else:
+            print(f"Search index, {n:,} generated offers: kept from an earlier run in {folder} (build not measured)")
+        index = SearchIndex(built)
+        load_ms = timed(lambda: index.sets)
+        print(f"  value sets and orders read into memory in {load_ms:.0f} ms")
+        raw = sqlite3.connect(floor_path)
+        ours, again, floor, sizes = [], [], [], []
+        for i in range(200):
+            words = query_words(rng)
             query = SearchQuery(text=words, filters={"eqf": [f"http://data.europa.eu/snb/eqf/{rng.randint(2, 7)}"], "mode": [rng.choice(MODES)],
                                                      "status": ["current"]}, page_size=20)
-            mark = time.perf_counter()
-            index.search(query)
-            ours.append((time.perf_counter() - mark) * 1000)
-            mark = time.perf_counter()
-            raw.execute("SELECT COUNT(*) FROM t WHERE t MATCH ?", (" AND ".join(f'"{w}"*' for w in words.split()),)).fetchone()
-            floor.append((time.perf_counter() - mark) * 1000)
-        print(f"  search, new text + two facets (every facet counted): p50 {statistics.median(ours):.0f} ms, p95 {percentile(ours, 0.95):.0f} ms; "
-              f"floor (one FTS5 count) p95 {percentile(floor, 0.95):.1f} ms")
+            ours.append(timed(lambda: sizes.append(index.search(query).total)))
+            again.append(timed(lambda: index.search(SearchQuery(**{**query.__dict__, "page": 2}))))
+            index._answers.clear()  # the next query must be new: nothing it needs already worked out
+            floor.append(timed(lambda: raw.execute("SELECT COUNT(*) FROM t WHERE t MATCH ?",
+                                                   (" AND ".join(f'"{w}"*' for w in words.split()),)).fetchone()))
+        print(f"  search, new text + two facets (every facet counted; {statistics.median(sizes):,.0f} matches at the median): "
+              f"p50 {statistics.median(ours):.1f} ms, p95 {percentile(ours, 0.95):.1f} ms; "
+              f"floor (one FTS5 count of the same words) p95 {percentile(floor, 0.95):.1f} ms; ratio {percentile(ours, 0.95) / percentile(floor, 0.95):.1f}")
+        print(f"  the next page of the same search: p50 {statistics.median(again):.1f} ms, p95 {percentile(again, 0.95):.1f} ms")
+        browse = [timed(lambda: index.search(SearchQuery(filters={"eqf": [f"http://data.europa.eu/snb/eqf/{rng.randint(2, 7)}"],
+                                                                    "town": [rng.choice(["Stockholm", "Göteborg", "Umeå", "Malmö"])]},
+                                                         sort=rng.choice(["start", "-price", "title"])))) for _ in range(50)]
+        print(f"  no text, two facets, sorted: p95 {percentile(browse, 0.95):.1f} ms")
         near = []
         umea = gazetteer.find("Umeå", SWEDEN)
-        for i in range(30):
-            mark = time.perf_counter()
-            index.search(SearchQuery(text=rng.choice(WORDS), near=(umea.latitude, umea.longitude, 30.0), open_on="2027-03-01",
-                                     filters={"status": ["current"]}))
-            near.append((time.perf_counter() - mark) * 1000)
-        print(f"  within 30 km of Umeå, open now, new text: p50 {statistics.median(near):.0f} ms, p95 {percentile(near, 0.95):.0f} ms")
+        for i in range(50):
+            index._answers.clear()
+            near.append(timed(lambda: index.search(SearchQuery(text=query_words(rng), near=(umea.latitude, umea.longitude, 30.0), open_on="2027-03-01",
+                                                               start_from="2027-03-01", start_to="2027-06-30", free=True,
+                                                               filters={"status": ["current"]}))))
+        print(f"  within 30 km of Umeå, open now, starting this spring, free, new text: p50 {statistics.median(near):.1f} ms, "
+              f"p95 {percentile(near, 0.95):.1f} ms")
         pages = LivePages(Config())
+        index._answers.clear()
         mark = time.perf_counter()
         html = pages.search("sv", [("q", "vård"), ("near", "Umeå"), ("open_now", "1")], index)
         render_ms = (time.perf_counter() - mark) * 1000

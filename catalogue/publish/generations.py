@@ -47,7 +47,7 @@ from .time_relevance import refresh_statuses
 KEEP_GENERATIONS = 3
 
 # The code that decides what a row of the search index holds.
-SEARCH_INDEX_CODE = ("catalogue.publish.search_index", "catalogue.publish.search_sets", "catalogue.publish.offer_data", "catalogue.publish.gazetteer", "catalogue.publish.search_words", "catalogue.text")
+SEARCH_INDEX_CODE = ("catalogue.publish.search_index", "catalogue.publish.search_sets", "catalogue.publish.search_terms", "catalogue.publish.offer_data", "catalogue.publish.gazetteer", "catalogue.publish.search_words", "catalogue.text")
 
 
 @dataclass(frozen=True)
