@@ -16,7 +16,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from catalogue.site import i18n
+from catalogue.site import pages as site_pages
 from catalogue.site.builder import SiteBuilder
+from catalogue.site.pages import SITEMAP_URLS
 from catalogue.site.view import http_only
 from catalogue.text import display_text
 from catalogue.urls import offer_page, provider_page, provider_slug
@@ -288,12 +290,31 @@ def test_internal_links_resolve_and_the_sitemap_lists_real_pages(bundled_site):
                 continue
             file = site / target.path.lstrip("/")
             assert (file / "index.html").exists() if target.path.endswith("/") else file.exists(), f"{path} links to missing {href}"
-    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
-    locations = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    # sitemap.xml is a sitemap index; its sitemaps list the pages, at most SITEMAP_URLS each.
+    index = (site / "sitemap.xml").read_text(encoding="utf-8")
+    assert "<sitemapindex" in index
+    locations = []
+    for part in re.findall(r"<loc>([^<]+)</loc>", index):
+        listed = re.findall(r"<loc>([^<]+)</loc>", (site / urlparse(part).path.lstrip("/")).read_text(encoding="utf-8"))
+        assert 0 < len(listed) <= SITEMAP_URLS
+        locations += listed
     assert len(locations) >= 2 * len(bundled_site.listed_offers)
     for location in locations:
         path = urlparse(location).path
         assert (site / path.lstrip("/") / "index.html").exists() if path.endswith("/") else (site / path.lstrip("/")).exists()
+
+
+def test_a_sitemap_holds_at_most_its_share_of_addresses(bundled_site, monkeypatch):
+    """A national catalogue passes the protocol's 50,000 addresses at about 25,000 offers: the index lists parts."""
+    monkeypatch.setattr(site_pages, "SITEMAP_URLS", 7)
+    made = object.__new__(site_pages.Pages)  # the sitemaps need only the base, the offers and the providers
+    made.config, made.summaries, made.providers = bundled_site.config, bundled_site.listed_offers, {"https://p.example/1": {}}
+    files = dict(made._sitemaps())
+    parts = [name for name in files if name.startswith("sitemaps/")]
+    every = [loc for name in parts for loc in re.findall(r"<loc>([^<]+)</loc>", files[name])]
+    assert len(parts) == -(-len(every) // 7) and all(len(re.findall("<loc>", files[name])) <= 7 for name in parts)
+    assert len(every) == 14 + 2 * len(bundled_site.listed_offers) + 2 and len(set(every)) == len(every)
+    assert re.findall(r"<loc>[^<]+/(sitemaps/sitemap-\d+\.xml)</loc>", files["sitemap.xml"]) == parts
 
 
 def test_search_records_match_the_published_offers(bundled_site):

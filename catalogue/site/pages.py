@@ -35,6 +35,7 @@ from .static_search import Record
 from .view import Presenter, http_only
 
 PAGE_SIZE = 50
+SITEMAP_URLS = 40_000  # under the protocol's 50,000 and 50 MB, with room for long addresses
 EXAMPLE_QUERY = """PREFIX elm: <http://data.europa.eu/snb/model/elm/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX mcc: <https://w3id.org/mc-catalogue/ns#>
@@ -156,7 +157,7 @@ class Pages:
                 "for_providers.html", "for-providers.html", guide=self._annex_guide(lang), example=self._example_offer()
             )
             yield f"{lang}/accessibility.html", render("accessibility.html", "accessibility.html")
-        yield "sitemap.xml", self._sitemap()
+        yield from self._sitemaps()
         yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.config.base}sitemap.xml\n"
 
     # -- data -------------------------------------------------------------------------------------
@@ -416,13 +417,20 @@ class Pages:
                 found.setdefault(name, set()).add(value)
         return {name: sorted(values, key=float if name != "start_day" else str) for name, values in found.items()}
 
-    def _sitemap(self) -> str:
+    def _sitemaps(self) -> Iterator[tuple[str, str]]:
+        """``sitemap.xml``, a sitemap index, and its sitemaps of at most ``SITEMAP_URLS`` addresses each (the
+        protocol's limit is 50,000, which a catalogue passes at about 25,000 offers in two languages)."""
         base = self.config.base.rstrip("/")
         paths = [f"/{lang}/{page}" for lang in i18n.LANGUAGES for page in ("", "search.html", "browse/", "providers.html", "about.html", "for-providers.html", "accessibility.html")]
         paths += [offer_page(s["iri"], s["source"], self.config.base, lang) for s in self.summaries for lang in i18n.LANGUAGES]
         paths += [provider_page(iri, lang) for iri in self.providers for lang in i18n.LANGUAGES]
-        entries = "".join(f"  <url><loc>{escape(base + path)}</loc></url>\n" for path in paths)
-        return f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n'
+        names = []
+        for number, first in enumerate(range(0, max(1, len(paths)), SITEMAP_URLS), start=1):
+            entries = "".join(f"  <url><loc>{escape(base + path)}</loc></url>\n" for path in paths[first:first + SITEMAP_URLS])
+            names.append(f"sitemaps/sitemap-{number}.xml")
+            yield names[-1], f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n'
+        listed = "".join(f"  <sitemap><loc>{escape(f'{base}/{name}')}</loc></sitemap>\n" for name in names)
+        yield "sitemap.xml", f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{listed}</sitemapindex>\n'
 
 
 def _facet_values(summary: dict, facet: str) -> list[str]:
