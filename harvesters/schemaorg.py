@@ -57,6 +57,7 @@ from catalogue.vocab import (
     CREDIT_SCHEME,
     ISCED_SCHEME,
     MODE_SCHEME,
+    NATIONAL_CREDIT_SCHEME,
     OPPORTUNITY_TYPE_SCHEME,
     SCHEDULE_SCHEME,
 )
@@ -145,7 +146,8 @@ class SchemaOrgHarvester(Harvester):
         ("courseMode, educationalProgramMode, eventAttendanceMode", "elm:mode / elm:learningSchedule / dcterms:type", "free text via vocab (online, distans, onsite, blended, full-time, MOOC …)"),
         ("courseWorkload, timeToComplete, timeRequired (PTnH, PTnM)", "elm:volumeOfLearning", "hours; other durations go to elm:duration"),
         ("courseSchedule (Schedule: duration, repeatFrequency, repeatCount, byDay, times)", "elm:scheduleInformation", "sentence in sv and en; hours = duration × repeatCount when no workload (guessed)"),
-        ("numberOfCredits (number or StructuredValue value + unitText)", "elm:creditPoint", "ECTS/hp; no unit: ECTS (guessed); other systems via vocab"),
+        ("numberOfCredits (number or StructuredValue value + unitText)", "elm:creditPoint",
+         "ECTS/hp; no unit: ECTS (guessed); other systems via vocab (EU list; YH points in vocab/credit-systems.ttl)"),
         ("educationalLevel, educationalAlignment (EQF), credential educationalLevel", "elm:educationLevel", "EQF via vocab (\"EQF 4\", \"Nivå 4\")"),
         ("about, educationalAlignment (ISCED-F)", "elm:ISCEDFCode", "only values that are ISCED-F codes or labels"),
         ("teaches (Text, DefinedTerm)", "elm:learningOutcome", "one outcome per value"),
@@ -865,8 +867,10 @@ class OfferMapper:
             self.note("numberOfCredits", "guessed", raw, "no credit system given; read as ECTS credits (högskolepoäng)")
         elif self.context.vocabulary.match(CREDIT_SCHEME, unit):
             fields.ects, fields.credit_system = number, unit
+        elif self.context.vocabulary.match(NATIONAL_CREDIT_SCHEME, unit):
+            fields.national_credits.append((number, unit))  # "25 YH-poäng": YH points, never converted to ECTS
         else:
-            self.note("numberOfCredits", "dropped", f"{raw} {unit}", "credits in a system that is not on the EU list (ECTS, ECVET …)")
+            self.note("numberOfCredits", "dropped", f"{raw} {unit}", "credits in a system neither on the EU list (ECTS, ECVET …) nor a national one the catalogue lists")
 
     def levels_and_fields(self, fields: OfferFields) -> None:
         levels = [_term(v) for v in self.course.values("educationalLevel")]

@@ -18,16 +18,24 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from pyoxigraph import NamedNode
+
 from catalogue.iris import graph_prefix
 from catalogue.levels import LEVEL_KEYS
 from catalogue.store.base import CatalogueStore
 from catalogue.text import display_text
-from catalogue.vocab import EQF_SCHEME, load_vocabulary
+from catalogue.vocab import CEFR_SCHEME, ECTS, EQF_SCHEME, load_vocabulary
 
 from .time_relevance import STATUS_KEYS
 
 Texts = dict[str, str]
 CHUNK = 1000
+TOPIC = "https://w3id.org/mc-catalogue/note-topic/"
+PACE_TOPIC = TOPIC + "pace"
+LANGUAGE_REQUIREMENT_TOPIC = TOPIC + "language-requirement"
+FULL_TIME = "http://data.europa.eu/snb/learning-schedule/72a0ab92fa"
+# Pace of study in bands a counsellor asks for: full time, three quarters, half, a quarter, less.
+PACE_BANDS = (("100", 100.0), ("75", 75.0), ("50", 50.0), ("25", 25.0), ("under-25", 0.0))
 
 
 @dataclass
@@ -95,6 +103,12 @@ class OfferSummary:
     admission: Texts = field(default_factory=dict)
     schedule_information: Texts = field(default_factory=dict)
     topics: list[str] = field(default_factory=list)  # subjects of the offer's notes (student aid, grants, flexible start …)
+    pace: float | None = None  # pace of study in percent of full time, as a note with the pace topic states it
+    # What language a learner needs: {"level": CEFR code or None, "texts": the words that state it}, per note.
+    language_requirements: list[dict] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)  # skill concepts of the learning outcomes (ESCO or another list)
+    occupations: list[str] = field(default_factory=list)  # occupations the learning entitles to (ESCO, national)
+    concept_labels: dict[str, Texts] = field(default_factory=dict)  # labels the data gives those skills and occupations
     documents: list[str] = field(default_factory=list)
     modified: str | None = None
     microcredential: bool = False
@@ -119,9 +133,8 @@ class OfferSummary:
 
     @property
     def ects(self) -> float | None:
-        ects = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
         for framework, points in self.credits:
-            if framework == ects:
+            if framework == ECTS:
                 try:
                     return float(points)
                 except ValueError:
@@ -131,6 +144,22 @@ class OfferSummary:
     @property
     def hours(self) -> float | None:
         return duration_hours(self.volume) if self.volume else None
+
+    @property
+    def national_credits(self) -> list[tuple[str, str]]:
+        """(framework, points) of the credits in systems other than ECTS (YH points, ECVET, folk high school weeks …)."""
+        return [(framework, points) for framework, points in self.credits if framework != ECTS]
+
+    @property
+    def cefr_levels(self) -> list[str]:
+        return sorted({r["level"] for r in self.language_requirements if r.get("level")})
+
+    @property
+    def pace_band(self) -> str | None:
+        """The band of ``PACE_BANDS`` the pace falls in; a full-time schedule with no percentage is full time by definition."""
+        if self.pace is None:
+            return "100" if self.schedule == FULL_TIME else None
+        return next(name for name, low in PACE_BANDS if self.pace >= low)
 
 
 def pick(texts: Texts, lang: str, order: tuple[str, ...] = ("en", "sv")) -> tuple[str, str]:
@@ -292,6 +321,7 @@ class _Reader:
         self._prices()
         self._places()
         self._topics()
+        self._pace()
         self._notes("?o elm:admissionProcedure ?n", "admission")
         self._notes("?o elm:scheduleInformation ?n", "schedule_information")
         self._spec()
@@ -382,6 +412,13 @@ class _Reader:
         for summary in self.summaries.values():
             summary.topics.sort()  # the same summary however many offers a read takes at once
 
+    def _pace(self) -> None:
+        for row in self.rows(f"?o elm:additionalNote ?n . ?n dcterms:subject <{PACE_TOPIC}> ; elm:noteLiteral ?t", "?o ?t"):
+            offer = self.summaries[row["o"].value]
+            percent = _percent(row["t"].value)
+            if percent is not None and offer.pace is None:
+                offer.pace = percent
+
     def _notes(self, pattern: str, attribute: str, topic: str | None = None, many: bool = False, via_spec: bool = False) -> None:
         base = "?o elm:learningAchievementSpecification ?s . " if via_spec else ""
         topic_filter = f" ?n dcterms:subject <{topic}> ." if topic else ""
@@ -437,6 +474,8 @@ class _Reader:
             _add_name(outcomes.setdefault((row["o"].value, row["lo"].value), {}), row["t"])
         for (offer, _), texts in sorted(outcomes.items()):
             s[offer].outcomes.append(texts)
+        self._language_requirements()
+        self._skills_and_occupations()
         for row in self.rows(spec + "?s elm:provenBy ?a . OPTIONAL { ?a dcterms:type ?t } OPTIONAL { ?a dcterms:title ?title } OPTIONAL { ?a elm:gradingScheme/dcterms:title ?g }", "?o ?t ?title ?g"):
             offer = s[row["o"].value]
             if row["t"] is not None and row["t"].value not in offer.assessment_types:
@@ -456,6 +495,39 @@ class _Reader:
             body = self._organisation(row["b"].value)
             if body not in s[row["o"].value].awarding_bodies:
                 s[row["o"].value].awarding_bodies.append(body)
+
+    def _language_requirements(self) -> None:
+        rows = self.rows(
+            "?o elm:learningAchievementSpecification ?s . ?s elm:additionalNote ?n . ?n dcterms:subject ?t ; elm:noteLiteral ?text . "
+            f"FILTER(?t = <{LANGUAGE_REQUIREMENT_TOPIC}> || STRSTARTS(STR(?t), \"{CEFR_SCHEME}\"))",
+            "?o ?n ?t ?text",
+        )
+        found: dict[tuple[str, str], dict] = {}
+        for row in rows:
+            subject = row["t"].value
+            level = subject[len(CEFR_SCHEME):] if subject.startswith(CEFR_SCHEME) else None
+            entry = found.setdefault((row["o"].value, row["n"].value), {"level": level, "texts": {}})
+            entry["texts"][row["text"].language or ""] = display_text(row["text"].value)
+        for (offer, _note), entry in sorted(found.items(), key=lambda item: (item[0], item[1]["level"] is None, item[1]["level"] or "")):
+            self.summaries[offer].language_requirements.append(entry)
+
+    def _skills_and_occupations(self) -> None:
+        spec = "?o elm:learningAchievementSpecification ?s . "
+        for attribute, pattern in (
+            ("skills", spec + "?s elm:learningOutcome ?lo . ?lo ?p ?k . FILTER(?p IN (elm:relatedESCOSkill, elm:relatedSkill))"),
+            ("occupations", spec + "?s elm:entitlesTo ?e . ?e ?p ?k . FILTER(?p IN (elm:limitOccupation, elm:limitNationalOccupation))"),
+        ):
+            for row in self.rows(pattern + " OPTIONAL { ?k skos:prefLabel ?l }", "?o ?k ?l"):
+                if not isinstance(row["k"], NamedNode):
+                    continue  # a skill with no IRI cannot be filtered on or linked to
+                offer, iri = self.summaries[row["o"].value], row["k"].value
+                if iri not in getattr(offer, attribute):
+                    getattr(offer, attribute).append(iri)
+                if row["l"] is not None:
+                    _add_name(offer.concept_labels.setdefault(iri, {}), row["l"])
+        for summary in self.summaries.values():
+            summary.skills.sort()
+            summary.occupations.sort()
 
     def _organisation(self, iri: str) -> Organisation:
         return self.organisations.setdefault(iri, Organisation(iri))
@@ -550,6 +622,15 @@ class _Reader:
             entry["explanation"][row["c"].language or "en"] = row["c"].value
         for (offer, _node), entry in sorted(found.items()):
             self.summaries[offer].derived.append(entry)
+
+
+def _percent(text: str) -> float | None:
+    """The percentage a pace note states ("Studietakt: 50 %"); None when it states none, or more than one."""
+    found = re.findall(r"(\d{1,3}(?:[.,]\d+)?)\s*%", text)
+    if len(found) != 1:
+        return None
+    value = float(found[0].replace(",", "."))
+    return value if 0 < value <= 100 else None
 
 
 def _add_name(texts: Texts, literal) -> None:

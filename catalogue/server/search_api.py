@@ -32,7 +32,14 @@ from catalogue.publish.search_index import (
     application_window,
 )
 from catalogue.text import display_text
-from catalogue.vocab import load_vocabulary
+from catalogue.vocab import (
+    CEFR_LEVELS,
+    CEFR_SCHEME,
+    YH_POINTS,
+    esco_page,
+    load_vocabulary,
+    readable_iri,
+)
 
 SUPPORTED = ("sv", "en")
 
@@ -67,6 +74,25 @@ class PriceOut(BaseModel):
     amount: float | None
     currency: str | None = Field(None, description="ISO 4217 code")
     label: str | None = None
+
+
+class CreditsOut(BaseModel):
+    system: Concept = Field(description="The credit system: YH points, folk high school study weeks, ECVET … (ECTS is the field ects)")
+    points: float
+    full_time_weeks: float | None = Field(None, description="YH points only: the weeks of full-time study they stand for (5 YH points a week); "
+                                                              "no ECTS value is given, as no official conversion exists")
+
+
+class LanguageRequirementOut(BaseModel):
+    text: str = Field(description="The words of the entry requirements that state it, in the language of text_language")
+    text_language: str
+    level: Concept | None = Field(None, description="The CEFR level (A1 … C2) the words state; none when they name a course or test instead")
+
+
+class NamedConcept(BaseModel):
+    iri: str
+    label: str = Field(description="ESCO's label where the catalogue knows it, else the one the data gives, else the IRI's last part")
+    url: str | None = Field(None, description="Where to read about it (the ESCO portal for ESCO concepts)")
 
 
 class DerivedValue(BaseModel):
@@ -113,6 +139,12 @@ class OfferItem(BaseModel):
     places: list[PlaceOut] = Field([], description="Where it is given")
     application_deadlines: list[str] = Field([], description="Last days to apply, as the data gives them")
     funding: list[str] = Field([], description="Funding the data names: student-aid, no-student-aid, grants")
+    pace: float | None = Field(None, description="Pace of study in percent of full time (studietakt), as the offer states it")
+    pace_band: str | None = Field(None, description="The pace facet's value: 100, 75, 50, 25 or under-25 (a full-time schedule counts as 100)")
+    credits: list[CreditsOut] = Field([], description="Credits in systems other than ECTS (YH points, folk high school study weeks …)")
+    language_requirements: list[LanguageRequirementOut] = Field([], description="What language the learner needs, as the entry requirements say")
+    skills: list[NamedConcept] = Field([], description="Skills the learning outcomes are linked to (ESCO skills, or another list's)")
+    occupations: list[NamedConcept] = Field([], description="Occupations the offer entitles to (ESCO occupations, or a national list's)")
     data: dict[str, str] = Field(description="The offer as RDF (Turtle, JSON-LD)")
 
 
@@ -151,6 +183,15 @@ def router(server) -> APIRouter:
         target_group: list[str] = Query([], description="Target group IRI"),
         prerequisites: list[Literal["none-stated", "stated"]] = Query([], description="none-stated: offers that state no entry requirements"),
         study_time: list[Literal["daytime", "evenings", "weekends", "self-paced"]] = Query([], description="When one studies, as the offer says"),
+        pace: list[Literal["100", "75", "50", "25", "under-25"]] = Query(
+            [], description="Pace of study (studietakt) in percent of full time: 100 (full time; offers that only say full time count), "
+                            "75 (75-99 %), 50 (50-74 %), 25 (25-49 %), under-25"),
+        language_requirement: list[Literal["stated", "none-stated", "A1", "A2", "B1", "B2", "C1", "C2"]] = Query(
+            [], description="What language the learner needs: stated (the entry requirements name a language requirement), none-stated, "
+                            "or a CEFR level the entry requirements state (A1-A2 beginner, B1-B2 independent, C1-C2 advanced). "
+                            "Levels are never inferred from a course name such as Svenska 3"),
+        skill: list[str] = Query([], description="Skill IRI the learning outcomes are linked to, e.g. an ESCO skill http://data.europa.eu/esco/skill/…"),
+        occupation: list[str] = Query([], description="Occupation IRI, e.g. an ESCO occupation http://data.europa.eu/esco/occupation/…"),
         open_now: bool = Query(False, description="Only offers open for application today: a deadline not passed, or no deadline and not started (or a flexible start)"),
         closes_within: int | None = Query(None, ge=0, le=366, description="With open_now: the last application day is within this many days"),
         flexible_start: bool = Query(False, description="Only offers one can start at any time"),
@@ -186,7 +227,8 @@ def router(server) -> APIRouter:
             "level": [level] if level else [],
             "status": _statuses(status),
             "town": town, "funding": list(funding), "target_group": target_group, "prerequisites": list(prerequisites),
-            "study_time": list(study_time),
+            "study_time": list(study_time), "pace": list(pace), "language_requirement": list(language_requirement),
+            "skill": skill, "occupation": occupation,
         }
         point = None
         if near:
@@ -285,6 +327,12 @@ def _item(server, summary: dict, lang: str) -> OfferItem:
         ],
         application_deadlines=summary.get("deadlines", []),
         funding=[FUNDING_TOPICS[t] for t in summary.get("topics", []) if t in FUNDING_TOPICS],
+        pace=summary.get("pace"),
+        pace_band=summary.get("pace_band"),
+        credits=[_credits(c, lang) for c in summary.get("credits") or []],
+        language_requirements=[r for r in (_language_requirement(x, lang) for x in summary.get("language_requirements") or []) if r],
+        skills=[_named(iri, lang, summary.get("concept_labels") or {}) for iri in summary.get("skills") or []],
+        occupations=[_named(iri, lang, summary.get("concept_labels") or {}) for iri in summary.get("occupations") or []],
         data={"turtle": f"{path}.ttl", "jsonld": f"{path}.jsonld"} if path else {},
     )
 
@@ -307,10 +355,33 @@ def _facet(server, name: str, values: list[tuple[str, int]], lang: str, items: l
             label = VALUE_LABELS[name].get(value, {}).get(lang, value)
         elif name == "town":
             label = value
+        elif name in ("skill", "occupation"):
+            labels = next((i["concept_labels"][value] for i in items if value in (i.get("concept_labels") or {})), {})
+            label = _named(value, lang, {value: labels}).label
         else:
             label = vocabulary.label(value, lang)
         out.append(FacetValue(value=value, label=label, count=count))
     return out
+
+
+def _credits(entry: dict, lang: str) -> CreditsOut:
+    points = float(entry["points"])
+    return CreditsOut(system=_concept(entry["framework"], lang), points=points,
+                      full_time_weeks=points / 5 if entry["framework"] == YH_POINTS else None)
+
+
+def _language_requirement(entry: dict, lang: str) -> LanguageRequirementOut | None:
+    text, text_language = pick(entry.get("texts") or {}, lang)
+    if not text:
+        return None
+    level = entry.get("level")
+    return LanguageRequirementOut(text=text, text_language=text_language,
+                                  level=_concept(CEFR_SCHEME + level, lang) if level in CEFR_LEVELS else None)
+
+
+def _named(iri: str, lang: str, data_labels: dict[str, dict[str, str]]) -> NamedConcept:
+    labels = load_vocabulary().labels.get(iri) or data_labels.get(iri) or {}
+    return NamedConcept(iri=iri, label=display_text(pick(labels, lang)[0]) or readable_iri(iri, lang), url=esco_page(iri, lang))
 
 
 STATUS_LABELS = {

@@ -30,6 +30,9 @@ def card(summary: dict, lang: str, p: Presenter, base: str, today: date | None =
         "modes": [p.label(m) for m in summary.get("modes", [])],
         "start": p.day(summary.get("start")),
         "ects": p.number(summary.get("ects")) if summary.get("ects") is not None else "",
+        # Credits in other systems beside ECTS (YH points, folk high school weeks), never converted to ECTS.
+        "credits": [p.credits(c["framework"], c["points"]) for c in summary.get("credits") or []],
+        "pace": p.pace(summary.get("pace")),
         "hours": p.number(summary.get("hours")) if summary.get("hours") is not None else "",
         "languages": [p.label(x) for x in summary.get("languages", [])],
         "places": places(summary, lang),

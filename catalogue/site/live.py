@@ -35,10 +35,11 @@ from .environment import common_context, environment
 from .view import Presenter
 
 PAGE_SIZE = 20
-PROVIDERS_SHOWN = 30  # the provider facet lists the most frequent; the others are reached by words
+PROVIDERS_SHOWN = 30  # the provider, town, skill and occupation facets list the most frequent; the others are reached by words
 # Facets a reader picks from, in this order; "status" and "source" stay in the API.
-SHOWN = ("broad_field", "eqf", "mode", "schedule", "study_time", "town", "funding", "prerequisites", "target_group", "language", "country",
-         "provider", "level", "microcredential")
+SHOWN = ("broad_field", "eqf", "mode", "schedule", "pace", "study_time", "town", "funding", "prerequisites", "language_requirement",
+         "target_group", "language", "skill", "occupation", "country", "provider", "level", "microcredential")
+ORDERED = {"pace": ("100", "75", "50", "25", "under-25"), "language_requirement": ("stated", "none-stated", "A1", "A2", "B1", "B2", "C1", "C2")}
 FLAGS = ("open_now", "flexible_start", "free")
 KM_CHOICES = (10, 30, 50, 100, 200)
 DAY_CHOICES = (7, 14, 30, 60, 90)
@@ -177,14 +178,15 @@ class LivePages:
         point = gazetteer.point(asked.near) if asked.near else None
         result = index.search(asked.query(today, point))
         pages = max(1, -(-result.total // PAGE_SIZE))
-        groups = self._groups(result.facets, asked, p, index)
+        named = _concept_labels(result.items)
+        groups = self._groups(result.facets, asked, p, index, named)
         query_string = urlencode(asked.params())
         other = "en" if lang == "sv" else "sv"
         path = f"/{lang}/search.html"
         context = common_context(self.config, lang, path + (f"?{query_string}" if query_string else ""),
                                  f"/{other}/search.html" + (f"?{query_string}" if query_string else ""))
         context["path"] = path
-        active = self._active(asked, groups, p)
+        active = self._active(asked, groups, p, named)
         return environment(lang).get_template("search_live.html").render(
             **context, p=p, asked=asked, groups=groups, total=result.total, page=asked.page, pages=pages,
             offers=[card(s, lang, p, self.config.base, today) for s in result.items],
@@ -204,7 +206,8 @@ class LivePages:
 
     # -- parts ---------------------------------------------------------------------------------
 
-    def _groups(self, facets: dict[str, list[tuple[str, int]]], asked: Asked, p: Presenter, index: SearchIndex) -> list[Group]:
+    def _groups(self, facets: dict[str, list[tuple[str, int]]], asked: Asked, p: Presenter, index: SearchIndex,
+                named: dict[str, dict[str, str]]) -> list[Group]:
         _ = p._
         names = {
             "broad_field": (_("Field of education"), ""),
@@ -221,26 +224,37 @@ class LivePages:
             "funding": (_("Student aid and funding"), _("What the offer's data says about student aid from CSN, or about grants.")),
             "prerequisites": (_("Entry requirements"), _("Whether the offer states what you need to know or have done before you start.")),
             "target_group": (_("For whom"), _("Who the offer is meant for, as its provider says.")),
+            "pace": (_("Pace of study"), _("How much of full-time study the offer takes: 100 % is full time, 50 % half time. Offers that only say full time count as 100 %.")),
+            "language_requirement": (_("Language requirements"), _(
+                "What language, and how well, you need to know before you start, as the entry requirements say. "
+                "A level such as B1 or B2 is shown only where the provider states it on the European scale (CEFR): "
+                "A1 and A2 are beginners, B1 and B2 independent users, C1 and C2 advanced.")),
+            "skill": (_("Skills (ESCO)"), _("Skills the learning outcomes are linked to in ESCO, the European classification of skills and occupations.")),
+            "occupation": (_("Occupations (ESCO)"), _("Occupations the offer leads to, as its provider links them to ESCO.")),
         }
         groups = []
         for name in SHOWN:
             values = facets.get(name, [])
-            if name in ("provider", "town"):
+            if name in ("provider", "town", "skill", "occupation"):
                 chosen = set(asked.filters.get(name, []))
                 values = [v for v in values if v[0] in chosen] + [v for v in values if v[0] not in chosen][:PROVIDERS_SHOWN]
             if name == "level":
                 values = sorted(values, key=lambda v: LEVELS.index(v[0]) if v[0] in LEVELS else 99)
+            if name in ORDERED:
+                values = sorted(values, key=lambda v: ORDERED[name].index(v[0]) if v[0] in ORDERED[name] else 99)
             label, help_text = names[name]
             group = Group(name, label, help_text)
             labels = self._provider_names([v for v, _n in values], index, p.lang) if name == "provider" else {}
             for value, count in values:
-                group.choices.append(Choice(value, labels.get(value) or self._label(name, value, p), count, value in asked.filters.get(name, [])))
+                group.choices.append(Choice(value, labels.get(value) or self._label(name, value, p, named), count, value in asked.filters.get(name, [])))
             if group.choices:
                 groups.append(group)
         return groups
 
-    def _label(self, facet: str, value: str, p: Presenter) -> str:
+    def _label(self, facet: str, value: str, p: Presenter, named: dict[str, dict[str, str]] | None = None) -> str:
         _ = p._
+        if facet in ("skill", "occupation"):
+            return p.named(value, (named or {}).get(value)).text.text
         if facet == "microcredential":
             return _("Complete micro-credential") if value == "yes" else _("Not a complete micro-credential")
         if facet == "level":
@@ -252,7 +266,7 @@ class LivePages:
     def _provider_names(self, iris: list[str], index: SearchIndex, lang: str) -> dict[str, str]:
         return {iri: display_text(pick(names, lang)[0]) for iri, names in index.provider_names(iris).items()}
 
-    def _active(self, asked: Asked, groups: list[Group], p: Presenter) -> list[tuple[str, str]]:
+    def _active(self, asked: Asked, groups: list[Group], p: Presenter, named: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
         """(what is asked, address without it): what the reader can take away when nothing or little is found."""
         _ = p._
         labels = {(g.name, c.value): c.label for g in groups for c in g.choices}
@@ -261,7 +275,7 @@ class LivePages:
             active.append((_("the words “%(words)s”") % {"words": asked.text}, asked.without("q")))
         for name, values in asked.filters.items():
             for value in values:
-                active.append((labels.get((name, value)) or self._label(name, value, p), asked.without(name, value)))
+                active.append((labels.get((name, value)) or self._label(name, value, p, named), asked.without(name, value)))
         said = {
             "ects_min": _("at least %(value)s ECTS credits"), "ects_max": _("at most %(value)s ECTS credits"),
             "price_min": _("a price of at least %(value)s"), "price_max": _("a price of at most %(value)s"),
@@ -285,6 +299,15 @@ class LivePages:
         _ = p._
         return [("relevance", _("Best match, then soonest start")), ("start", _("Soonest start")), ("title", _("Title")),
                 ("ects", _("Smallest workload")), ("price", _("Lowest price"))]
+
+
+def _concept_labels(items: list[dict]) -> dict[str, dict[str, str]]:
+    """The labels the results' data give their skills and occupations (used where the catalogue's vocabulary has none)."""
+    found: dict[str, dict[str, str]] = {}
+    for item in items:
+        for iri, labels in (item.get("concept_labels") or {}).items():
+            found.setdefault(iri, labels)
+    return found
 
 
 def _is_day(value: str) -> bool:

@@ -31,7 +31,16 @@ from catalogue.publish.offer_data import (
     pick,
 )
 from catalogue.urls import offer_page, provider_page
-from catalogue.vocab import Vocabulary, load_vocabulary
+from catalogue.vocab import (
+    CEFR_SCHEME,
+    ECTS,
+    FOLK_HIGH_SCHOOL_WEEKS,
+    YH_POINTS,
+    Vocabulary,
+    esco_page,
+    load_vocabulary,
+    readable_iri,
+)
 
 from . import i18n
 
@@ -74,6 +83,14 @@ class Link:
 
 
 @dataclass
+class Named:
+    """A skill or occupation: its name (``Text``: in the page's language or marked as another) and where to read about it."""
+
+    text: Text
+    url: str | None
+
+
+@dataclass
 class OfferView:
     iri: str
     url: str
@@ -102,6 +119,8 @@ class OfferView:
     data_links: list[Link]
     documents: list[str]
     source: str
+    skills: list[Named] = field(default_factory=list)
+    occupations: list[Named] = field(default_factory=list)
 
 
 class Presenter:
@@ -147,6 +166,37 @@ class Presenter:
         if hours is None:
             return duration or ""
         return self._("%(hours)s hours") % {"hours": self.number(hours)}
+
+    def pace(self, percent: float | None) -> str:
+        """"50 % (half time)": a pace of study, with the name readers use for the common ones."""
+        if percent is None:
+            return ""
+        _ = self._
+        shown = f"{self.number(percent)} %"
+        name = {100.0: _("full time"), 75.0: _("three-quarter time"), 50.0: _("half time"), 25.0: _("quarter time")}.get(float(percent))
+        return _("%(percent)s (%(name)s)") % {"percent": shown, "name": name} if name else shown
+
+    def credits(self, framework: str, points: str) -> str:
+        """Credits as readers count them: "7.5 ECTS", "200 YH points (40 weeks of full-time study)", "34 study weeks (folk high school)"."""
+        _ = self._
+        try:
+            number = float(points)
+        except ValueError:
+            return f"{points} {self.vocabulary.notations.get(framework) or self.label(framework)}"
+        if framework == ECTS:
+            return f"{self.number(number)} ECTS"
+        if framework == YH_POINTS:
+            # 5 YH points are one week of full-time study (Förordning (2009:130) om yrkeshögskolan); no ECTS equivalence exists.
+            return _("%(points)s YH points (%(weeks)s weeks of full-time study)") % {"points": self.number(number), "weeks": self.number(number / 5)}
+        if framework == FOLK_HIGH_SCHOOL_WEEKS:
+            return _("%(weeks)s study weeks (folk high school)") % {"weeks": self.number(number)}
+        return f"{self.number(number)} {self.vocabulary.notations.get(framework) or self.label(framework)}"
+
+    def named(self, iri: str, labels: dict[str, str] | None = None) -> Named:
+        """A skill or occupation by the catalogue's label (ESCO's), else the data's, else its address in words; linked to ESCO."""
+        known = self.vocabulary.labels.get(iri) or labels or {}
+        text = self.text(known) or self.plain(readable_iri(iri, self.lang))
+        return Named(text, esco_page(iri, self.lang) or http_only(iri))
 
     def offer_url(self, iri: str, source: str, base: str) -> str:
         return offer_page(iri, source, base, self.lang)
@@ -206,6 +256,8 @@ def offer_view(offer: OfferSummary, p: Presenter, base: str, source_name: str, l
         data_links=_data_links(offer.iri, path),
         documents=[u for u in (http_only(d) for d in offer.documents) if u],
         source=offer.source,
+        skills=[p.named(iri, offer.concept_labels.get(iri)) for iri in offer.skills],
+        occupations=[p.named(iri, offer.concept_labels.get(iri)) for iri in offer.occupations],
     )
 
 
@@ -271,10 +323,7 @@ def _annex(offer: OfferSummary, p: Presenter) -> list[AnnexRow]:
 
 def _workload(offer: OfferSummary, p: Presenter) -> list[Text]:
     _ = p._
-    shown = []
-    for framework, points in offer.credits:
-        system = p.vocabulary.notations.get(framework) or p.label(framework)
-        shown.append(p.plain(f"{p.number(float(points)) if _is_number(points) else points} {system}"))
+    shown = [p.plain(p.credits(framework, points)) for framework, points in offer.credits]
     hours = duration_hours(offer.volume) if offer.volume else None
     if hours is not None:
         shown.append(p.plain(_("%(hours)s hours of work") % {"hours": p.number(hours)}))
@@ -327,8 +376,23 @@ def _facts(offer: OfferSummary, p: Presenter) -> list[tuple[str, list[Text | Joi
         (_("Field of education"), [_inferred(offer, p, x) for x in offer.fields]),
         (_("Type"), [p.plain(p.label(x)) for x in offer.types]),
         (_("Schedule"), [t for t in [p.text(offer.schedule_information)] if t]),
+        (_("Pace of study"), [p.plain(p.pace(offer.pace))] if offer.pace is not None else []),
+        (_("Credits"), [p.plain(p.credits(framework, points)) for framework, points in offer.credits]),
+        (_("Language requirements"), [_language_requirement(offer, p, r) for r in offer.language_requirements]),
     ]
     return [(name, [v for v in values if v and v.text]) for name, values in facts if any(v and v.text for v in values)]
+
+
+def _language_requirement(offer: OfferSummary, p: Presenter, requirement: dict) -> Text | Joined | None:
+    """The provider's words that state it, with the CEFR level they name; marked when the catalogue found them."""
+    words = p.text(requirement.get("texts") or {})
+    if words is None:
+        return None
+    level = requirement.get("level")
+    parts = (words, p.plain(p._("CEFR level %(level)s") % {"level": level})) if level else (words,)
+    subject = CEFR_SCHEME + level if level else "https://w3id.org/mc-catalogue/note-topic/language-requirement"
+    found = any(d["value"] == subject and d["rule"].startswith("language-requirement/") for d in offer.derived)
+    return Joined(parts, " – ", " " + p._("(found by the catalogue in the entry requirements)") if found else "")
 
 
 def _disagreement_label(name: str, p: Presenter) -> str:
@@ -364,11 +428,3 @@ def _apply(offer: OfferSummary, p: Presenter) -> list[tuple[str, list[Text]]]:
         if admission:
             items.append((_("How to apply"), [admission]))
     return items
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-        return True
-    except ValueError:
-        return False

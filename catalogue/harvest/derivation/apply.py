@@ -14,6 +14,7 @@ hints the harvester gave (``HarvestContext.hint``):
 * ECTS credit points from credits in a system with an official equivalence;
 * form of participation (``elm:mode``) and schedule from how the source words them;
 * learning outcomes from a description section titled as such;
+* the pace of study (a note with the catalogue's pace topic) from a percentage the schedule text ties to the pace;
 * the language a learner needs (a note on the specification with the words of the entry requirements that
   state it), and the CEFR level where those words state one (the note's subject).
 
@@ -43,10 +44,12 @@ from .language_requirement import (
     derive_language_requirements,
 )
 from .outcomes import derive_outcomes
+from .pace import derive_pace
 from .participation import derive_modes
 from .result import Derived
 
 ECTS = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
+PACE_TOPIC = "https://w3id.org/mc-catalogue/note-topic/pace"
 SCHEDULE_SCHEME_PREFIX = "http://data.europa.eu/snb/learning-schedule/"
 _TYPE = ox.NamedNode(RDF_TYPE)
 
@@ -148,6 +151,7 @@ class _Offer:
             self.outcomes(spec)
             self.language_requirements(spec)
         self.modes(spec)
+        self.pace()
         if isinstance(self.provider, ox.NamedNode):
             self.country(self.provider)
         return self.found
@@ -223,6 +227,22 @@ class _Offer:
             for lang, text in requirement.texts.items():
                 self.graph.add(node, ELM + "noteLiteral", ox.Literal(text, language=lang or "und"))
             self.record(node, DCTERMS + "subject", ox.NamedNode(requirement.derived.value), requirement.derived)
+
+    def pace(self) -> None:
+        for note in self.graph.objects(self.offer, ELM + "additionalNote"):
+            if ox.NamedNode(PACE_TOPIC) in self.graph.objects(note, DCTERMS + "subject"):
+                return  # stated as a pace note already
+        texts = [text for note in self.graph.objects(self.offer, ELM + "scheduleInformation") for text, _ in self.graph.texts(note, ELM + "noteLiteral")]
+        derived = derive_pace(texts)
+        if derived is None:
+            return
+        node = ox.NamedNode(self.offer.value + "/derived-pace")
+        self.graph.add(self.offer, ELM + "additionalNote", node)
+        self.graph.add(node, RDF_TYPE, ox.NamedNode(ELM + "Note"))
+        self.graph.add(node, DCTERMS + "subject", ox.NamedNode(PACE_TOPIC))
+        sentences = {"sv": f"Studietakt: {derived.value.replace('.', ',')} %", "en": f"Pace of study: {derived.value} %"}
+        self.graph.add(node, ELM + "noteLiteral", ox.Literal(sentences["en"], language="en"))
+        self.record(node, ELM + "noteLiteral", ox.Literal(sentences["sv"], language="sv"), derived)
 
     def modes(self, spec: ox.NamedNode | None) -> None:
         has_mode = bool(self.graph.objects(self.offer, ELM + "mode")) or (spec is not None and bool(self.graph.objects(spec, ELM + "mode")))

@@ -115,12 +115,13 @@ def _states_requirement(clause: str) -> bool:
 
 
 def _derived(level: str | None, texts: dict[str, str]) -> Derived:
-    evidence = next(iter(texts.values()))
-    quoted_en, quoted_sv = f"“{evidence}”", f"”{evidence}”"
+    first = next(iter(texts.values()))
+    quoted_en = f"“{texts.get('en') or first}”"
+    quoted_sv = f"”{texts.get('sv') or texts.get('en') or first}”"
     if level is not None:
         rule = "language-requirement/cefr"
         return Derived(
-            value=CEFR_SCHEME + level, confidence=0.9, rule=rule, evidence=quoted_en,
+            value=CEFR_SCHEME + level, confidence=0.9, rule=rule, evidence="; ".join(f"“{text}” ({lang or '?'})" for lang, text in texts.items()),
             explanation={
                 "en": f"The entry requirements state CEFR level {level}: {quoted_en} (rule {rule}).",
                 "sv": f"Behörighetskraven anger nivå {level} i den gemensamma europeiska referensramen för språk (GERS): {quoted_sv} (regel {rule}).",
@@ -128,7 +129,7 @@ def _derived(level: str | None, texts: dict[str, str]) -> Derived:
         )
     rule = "language-requirement/stated"
     return Derived(
-        value=LANGUAGE_REQUIREMENT_TOPIC, confidence=0.85, rule=rule, evidence=quoted_en,
+        value=LANGUAGE_REQUIREMENT_TOPIC, confidence=0.85, rule=rule, evidence="; ".join(f"“{text}” ({lang or '?'})" for lang, text in texts.items()),
         explanation={
             "en": f"The entry requirements state what language a learner needs, without a CEFR level: {quoted_en} (rule {rule}).",
             "sv": f"Behörighetskraven anger vilket språk den som söker behöver kunna, utan GERS-nivå: {quoted_sv} (regel {rule}).",
