@@ -12,7 +12,9 @@ from catalogue.harvest.derivation.country import country_iri, derive_country
 from catalogue.harvest.derivation.credits import derive_ects
 from catalogue.harvest.derivation.field_of_education import derive_field
 from catalogue.harvest.derivation.language import derive_language
+from catalogue.harvest.derivation.language_requirement import derive_language_requirements
 from catalogue.harvest.derivation.outcomes import derive_outcomes
+from catalogue.harvest.derivation.pace import derive_pace
 from catalogue.harvest.derivation.participation import derive_modes
 from catalogue.harvest.derivation.result import Derived
 
@@ -402,3 +404,61 @@ def test_postcode_patterns_compile_and_derived_rejects_bad_values():
         Derived("x", 1.5, "r", "e", {"en": "a", "sv": "b"})
     with pytest.raises(ValueError):
         Derived("x", 0.5, "r", "e", {"en": "only English"})
+
+
+# -- language requirements -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("texts", "expected"), [
+    # A CEFR level together with a language or the framework's name: the level, and the words that state it.
+    ([("Englisch auf Niveau B2.", "de"), ("English at level B2.", "en")], [("B2", {"de": "Englisch auf Niveau B2", "en": "English at level B2"})]),
+    ([("Deutschkenntnisse auf Niveau C1 (GER).", "de")], [("C1", {"de": "Deutschkenntnisse auf Niveau C1 (GER)"})]),
+    ([("Svenska som andraspråk 3 eller svenska på nivå B1.2 enligt GERS.", "sv")],
+     [("B1", {"sv": "Svenska som andraspråk 3 eller svenska på nivå B1.2 enligt GERS"})]),
+    # Courses, tests and "knowledge of a language" state a requirement, never a level.
+    ([("Grundläggande behörighet samt Svenska 3 och Engelska 6.", "sv")], [(None, {"sv": "Grundläggande behörighet samt Svenska 3 och Engelska 6"})]),
+    ([("Svenska på nivå motsvarande SFI kurs D.", "sv")], [(None, {"sv": "Svenska på nivå motsvarande SFI kurs D"})]),
+    ([("A degree in engineering; IELTS 6.5 or equivalent.", "en")], [(None, {"en": "IELTS 6.5 or equivalent"})]),
+    ([("Goda kunskaper i svenska och engelska.", "sv")], [(None, {"sv": "Goda kunskaper i svenska och engelska"})]),
+    # Two requirements: one with a level, one without; a leading "and" is not part of the words kept.
+    ([("An engineering degree, English equivalent to the Swedish course Engelska 6, and Swedish at level A2.", "en")],
+     [("A2", {"en": "Swedish at level A2"}), (None, {"en": "English equivalent to the Swedish course Engelska 6"})]),
+    # Nothing: no language named, a level with no language (a driving licence), or no language needed.
+    ([("Grundläggande behörighet och Matematik 2.", "sv")], []),
+    ([("Körkort C1 och B2-behörighet krävs.", "sv")], []),
+    ([("Inga förkunskaper i finska krävs.", "sv"), ("No prior knowledge of Finnish required.", "en")], []),
+    ([("General entry requirements for Swedish higher vocational education and knowledge equivalent to the upper-secondary "
+       "course in electrical engineering.", "en")], []),
+])
+def test_language_requirements_and_cefr_levels_only_where_the_text_states_them(texts, expected):
+    found = derive_language_requirements(texts)
+    assert [(r.level, r.texts) for r in found] == expected
+    for requirement in found:
+        _explained(requirement.derived)
+        if requirement.level:
+            assert requirement.derived.value == "https://w3id.org/mc-catalogue/cefr/" + requirement.level
+            assert requirement.derived.rule == "language-requirement/cefr"
+        else:
+            assert requirement.derived.value == "https://w3id.org/mc-catalogue/note-topic/language-requirement"
+
+
+# -- pace of study --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("texts", "expected", "rule"), [
+    (["Studietakt 50 %. Lektioner på campus måndagar."], "50", "pace/percentage"),
+    (["Study pace 25 %. One scheduled live lecture a week."], "25", "pace/percentage"),
+    (["Pace of study: 75%"], "75", "pace/percentage"),
+    (["Kursen går på halvfart under våren."], "50", "pace/named"),
+    (["Studietakt 50 %.", "Study pace 50 %."], "50", "pace/percentage"),  # the same pace in two languages
+    (["Deltid, låg studietakt"], None, None),  # no percentage
+    (["Praktiskt prov (60 %) och skriftlig tentamen (40 %)."], None, None),  # percentages that are not a pace
+    (["Studietakt 50 % första terminen, sedan 100 % studietakt."], None, None),  # two paces: none is the pace
+    (["Studietakt 150 %"], None, None),
+])
+def test_a_pace_only_where_the_text_ties_a_percentage_to_it(texts, expected, rule):
+    derived = derive_pace(texts)
+    assert (derived.value if derived else None) == expected
+    if derived:
+        assert derived.rule == rule
+        _explained(derived)
