@@ -31,7 +31,7 @@ from catalogue.vocab import load_vocabulary
 from . import i18n
 from .cards import card
 from .environment import common_context, environment
-from .static_search import Record
+from .static_search import EVERY_OFFER, Record
 from .view import Presenter, http_only
 
 PAGE_SIZE = 50
@@ -113,7 +113,7 @@ class Pages:
 
             facets = self._facets(lang, p)
             yield f"{lang}/index.html", render("home.html", "", offers=len(self.summaries), facets=facets, providers=len(self.providers))
-            yield f"{lang}/search.html", render("search.html", "search.html", facets=facets, ranges=self._ranges())
+            yield f"{lang}/search.html", render("search.html", "search.html", facets=facets, ranges=self._ranges(), every=EVERY_OFFER)
             yield f"{lang}/browse/index.html", render("browse_index.html", "browse/", facets=facets)
             in_listing_order = sorted(self.summaries, key=lambda s: (s.get("start") or "9999", pick(s["titles"], lang)[0]))
             for facet in facets:
@@ -405,7 +405,7 @@ class Pages:
         ects = summary.get("ects")
         sort = {"title": card["title"].casefold(), "start": (summary.get("start") or "9999")[:10],
                 "ects": f"{ects:012.3f}" if ects is not None else "99999999.999"}
-        return {"url": card["url"], "content": display_text(" ".join(words)), "language": lang,
+        return {"url": card["url"], "content": display_text(" ".join(words)) + " " + EVERY_OFFER, "language": lang,
                 "meta": {k: v for k, v in meta.items() if v}, "filters": {k: v for k, v in filters.items() if v}, "sort": sort}
 
     def _ranges(self) -> dict[str, list[str]]:

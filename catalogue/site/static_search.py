@@ -31,6 +31,9 @@ from typing import TypedDict
 
 from pagefind.service import PagefindService
 
+# A word every record carries: Pagefind answers a search without words (filters only, or nothing yet) by loading
+# every word chunk, the whole index; the search page asks for this word instead, one chunk.
+EVERY_OFFER = "zzzeveryofferzzz"
 WINDOW = 2_000  # records in flight to the Pagefind service at once
 UNUSED = ("pagefind-ui.*", "pagefind-component-ui.*", "pagefind-modular-ui.*", "pagefind-highlight.js")
 SHARD_DIGITS = 3  # 4,096 lookup files: about 250 offers in each at a million offers

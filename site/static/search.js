@@ -146,8 +146,9 @@
     return {};  // best match
   }
 
+  // Without words, Pagefind would load every word chunk to list the offers: the word every record carries is one chunk.
   function term(state) {
-    return state.q ? state.q : null;
+    return state.q ? state.q : form.getAttribute("data-every");
   }
 
   // -- the comparison shortlist ---------------------------------------------------------
@@ -233,12 +234,18 @@
 
   // Cards are added in order, each as soon as its fragment and those before it have come: the first
   // result shows without waiting for the twentieth.
+  // The old cards stay until the first new one is there, so the page does not jump (and bring the filters on
+  // screen, which would load their counts) while fragments are on their way.
   function showResults(search, shown) {
-    results.textContent = "";
+    var first = true;
     var chain = Promise.resolve();
+    if (!shown.length) results.textContent = "";
     shown.map(function (result) { return { id: result.id, load: result.data() }; }).forEach(function (result) {
       chain = chain.then(function () { return result.load; }).then(function (offer) {
-        if (search === latest) results.appendChild(card(result.id, offer));
+        if (search !== latest) return;
+        if (first) results.textContent = "";
+        first = false;
+        results.appendChild(card(result.id, offer));
       });
     });
     return chain;
@@ -375,7 +382,6 @@
     var state = readState();
     showInForm(state);
     updateCompareLink(marked());
-    watchGroups();
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -418,7 +424,8 @@
       showInForm(state);
       render(state);
     });
-    return render(state);
+    // Filter groups are watched once the first results are there: before, the empty list puts them all on screen.
+    return render(state).then(watchGroups);
   }
 
   import(new URL("pagefind/pagefind.js", root).href)
