@@ -214,7 +214,11 @@ def test_pace_is_shown_on_cards_and_offer_pages_in_both_languages(published):
     english = pages.search("en", [("pace", "50")], published.index)
     assert "Pace: 50 % (half time)" in english and "How much of full-time study the offer takes" in english
     assert "<dt>Pace of study</dt>" in published.page("susa/e.1", "en")
-    assert re.search(r"<dt>Studietakt</dt>\s*<dd><bdi>50 % \(halvfart\)</bdi>", published.page("susa/e.1", "sv"))
+    assert re.search(r"<dt>Studietakt</dt>\s*<dd><bdi>50 % \(halvfart\)</bdi></dd>", published.page("susa/e.1", "sv"))
+    # A pace the catalogue read from the schedule's words says so, and why.
+    derived = published.page("2027-swedish-engineers", "en")
+    assert re.search(r"<dt>Pace of study</dt>\s*<dd><bdi>50 % \(half time\)</bdi> \(inferred by the catalogue\)</dd>", derived)
+    assert "(The schedule says “Studietakt 50 %”: a pace of study of 50 % of full time (rule pace/percentage).)" in derived
 
 
 # -- 2. language requirements -------------------------------------------------------------------------

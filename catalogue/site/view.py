@@ -237,8 +237,7 @@ def offer_view(offer: OfferSummary, p: Presenter, base: str, source_name: str, l
         sources=[(source_names or {}).get(s, s) for s in offer.sources] or [source_name],
         disagreements=[(_disagreement_label(d["field"], p), [((source_names or {}).get(s, s), _shown(v, p)) for s, v in d["values"].items()])
                        for d in offer.disagreements],
-        derived=[(p.vocabulary.label(d["property"], p.lang, fallback=d["property"]), p.vocabulary.label(d["value"], p.lang, fallback=d["value"]),
-                  pick(d.get("explanation") or {}, p.lang)[0]) for d in offer.derived],
+        derived=[_derived(offer, p, d) for d in offer.derived],
         # From the offer's record, as validation found it (not recomputed from what the page shows).
         missing=_annex_labels(offer.missing, p),
         annex=annex,
@@ -376,11 +375,33 @@ def _facts(offer: OfferSummary, p: Presenter) -> list[tuple[str, list[Text | Joi
         (_("Field of education"), [_inferred(offer, p, x) for x in offer.fields]),
         (_("Type"), [p.plain(p.label(x)) for x in offer.types]),
         (_("Schedule"), [t for t in [p.text(offer.schedule_information)] if t]),
-        (_("Pace of study"), [p.plain(p.pace(offer.pace))] if offer.pace is not None else []),
+        (_("Pace of study"), [_pace(offer, p)] if offer.pace is not None else []),
         (_("Credits"), [p.plain(p.credits(framework, points)) for framework, points in offer.credits]),
         (_("Language requirements"), [_language_requirement(offer, p, r) for r in offer.language_requirements]),
     ]
     return [(name, [v for v in values if v and v.text]) for name, values in facts if any(v and v.text for v in values)]
+
+
+def _pace(offer: OfferSummary, p: Presenter) -> Text | Joined:
+    shown = p.plain(p.pace(offer.pace))
+    if any(d["rule"].startswith("pace/") for d in offer.derived):
+        return Joined((shown,), "", " " + p._("(inferred by the catalogue)"))
+    return shown
+
+
+def _derived(offer: OfferSummary, p: Presenter, entry: dict) -> tuple[str, str, str]:
+    """(what, value, why) of a value the catalogue inferred; a pace or a language requirement is named as such, not by
+    the property of the note that holds it."""
+    _ = p._
+    why = pick(entry.get("explanation") or {}, p.lang)[0]
+    if entry["rule"].startswith("pace/") and offer.pace is not None:
+        return _("Pace of study"), p.pace(offer.pace), why
+    value = p.vocabulary.label(entry["value"], p.lang, fallback=entry["value"])
+    if entry["rule"] == "language-requirement/stated":
+        return _("Language requirements"), _("stated, with no CEFR level"), why
+    if entry["rule"].startswith("language-requirement/"):
+        return _("Language requirements"), value, why
+    return p.vocabulary.label(entry["property"], p.lang, fallback=entry["property"]), value, why
 
 
 def _language_requirement(offer: OfferSummary, p: Presenter, requirement: dict) -> Text | Joined | None:
