@@ -426,6 +426,8 @@ class Emil3Harvester(Harvester):
         if isinstance(percentage, (int, float)) and not isinstance(percentage, bool):
             fields.schedule = schedule_for_pace(percentage)
             fields.pace = float(percentage)  # its own note (topic pace): the site filters and shows it
+        elif percentage is not None:
+            self.context.note(fields.key, "paceOfStudy/percentage", "dropped", percentage, "not a number (the API gives the pace as a number of percent)")
         if pace.get("individual") is True:
             fields.schedule_information = _joined(fields.schedule_information, {"sv": "Individuell studietakt", "en": "Individual pace of study"})
         fields.schedule_information = _joined(fields.schedule_information, texts(pace.get("note")))
