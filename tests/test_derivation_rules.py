@@ -12,7 +12,9 @@ from catalogue.harvest.derivation.country import country_iri, derive_country
 from catalogue.harvest.derivation.credits import derive_ects
 from catalogue.harvest.derivation.field_of_education import derive_field
 from catalogue.harvest.derivation.language import derive_language
-from catalogue.harvest.derivation.language_requirement import derive_language_requirements
+from catalogue.harvest.derivation.language_requirement import (
+    derive_language_requirements,
+)
 from catalogue.harvest.derivation.outcomes import derive_outcomes
 from catalogue.harvest.derivation.pace import derive_pace
 from catalogue.harvest.derivation.participation import derive_modes
