@@ -169,7 +169,7 @@ def search_page(config, pages: Pages, out: Path, lang: str) -> None:
     p = Presenter(lang, pages.vocabulary)
     other = "en" if lang == "sv" else "sv"
     page = environment(lang).get_template("search.html").render(
-        **common_context(config, lang, f"/{lang}/search.html", f"/{other}/search.html"), p=p, facets=pages._facets(lang, p), ranges=pages._ranges(), every=EVERY_OFFER)
+        **common_context(config, lang, f"/{lang}/search.html", f"/{other}/search.html"), p=p, facets=pages._facets(lang, p), ranges=pages._ranges(), every=EVERY_OFFER, total=len(pages.summaries))
     (out / lang).mkdir(parents=True, exist_ok=True)
     (out / lang / "search.html").write_text(page, encoding="utf-8")
     shutil.copytree(data_dir("site") / "static", out / "assets", dirs_exist_ok=True)
@@ -250,7 +250,7 @@ def first_query(browser, url: str, word: str) -> dict:
     try:
         began = time.perf_counter()
         page.goto(url, timeout=600_000)
-        page.wait_for_selector("#results li.card", timeout=600_000)
+        page.wait_for_function("document.getElementById('status').textContent.length > 0", timeout=600_000)
         page.wait_for_load_state("networkidle", timeout=600_000)
         load_seconds = time.perf_counter() - began
         phase["now"] = "query"

@@ -113,7 +113,7 @@ class Pages:
 
             facets = self._facets(lang, p)
             yield f"{lang}/index.html", render("home.html", "", offers=len(self.summaries), facets=facets, providers=len(self.providers))
-            yield f"{lang}/search.html", render("search.html", "search.html", facets=facets, ranges=self._ranges(), every=EVERY_OFFER)
+            yield f"{lang}/search.html", render("search.html", "search.html", facets=facets, ranges=self._ranges(), every=EVERY_OFFER, total=len(self.summaries))
             yield f"{lang}/browse/index.html", render("browse_index.html", "browse/", facets=facets)
             in_listing_order = sorted(self.summaries, key=lambda s: (s.get("start") or "9999", pick(s["titles"], lang)[0]))
             for facet in facets:

@@ -314,8 +314,20 @@
     });
   }
 
+  // A large catalogue is not listed whole before the reader asks for something: Pagefind would list, sort and count
+  // every offer, minutes on a slow phone at 100,000 offers. The page says how many there are and waits.
+  var LIST_ALL_UP_TO = 5000;
+
   function render(state) {
     var search = ++latest;
+    var total = parseInt(form.getAttribute("data-total"), 10) || 0;
+    if (isEmpty(state) && total > LIST_ALL_UP_TO) {
+      results.textContent = "";
+      pager.textContent = "";
+      status.textContent = message("found", { count: numberFormat.format(total) }) + " " + message("ask");
+      Object.keys(groups).forEach(showWritten);
+      return Promise.resolve();
+    }
     // While nothing is searched for, the counts written into the page are right: no filter need be loaded.
     var unchosen = isEmpty(state) ? [] : Object.keys(wanted).filter(function (facet) { return !state.facets[facet]; });
     var options = { filters: named(filtersOf(state), unchosen), sort: sortOf(state) };
