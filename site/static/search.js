@@ -341,7 +341,7 @@
       showPager(state, page, pages);
       share.textContent = "";
       share.appendChild(element("a", { href: window.location.href }, message("share")));
-      var shown = showResults(search, outcome.results.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE));
+      var shown = showResults(search, outcome.results.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)).then(watchGroups);
       return Promise.all([shown, count(state, search, outcome)]);
     }).then(function () {
       if (search === latest) results.removeAttribute("aria-busy");
@@ -364,7 +364,12 @@
   // -- wiring -----------------------------------------------------------------------------
 
   // A filter group's counts are asked for once it is on screen, or reached with the keyboard.
+  // Filter groups are watched once the first results are there: before, the empty list puts them all on screen.
+  var watching = false;
+
   function watchGroups() {
+    if (watching) return;
+    watching = true;
     function want(facet) {
       if (wanted[facet]) return;
       wanted[facet] = true;
@@ -436,8 +441,7 @@
       showInForm(state);
       render(state);
     });
-    // Filter groups are watched once the first results are there: before, the empty list puts them all on screen.
-    return render(state).then(watchGroups);
+    return render(state);
   }
 
   import(new URL("pagefind/pagefind.js", root).href)
