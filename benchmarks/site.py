@@ -74,7 +74,7 @@ def measure(n: int, folder: Path) -> None:
 
     offer_pages = list((out / "en" / "offer" / "bench").glob("*.html"))
     average = sum(p.stat().st_size for p in offer_pages[:200]) / max(1, min(200, len(offer_pages)))
-    index = (out / "assets" / "search-en.json").stat().st_size
+    index = sum(f.stat().st_size for f in (out / "pagefind").rglob("*") if f.is_file())  # both languages (Pagefind)
     assets = sum((out / "assets" / name).stat().st_size for name in ("site.css", "search.js", "compare.js"))
     print(f"\nN = {n:,} offers ({full.offers:,} published; harvest and validation took {harvest_seconds:.1f} s)")
     print(f"{'build':34} {'seconds':>8} {'offer pages':>12} {'files written':>14} {'share of full':>14}")
@@ -82,7 +82,7 @@ def measure(n: int, folder: Path) -> None:
                                   ("one offer changed", one_seconds, one)):
         print(f"{name:34} {seconds:8.2f} {report.offers_rendered:12,} {report.written:14,} {seconds / full_seconds:13.1%}")
     print(f"full build: {full.offers * 2 / full_seconds:,.0f} offer pages/s; "
-          f"average offer page {average / 1024:.1f} KiB; CSS+JS {assets / 1024:.1f} KiB; search index {index / 1024:.0f} KiB per language")
+          f"average offer page {average / 1024:.1f} KiB; CSS+JS {assets / 1024:.1f} KiB; search index (Pagefind, on disk) {index / 1024:.0f} KiB")
 
 
 def main() -> None:
