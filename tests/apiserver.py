@@ -7,10 +7,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pyoxigraph as ox
 import uvicorn
 
-from catalogue.config import Config
+from catalogue.config import Config, SourceConfig
 from catalogue.harvest.admission import publish
+from catalogue.harvest.contract import HarvestContext
+from catalogue.harvest.derivation.apply import derive_record
 from catalogue.harvest.rdfio import read_rdf
 from catalogue.harvest.state import HarvestState
 from catalogue.publish.generations import publish_generation
@@ -23,15 +26,28 @@ from catalogue.vocab import load_vocabulary
 from .conftest import EXAMPLES, free_port
 
 
-def publish_examples(data_dir: Path, base: str, files: list[Path] | None = None) -> Config:
-    """Load the example ELM files as sources into a store under ``data_dir`` and publish a generation."""
+def example_quads(path: Path, base: str, derive: bool = False) -> list[ox.Quad]:
+    """An example ELM file's statements; with ``derive``, also the values a harvest derives from them (pace notes,
+    language requirements…), as a catalogue that harvested the file publishes them."""
+    quads = read_rdf(str(path)).quads
+    if not derive:
+        return quads
+    source = SourceConfig(id=path.stem, name=path.stem, harvester="rdf", urls=(str(path),))
+    context = HarvestContext(source=source, base=base, vocabulary=load_vocabulary(), http=None)
+    triples, _ = derive_record([q.triple for q in quads], context, path.stem)
+    return [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+
+
+def publish_examples(data_dir: Path, base: str, files: list[Path] | None = None, derive: bool = False) -> Config:
+    """Load the example ELM files as sources into a store under ``data_dir`` and publish a generation; ``derive``
+    adds the derived values a harvest would add (without their provenance)."""
     config = Config(base=base, data_dir=data_dir)
     store = OxigraphStore.open(config.store.path if config.store.path.is_absolute() else data_dir / "store", base)
     state = HarvestState(data_dir / "state.sqlite")
     validator = Validator(base)
     store.ensure_vocabulary(load_vocabulary())
     for path in files or sorted(EXAMPLES.glob("*.ttl")):
-        records = extract_offers(read_rdf(str(path)).quads, load_vocabulary(), base).offers
+        records = extract_offers(example_quads(path, base, derive), load_vocabulary(), base).offers
         outcome = publish(store, path.stem, records, validator.validate_records(records))
         state.log_changes(("2026-11-24T10:00:00Z", path.stem, o, k, h, c) for o, k, h, c in outcome.events)
     publish_generation(config, store)

@@ -28,7 +28,7 @@ from catalogue.validation.offers import OfferRecord, extract_offers
 from catalogue.validation.validator import Validator
 from catalogue.vocab import load_vocabulary
 
-from .apiserver import LiveServer, publish_examples
+from .apiserver import LiveServer, example_quads, publish_examples
 from .conftest import BASE, EXAMPLES, free_port
 from .feedserver import FeedServer
 from .harvesting import HarvestingCatalogue
@@ -243,7 +243,7 @@ def _republish(folder: Path, base: str, changed: str, withdrawn: str) -> dict[st
     store = OxigraphStore.open(folder / "store", base)
     state = HarvestState(folder / "state.sqlite")
     try:
-        records = extract_offers(read_rdf(str(NORRSUNDA)).quads, load_vocabulary(), base).offers
+        records = extract_offers(example_quads(NORRSUNDA, base, derive=True), load_vocabulary(), base).offers
         kept = []
         for record in records:
             if record.iri == withdrawn:
@@ -284,7 +284,7 @@ def test_a_catalogue_replicates_another_through_its_feed(tmp_path, catalogue):
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
     folder = tmp_path / "a"
-    config = publish_examples(folder, base)
+    config = publish_examples(folder, base, derive=True)  # A harvested its sources, so it publishes derived values too
     store = OxigraphStore.open(folder / "store", base)
     a_offers = _published(store)
     store.close()
