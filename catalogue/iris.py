@@ -1,13 +1,13 @@
 """The IRIs the catalogue mints for its graphs and sources, built in this one place.
 
 Graphs: ``BASE/graph/KIND`` for the catalogue-wide ones (vocabulary, provenance, the remote store's
-registry) and ``BASE/graph/KIND/NAME`` for one per source (source, records, quarantine) or per
+registry, the published statistics) and ``BASE/graph/KIND/NAME`` for one per source (source, records, quarantine) or per
 write (staging, digest).
 """
 
 from __future__ import annotations
 
-GRAPH_KINDS = ("vocabulary", "provenance", "source", "records", "quarantine", "registry", "staging", "digest")
+GRAPH_KINDS = ("vocabulary", "provenance", "source", "records", "quarantine", "registry", "staging", "digest", "statistics")
 
 
 def graph_iri(base: str, kind: str, name: str = "") -> str:

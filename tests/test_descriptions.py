@@ -113,7 +113,7 @@ def check_counts(url: str, base: str, meta: dict, graph_endpoint: str | None = N
     unnamed = [s for s in all_subsets if void.value(s, URIRef(SD + "name")) is None]
     assert [str(void.value(s, URIRef(VOID + "dataDump"))) for s in unnamed] == [f"{base}dumps/europass-ready.nt.gz"]
     public = {b["g"]["value"] for b in rows(graphs_at, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-              if any(f"{base}graph/{kind}" in b["g"]["value"] for kind in ("vocabulary", "source/", "records/"))}
+              if any(f"{base}graph/{kind}" in b["g"]["value"] for kind in ("vocabulary", "source/", "records/", "statistics"))}
     assert set(subsets) == public
     sizes = {}
     for graph, subset in subsets.items():

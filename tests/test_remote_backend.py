@@ -93,6 +93,12 @@ def test_the_api_answers_from_the_remote_store(remote_catalogue):
         assert refused.status_code == 403
         bad = requests.get(f"{live.url}/sparql", params={"query": "SELECT WHERE {"}, timeout=60)
         assert bad.status_code == 400
+        statistics = requests.get(f"{live.url}/sparql", params={"query": (
+            "PREFIX qb: <http://purl.org/linked-data/cube#> SELECT (SUM(?n) AS ?total) WHERE { "
+            f"?o qb:dataSet <{config.base}dataset/statistics/source> ; mcc:offers ?n }}")},
+            headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        assert statistics.status_code == 200, statistics.text
+        assert int(statistics.json()["results"]["bindings"][0]["total"]["value"]) == current_generation(config).meta["offers"]
         quarantined = requests.get(f"{live.url}/sparql", params={"query": "ASK { ?r a mcc:QuarantineRecord }"},
                                    headers={"Accept": "application/sparql-results+json"}, timeout=60)
         assert quarantined.json()["boolean"] is False  # quarantine is not part of the public view

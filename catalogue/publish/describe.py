@@ -10,7 +10,7 @@ description routes never scan the store:
 
 * ``void:triples`` of the dataset and of the service description's default graph:
   ``SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }`` over the default graph, the public
-  graphs (vocabulary, source graphs, records graphs) taken together. Oxigraph
+  graphs (vocabulary, source graphs, records graphs, statistics) taken together. Oxigraph
   evaluates a default graph of several graphs without removing duplicates, so a
   triple held by two public graphs counts twice there, and so here.
 * the size of each named graph (VoID subsets, service description named graphs):
@@ -25,7 +25,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from catalogue.config import Config
-from catalogue.iris import graph_prefix, source_iri
+from catalogue.iris import graph_iri, graph_prefix, source_iri
 from catalogue.namespaces import (
     DCAT,
     DCTERMS,
@@ -44,6 +44,7 @@ from catalogue.store.base import CatalogueStore
 
 from .dumps import MEDIA_TYPES
 from .europass_subset import NAME as EUROPASS_DUMP
+from .statistics import DIMENSIONS
 
 FORMATS = "http://www.w3.org/ns/formats/"
 SPDX = "http://spdx.org/rdf/terms#"
@@ -222,6 +223,12 @@ def void_description(config: Config, meta: dict, example: str | None = None) -> 
         elif graph.startswith(prefix_records):
             subset = f"{dataset}#records-{graph[len(prefix_records):]}"
             g.text(subset, DCTERMS + "title", f"Catalogue records of the offers of the source {graph[len(prefix_records):]}", "en")
+        elif graph == graph_iri(base, "statistics"):
+            subset = f"{dataset}#statistics"
+            g.text(subset, DCTERMS + "title", "Statistics: offers per EQF level, field, provider, country … (W3C Data Cube), "
+                                              "counted when the catalogue was published", "en")
+            for dimension in DIMENSIONS:
+                g.add(subset, DCTERMS + "hasPart", f"{base}dataset/statistics/{dimension.facet}")
         else:
             subset = f"{dataset}#vocabulary"
             g.text(subset, DCTERMS + "title", "Vocabulary: the ELM terms and EU concept schemes the offers use", "en")

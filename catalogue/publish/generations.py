@@ -7,6 +7,9 @@ After a harvest or load changes the store, ``publish_generation`` makes:
   one gzip member joined from per-graph parts, parts of unchanged graphs reused (``dumps.py``),
 * the search index (SQLite FTS5): the previous generation's, with the rows of
   new, changed and withdrawn offers rewritten (whole when the rules changed),
+* the statistics graph (offers per EQF level, field, provider …, ``statistics.py``) from the index's
+  facet sizes, written into the snapshot (or the remote store) so the endpoint answers such questions
+  without scanning every offer,
 * ``meta.json`` with counts and times, among them what the endpoint answers about the
   size of the data (``describe.dataset_counts``: the default graph's triples, entities and
   classes, each named graph's triples), so the VoID and service descriptions never scan,
@@ -42,6 +45,7 @@ from .europass_subset import NAME as EUROPASS_DUMP
 from .europass_subset import europass_dump, ready_offers
 from .offer_data import offer_listing, read_offers
 from .search_index import refresh as refresh_index
+from .statistics import facet_sizes, statistics_fingerprint, statistics_triples
 from .time_relevance import refresh_statuses
 
 KEEP_GENERATIONS = 3
@@ -108,7 +112,8 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
     mark = time.perf_counter()
     if isinstance(store, OxigraphStore):
         store.snapshot(generation.store_path)
-        source: CatalogueStore = OxigraphStore.open(generation.store_path, config.base, read_only=True)
+        # Opened for writing: the statistics graph is added to the snapshot, which nobody reads before CURRENT moves.
+        source: CatalogueStore = OxigraphStore.open(generation.store_path, config.base)
     else:
         source = store  # the server holds the data; what is read here is what it serves
     timings["snapshot"] = time.perf_counter() - mark
@@ -116,19 +121,25 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         earlier = current_generation(config)
         listing = offer_listing(source)
         mark = time.perf_counter()
-        subset = europass_dump(source, listing)
-        dumps, reused = write_dumps(
-            source, generation.dumps, graph_fingerprints(source, listing), earlier.dumps if earlier else None,
-            extra={EUROPASS_DUMP: subset},
-        )
-        timings["dumps"] = time.perf_counter() - mark
-        mark = time.perf_counter()
         refreshed = refresh_index(
             generation.search_path, listing, lambda pairs: read_offers(source, pairs),
             previous=earlier.search_path if earlier else None, rules=code_fingerprint(*SEARCH_INDEX_CODE),
         )
         offers = refreshed.offers
         timings["search index"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        statistics = statistics_triples(config.base, facet_sizes(generation.search_path))
+        source.replace_graph(source.statistics_graph, statistics)
+        timings["statistics"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        subset = europass_dump(source, listing)
+        fingerprints = graph_fingerprints(source, listing)
+        fingerprints[source.statistics_graph] = statistics_fingerprint(statistics)
+        dumps, reused = write_dumps(
+            source, generation.dumps, fingerprints, earlier.dumps if earlier else None,
+            extra={EUROPASS_DUMP: subset},
+        )
+        timings["dumps"] = time.perf_counter() - mark
         counts = source.source_counts()
         mark = time.perf_counter()
         described = dataset_counts(source)

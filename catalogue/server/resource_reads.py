@@ -118,7 +118,8 @@ def scopes_of(graph_names: Iterable[str]) -> Scopes:
         return [g for g in names if f"/graph/{k}/" in g or g.endswith(f"/graph/{k}")]
 
     sources, vocabulary = kind("source"), kind("vocabulary")
-    return Scopes(vocabulary + sources + kind("records"), vocabulary, sources, kind("provenance"), kind("quarantine"))
+    public = vocabulary + sources + kind("records") + kind("statistics")  # as CatalogueStore.public_graphs
+    return Scopes(public, vocabulary, sources, kind("provenance"), kind("quarantine"))
 
 
 def description(reader: TermReader, iri: ox.NamedNode, graphs: list[str], limit: int) -> list[ox.Triple]:

@@ -101,6 +101,11 @@ class CatalogueStore(ABC):
     def provenance_graph(self) -> str:
         return graph_iri(self.base, "provenance")
 
+    @property
+    def statistics_graph(self) -> str:
+        """Offers per facet value, written by each published generation (``catalogue.publish.statistics``)."""
+        return graph_iri(self.base, "statistics")
+
     def source_graph(self, source_id: str) -> str:
         return graph_iri(self.base, "source", source_id)
 
@@ -121,6 +126,8 @@ class CatalogueStore(ABC):
             public.append(self.source_graph(source))
             if self.records_graph(source) in graphs:
                 public.append(self.records_graph(source))
+        if self.statistics_graph in graphs:
+            public.append(self.statistics_graph)
         return public
 
     # -- writing -----------------------------------------------------------------
