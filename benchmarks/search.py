@@ -13,24 +13,31 @@ languages, funding, deadlines. Printed:
   each with two facets, beside the floor: one FTS5 MATCH counting the same text;
 * near: p95 of "within 30 km of a town" with a text query;
 * page: the server's search page for a first query (``LivePages.search``), rendered, and its size gzipped
-  with the site's CSS and script: the bytes a phone downloads before it sees results.
+  with the site's CSS and script: the bytes a phone downloads before it sees results;
+* phone (``--phone``): the same page served gzipped on 127.0.0.1 and asked by Chromium at 360 px with DevTools'
+  Fast 3G profile and the CPU slowed 4x: the empty search page, then a counsellor's question ("vård" near Umeå,
+  starting this spring, with student aid) submitted from it: bytes and time to the first result card.
 
     .venv/bin/python benchmarks/search.py 100000
     .venv/bin/python benchmarks/search.py 1000000 --keep /tmp/search-bench   # the index is kept for the next run
+    .venv/bin/python benchmarks/search.py 1000000 --keep /tmp/search-bench --phone   # and a throttled phone asks it
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import http.server
 import itertools
 import random
 import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -140,10 +147,86 @@ def timed(call) -> float:
     return (time.perf_counter() - mark) * 1000
 
 
+FAST_3G = {"offline": False, "latency": 562.5, "downloadThroughput": 180_000, "uploadThroughput": 84_375}  # DevTools' profile
+QUESTION = {"q": "vård", "near": "Umeå", "within_km": "30", "start_from": "2027-03-01", "start_to": "2027-06-30", "funding": "student-aid"}
+TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+
+
+def serve_search(index: SearchIndex) -> http.server.HTTPServer:
+    """The server's search page and the site's assets, gzipped, on 127.0.0.1 (one request at a time, as a small
+    deployment's single worker would answer)."""
+    pages = LivePages(Config())
+    static = ROOT / "site" / "static"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            url = urlsplit(self.path)
+            if url.path in ("/sv/search.html", "/en/search.html"):
+                body, kind = pages.search(url.path[1:3], parse_qsl(url.query), index).encode(), "text/html; charset=utf-8"
+            elif url.path.startswith("/assets/") and (static / url.path[8:]).is_file() and "/" not in url.path[8:]:
+                body, kind = (static / url.path[8:]).read_bytes(), TYPES.get(Path(url.path).suffix, "application/octet-stream")
+            else:
+                self.send_error(404)
+                return
+            body = gzip.compress(body)
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "max-age=3600" if url.path.startswith("/assets/") else "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def on_a_phone(url: str) -> dict:
+    """The empty search page, then the counsellor's question submitted from its form, on a throttled phone."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM_ARGS, chromium_path
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True)
+        page = context.new_page()
+        session = context.new_cdp_session(page)
+        session.send("Network.enable")
+        session.send("Network.emulateNetworkConditions", FAST_3G)
+        session.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+        received = {"bytes": 0, "requests": 0}
+
+        def finished(event) -> None:
+            received["bytes"] += int(event["encodedDataLength"])
+            received["requests"] += 1
+
+        session.on("Network.loadingFinished", finished)
+        began = time.perf_counter()
+        page.goto(url, wait_until="load", timeout=600_000)
+        empty = {"seconds": time.perf_counter() - began, **received}
+        received.update(bytes=0, requests=0)
+        # The question as the form sends it: the address the form's submit button leads to.
+        began = time.perf_counter()
+        page.goto(f"{url}?{urlencode(QUESTION)}", wait_until="commit", timeout=600_000)
+        page.locator("ol.cards li").first.wait_for(timeout=600_000)
+        asked = {"seconds": time.perf_counter() - began, **received}
+        page.wait_for_load_state("load")
+        asked["bytes_loaded"] = received["bytes"]
+        status = page.locator("#status").inner_text()
+        browser.close()
+    return {"empty": empty, "asked": asked, "status": status}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", type=int, nargs="?", default=100_000)
     parser.add_argument("--keep", type=Path, help="keep the index (and its floor) in this folder, and use them when they are there")
+    parser.add_argument("--phone", action="store_true", help="also ask the search page from Chromium on a throttled phone")
     args = parser.parse_args()
     n = args.n
     rng = random.Random(11)
@@ -203,6 +286,17 @@ def main() -> None:
         static = ROOT / "site" / "static"
         sent = len(gzip.compress(html.encode())) + sum(len(gzip.compress((static / f).read_bytes())) for f in ("site.css", "print.js"))
         print(f"  the server's search page, first query: rendered in {render_ms:.0f} ms; {sent / 1024:.1f} KB gzipped with its CSS and script")
+        if args.phone:
+            index._answers.clear()
+            server = serve_search(index)
+            try:
+                seen = on_a_phone(f"http://127.0.0.1:{server.server_port}/sv/search.html")
+            finally:
+                server.shutdown()
+            empty, asked = seen["empty"], seen["asked"]
+            print(f"  on a phone (360 px, Fast 3G, CPU 4x slower): the search page {empty['bytes'] / 1024:.1f} KB in {empty['requests']} "
+                  f"requests, loaded in {empty['seconds']:.1f} s; the counsellor's question ({'&'.join(f'{k}={v}' for k, v in QUESTION.items())}): "
+                  f"first result card after {asked['seconds']:.1f} s, {asked['bytes_loaded'] / 1024:.1f} KB ({seen['status']!r})")
         index.close()
 
 
