@@ -118,17 +118,8 @@ class OxigraphStore(CatalogueStore):
 
     def export(self, output: BinaryIO, format: str, graphs: list[str] | None = None) -> int:
         rdf_format = EXPORT_FORMATS.get(format)
-        if rdf_format is None:
+        if rdf_format is None or not rdf_format.supports_datasets:
             return super().export(output, format, graphs)
-        if not rdf_format.supports_datasets:
-            # Each graph serialised by the store itself (Turtle prefixes repeat between graphs, which Turtle allows):
-            # three times faster than handing the serializer one Python triple at a time.
-            count = 0
-            prefixes = export_prefixes() if rdf_format == ox.RdfFormat.TURTLE else None
-            for graph in self.public_graphs() if graphs is None else graphs:
-                count += self.count(graph)
-                self.store.dump(output, rdf_format, from_graph=ox.NamedNode(graph), prefixes=prefixes)
-            return count
         # The store's own quads go straight to the serializer: a quarter faster than rebuilding each one.
         selected = [ox.NamedNode(g) for g in (self.public_graphs() if graphs is None else graphs)]
         counter = StatementCounter()
