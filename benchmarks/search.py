@@ -41,6 +41,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from phone import throttled_page  # noqa: E402
 
 from catalogue.config import Config  # noqa: E402
 from catalogue.publish import gazetteer, search_index  # noqa: E402
@@ -147,7 +150,6 @@ def timed(call) -> float:
     return (time.perf_counter() - mark) * 1000
 
 
-FAST_3G = {"offline": False, "latency": 562.5, "downloadThroughput": 180_000, "uploadThroughput": 84_375}  # DevTools' profile
 QUESTION = {"q": "vård", "near": "Umeå", "within_km": "30", "start_from": "2027-03-01", "start_to": "2027-06-30", "funding": "student-aid"}
 TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
 
@@ -193,12 +195,7 @@ def on_a_phone(url: str) -> dict:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True)
-        page = context.new_page()
-        session = context.new_cdp_session(page)
-        session.send("Network.enable")
-        session.send("Network.emulateNetworkConditions", FAST_3G)
-        session.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+        _context, page, session = throttled_page(browser)
         received = {"bytes": 0, "requests": 0}
 
         def finished(event) -> None:

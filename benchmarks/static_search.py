@@ -50,6 +50,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+from phone import throttled_page  # noqa: E402
 from scale import tree_rss  # noqa: E402
 
 from catalogue.config import load_config  # noqa: E402
@@ -68,7 +69,6 @@ MODES = ["http://data.europa.eu/snb/learning-assessment/920fbb3cbe", "http://dat
 FIELDS = ["0011", "0111", "0212", "0311", "0413", "0421", "0511", "0613", "0712", "0713", "0732", "0811", "0913", "0923", "1013", "1041"]
 LANGUAGES = ["http://publications.europa.eu/resource/authority/language/SWE", "http://publications.europa.eu/resource/authority/language/ENG"]
 VOCABULARY = 40_000
-FAST_3G = {"offline": False, "latency": 562.5, "downloadThroughput": 180_000, "uploadThroughput": 84_375}
 VERBOSE = "--verbose" in sys.argv
 QUERY_RANKS = {"rare": 20_000, "middling": 800, "common": 30}
 
@@ -223,13 +223,7 @@ FIRST_RESULT = """(word) => new Promise((resolve) => {
 
 
 def first_query(browser, url: str, word: str) -> dict:
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True)
-    page = context.new_page()
-    session = context.new_cdp_session(page)
-    session.send("Network.enable")
-    session.send("Network.setCacheDisabled", {"cacheDisabled": True})
-    session.send("Network.emulateNetworkConditions", FAST_3G)
-    session.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+    context, page, session = throttled_page(browser, cache=False)
     phase = {"now": "load"}
     started: dict[str, str] = {}
     sizes = {"load": 0, "query": 0}

@@ -74,7 +74,7 @@ def test_the_data_sets_are_data_cube_and_listed_in_void(published):
     assert f"{base}dataset/statistics/provider" in parts and len(parts) == 11
 
 
-def test_a_new_generation_counts_again_and_its_dump_holds_the_statistics(published, tmp_path):
+def test_a_new_generation_counts_again_and_its_dump_holds_the_statistics(published):
     config, base, live = published
     store = OxigraphStore.open(config.data_dir / "store", base)
     try:

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import pyoxigraph as ox
+
 from catalogue.resources import code_fingerprint
 from catalogue.store.base import CatalogueStore
 
@@ -50,12 +52,14 @@ FINAL_BLOCK = b"\x03\x00"
 TRAILER = 8
 
 
-def graph_fingerprints(store: CatalogueStore, listing: Iterable[tuple[str, str, str | None]]) -> dict[str, str]:
+def graph_fingerprints(store: CatalogueStore, listing: Iterable[tuple[str, str, str | None]],
+                       in_hand: dict[str, list[ox.Triple]] | None = None) -> dict[str, str]:
     """A fingerprint of each public graph's content, from the offer listing (``offer_data.offer_listing``).
 
     A source graph holds exactly its published offers' statements, so the offers' content hashes
     name it; a records graph holds one record per offer, named by the record fingerprints; a graph
-    with an offer whose record is missing gets no fingerprint and is always written afresh."""
+    with an offer whose record is missing gets no fingerprint and is always written afresh. A graph
+    whose statements are ``in_hand`` (the statistics) is named by them."""
     by_source: dict[str, list[tuple[str, str | None]]] = {}
     for iri, source, fingerprint in listing:
         by_source.setdefault(source, []).append((iri, fingerprint))
@@ -67,6 +71,8 @@ def graph_fingerprints(store: CatalogueStore, listing: Iterable[tuple[str, str, 
         offers.sort()
         found[store.source_graph(source)] = _digest(["source", rules] + [f"{iri} {fp.split()[0]}" for iri, fp in offers])  # type: ignore[union-attr]
         found[store.records_graph(source)] = _digest(["records", rules] + [f"{iri} {fp}" for iri, fp in offers])
+    for graph, triples in (in_hand or {}).items():
+        found[graph] = _digest([graph, rules] + sorted(str(t) for t in triples))
     return found
 
 

@@ -45,7 +45,7 @@ from .europass_subset import NAME as EUROPASS_DUMP
 from .europass_subset import europass_dump, ready_offers
 from .offer_data import offer_listing, read_offers
 from .search_index import refresh as refresh_index
-from .statistics import facet_sizes, statistics_fingerprint, statistics_triples
+from .statistics import facet_sizes, statistics_triples
 from .time_relevance import refresh_statuses
 
 KEEP_GENERATIONS = 3
@@ -133,8 +133,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         timings["statistics"] = time.perf_counter() - mark
         mark = time.perf_counter()
         subset = europass_dump(source, listing)
-        fingerprints = graph_fingerprints(source, listing)
-        fingerprints[source.statistics_graph] = statistics_fingerprint(statistics)
+        fingerprints = graph_fingerprints(source, listing, in_hand={source.statistics_graph: statistics})
         dumps, reused = write_dumps(
             source, generation.dumps, fingerprints, earlier.dumps if earlier else None,
             extra={EUROPASS_DUMP: subset},

@@ -378,9 +378,10 @@ class _Reader:
         # of joined triples, Oxigraph scanned every address and geometry of the graph for each chunk of offers
         # (10.7 s per 1,000 offers at 20,000 offers in one source, growing with the source: publishing a
         # 250,000-offer source did not finish).
-        via = "?o elm:location ?l . "
+        location = "?o elm:location ?l"
+        via = location + " . "
         places: dict[tuple[str, str], Place] = {}
-        for row in self.rows(via.rstrip(". "), "?o ?l"):
+        for row in self.rows(location, "?o ?l"):
             key = (row["o"].value, row["l"].value)
             if key not in places:
                 places[key] = Place({}, {}, None)

@@ -27,7 +27,6 @@ import pyoxigraph as ox
 
 from catalogue.iris import source_iri
 from catalogue.namespaces import DCTERMS, MCC, RDF_TYPE, RDFS, XSD
-from catalogue.resources import code_fingerprint
 
 QB = "http://purl.org/linked-data/cube#"
 
@@ -71,17 +70,18 @@ def facet_sizes(search_path: Path) -> dict[str, dict[str, int]]:
 
 
 def statistics_triples(base: str, sizes: dict[str, dict[str, int]]) -> list[ox.Triple]:
-    """The statistics graph: the structure of each data set, and one observation per facet value."""
+    """The statistics graph: the structure of each data set, and one observation per facet value. It carries no
+    date, so that a graph whose counts did not change is the same graph and its dump part is reused; when it was
+    counted is the generation's date, in the VoID and DCAT descriptions."""
     triples: list[ox.Triple] = []
 
     def add(subject: str, predicate: str, obj: ox.NamedNode | ox.Literal | ox.BlankNode | str) -> None:
         triples.append(ox.Triple(ox.NamedNode(subject), ox.NamedNode(predicate), ox.NamedNode(obj) if isinstance(obj, str) else obj))
 
-    measure = MEASURE
-    add(measure, RDF_TYPE, QB + "MeasureProperty")
-    add(measure, RDFS + "label", ox.Literal("number of offers", language="en"))
-    add(measure, RDFS + "label", ox.Literal("antal utbildningar", language="sv"))
-    add(measure, RDFS + "range", XSD + "integer")
+    add(MEASURE, RDF_TYPE, QB + "MeasureProperty")
+    add(MEASURE, RDFS + "label", ox.Literal("number of offers", language="en"))
+    add(MEASURE, RDFS + "label", ox.Literal("antal utbildningar", language="sv"))
+    add(MEASURE, RDFS + "range", XSD + "integer")
     for dimension in DIMENSIONS:
         data_set = f"{base}dataset/statistics/{dimension.facet}"
         structure = f"{data_set}#structure"
@@ -94,7 +94,7 @@ def statistics_triples(base: str, sizes: dict[str, dict[str, int]]) -> list[ox.T
             add(data_set, DCTERMS + "title", ox.Literal(title, language=lang))
         add(data_set, QB + "structure", structure)
         add(structure, RDF_TYPE, QB + "DataStructureDefinition")
-        for kind, component in (("dimension", prop), ("measure", measure)):
+        for kind, component in (("dimension", prop), ("measure", MEASURE)):
             node = f"{structure}-{kind}"
             add(structure, QB + "component", node)
             add(node, RDF_TYPE, QB + "ComponentSpecification")
@@ -105,18 +105,8 @@ def statistics_triples(base: str, sizes: dict[str, dict[str, int]]) -> list[ox.T
             add(observation, QB + "dataSet", data_set)
             shown = source_iri(base, value) if dimension.facet == "source" else value
             add(observation, prop, _term(shown) if dimension.iris else ox.Literal(shown))
-            add(observation, measure, ox.Literal(str(offers), datatype=ox.NamedNode(XSD + "integer")))
+            add(observation, MEASURE, ox.Literal(str(offers), datatype=ox.NamedNode(XSD + "integer")))
     return triples
-
-
-def statistics_fingerprint(triples: list[ox.Triple]) -> str:
-    """What names the graph's content in the dumps, so an unchanged graph's dump part is reused. The graph carries
-    no date for that reason: when it was computed is the generation's date, in the VoID and DCAT descriptions."""
-    digest = hashlib.sha256(code_fingerprint("catalogue.publish.statistics", "catalogue.store.base", "catalogue.store.oxigraph",
-                                             "catalogue.publish.dumps").encode())
-    for line in sorted(str(t) for t in triples):
-        digest.update(line.encode() + b"\n")
-    return digest.hexdigest()
 
 
 def _term(value: str) -> ox.NamedNode | ox.Literal:
