@@ -243,6 +243,10 @@ def run_backend(n: int, backend: str, folder: Path, store: str, env: dict[str, s
     result.rows["harvest, offers/s"] = f"{n / first.seconds:,.0f}"
     result.rows["harvest, peak memory MiB"] = f"{first.peak_bytes / 2**20:,.0f}"
     result.rows["harvest, stages (s)"] = timings(first.output)
+    floor, floor_peak = floors(paths)
+    result.rows["harvest, stages against their floors"] = beside_floors(stage_seconds(first.output), floor)
+    result.rows["floors, s"] = (", ".join(f"{k} {v:,.1f}" for k, v in floor.items())
+                                + f" (sum {sum(floor.values()):,.1f} s, peak {floor_peak / 2**20:,.0f} MiB)")
 
     again = catalogue(config, "harvest", env=env)
     result.rows["unchanged re-harvest, s"] = f"{again.seconds:,.1f}"
@@ -312,6 +316,114 @@ def naive(n: int, folder: Path) -> str:
             f"peak {measured.peak_bytes / 2**20:,.0f} MiB, {int(triples):,} triples in one rdflib Graph")
 
 
+# The raw floors, in a child process on the same feeds (its memory measured like the catalogue's): what each stage
+# would cost if it did nothing but its core job with the fastest tool at hand, and no per-offer bookkeeping.
+FLOORS = r"""
+import gzip, os, sqlite3, sys, tempfile, time
+from concurrent.futures import ProcessPoolExecutor
+import pyoxigraph as ox
+sys.path.insert(0, sys.argv[1])
+paths = sys.argv[2:]
+
+def timed(job):
+    started = time.perf_counter()
+    job()
+    return time.perf_counter() - started
+
+def parse():
+    for path in paths:
+        for _ in ox.parse(path=path, format=ox.RdfFormat.TURTLE):
+            pass
+
+def rudof_feed(path):
+    import pyrudof
+    from catalogue.resources import shape_files
+    from catalogue.vocab import load_vocabulary
+    shapes = ox.Store()
+    for shape in shape_files():
+        shapes.load(path=str(shape), format=ox.RdfFormat.TURTLE)
+    vocabulary = load_vocabulary()
+    triples = list(ox.parse(path=path, format=ox.RdfFormat.TURTLE))
+    concepts = {t.object.value for t in triples if isinstance(t.object, ox.NamedNode) and vocabulary.is_concept(t.object.value)}
+    text = "".join(f"{t} .\n" for t in triples) + "".join(f"{m} .\n" for c in concepts for m in vocabulary.membership_triples(c))
+    rudof = pyrudof.Rudof(pyrudof.RudofConfig())
+    rudof.read_shacl(ox.serialize(shapes, format=ox.RdfFormat.N_QUADS).decode(), pyrudof.ShaclFormat.NTriples)
+    started = time.perf_counter()
+    rudof.read_data(text, pyrudof.RDFFormat.NTriples)
+    rudof.validate_shacl()
+    return time.perf_counter() - started
+
+def validate():
+    # one rudof call per feed, on both cores (as the catalogue's validation workers run)
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        seconds = list(pool.map(rudof_feed, paths))
+    return max(sum(seconds) / os.cpu_count(), max(seconds))
+
+figures = {"parse": timed(parse)}
+try:
+    import pyrudof  # noqa: F401
+except ImportError:
+    pass
+else:
+    figures["validate"] = validate()
+with tempfile.TemporaryDirectory() as folder:
+    store = ox.Store(folder)
+    def load():
+        for index, path in enumerate(paths):
+            store.bulk_load(path=path, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(f"urn:feed:{index}"))
+    figures["write"] = timed(load)
+    dumped = ox.serialize(store, format=ox.RdfFormat.N_QUADS)
+    figures["dumps"] = timed(lambda: gzip.compress(dumped, compresslevel=6))
+    del dumped
+    texts = [(r["t"].value, r["d"].value if r["d"] else "") for r in store.query(
+        "SELECT ?t ?d WHERE { GRAPH ?g { ?o a <http://data.europa.eu/snb/model/elm/LearningOpportunity> ; "
+        "<http://purl.org/dc/terms/title> ?t OPTIONAL { ?o <http://purl.org/dc/terms/description> ?d } } }")]
+    def index():
+        db = sqlite3.connect(os.path.join(folder, "floor.sqlite"))
+        db.execute("CREATE VIRTUAL TABLE t USING fts5(title, description, tokenize = 'unicode61 remove_diacritics 2')")
+        db.executemany("INSERT INTO t VALUES (?, ?)", texts)
+        db.commit()
+        db.close()
+    figures["search index"] = timed(index)
+print("FLOORS " + " ".join(f"{k.replace(' ', '_')}={v:.3f}" for k, v in figures.items()))
+"""
+
+# Which of the catalogue's stages (``--timings``) each floor stands for.
+STAGE_FLOORS = {
+    "fetch and map": "parse", "extract offers": "parse", "validate": "validate", "write": "write",
+    "publish: dumps": "dumps", "publish: search index": "search index",
+}
+
+
+def floors(paths: list[Path]) -> tuple[dict[str, float], int]:
+    """Seconds of each raw floor on ``paths``, and the floors' peak memory."""
+    measured = measure([sys.executable, "-c", FLOORS, str(ROOT), *map(str, paths)])
+    lines = [line for line in measured.output.splitlines() if line.startswith("FLOORS ")]
+    if not lines:
+        raise RuntimeError(f"the floors failed: {measured.output.strip()[-1500:]}")
+    found = dict(item.split("=") for item in lines[-1].split()[1:])
+    return {k.replace("_", " "): float(v) for k, v in found.items()}, measured.peak_bytes
+
+
+def stage_seconds(output: str) -> dict[str, float]:
+    """The ``Timings`` line of ``catalogue harvest --timings`` as {stage: seconds}."""
+    found = {}
+    for item in timings(output).split(", "):
+        name, _, seconds = item.rpartition(" ")
+        if name:
+            found[name] = float(seconds)
+    return found
+
+
+def beside_floors(stages: dict[str, float], floor: dict[str, float]) -> str:
+    """Each stage that has a floor as "stage 12.3 s / floor 4.1 s = 3.0x"."""
+    parts = []
+    for stage, name in STAGE_FLOORS.items():
+        if stage in stages and floor.get(name):
+            parts.append(f"{stage} {stages[stage]:,.1f} s / {name} floor {floor[name]:,.1f} s = {stages[stage] / floor[name]:,.1f}x")
+    return "; ".join(parts)
+
+
 @contextlib.contextmanager
 def backend_store(name: str):
     """The [store] table and environment for one backend, with a fresh server where one is needed."""
@@ -337,6 +449,11 @@ def available_backends() -> list[str]:
     return found
 
 
+def _long(row: str) -> bool:
+    """Rows printed on lines of their own under the table."""
+    return "stages" in row or row.startswith("floors")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -356,13 +473,13 @@ def main() -> None:
         print(f"\nN = {n:,} offers in {(n + FEED_SIZE - 1) // FEED_SIZE} feeds")
         names = list(dict.fromkeys(name for r in results for name in r.rows))
         width = max(len(name) for name in names)
-        columns = [max(len(r.backend), *(len(r.rows.get(name, "")) for name in names if "stages" not in name)) for r in results]
+        columns = [max(len(r.backend), *(len(r.rows.get(name, "")) for name in names if not _long(name))) for r in results]
         print(f"{'':{width}}  " + "  ".join(f"{r.backend:>{w}}" for r, w in zip(results, columns)))
         for name in names:
-            if "stages" in name:
+            if _long(name):
                 continue
             print(f"{name:{width}}  " + "  ".join(f"{r.rows.get(name, ''):>{w}}" for r, w in zip(results, columns)))
-        for name in (n for n in names if "stages" in n):
+        for name in (n for n in names if _long(n)):
             for r in results:
                 print(f"{name} on {r.backend}: {r.rows.get(name, '')}")
         if n <= args.baseline_max:

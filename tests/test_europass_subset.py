@@ -163,3 +163,50 @@ def ox_uri(iri: str):
     from rdflib import URIRef
 
     return URIRef(iri)
+
+
+def test_the_subset_is_walked_in_slices_and_each_statement_written_once(monkeypatch):
+    """Offers sharing a provider, walked one per slice: the provider's statements are written once; an offer
+    pointed to but not in the subset keeps only its type; a concept brings its scheme and labels, once."""
+    from catalogue.publish import europass_subset
+    from catalogue.store.oxigraph import OxigraphStore
+    from catalogue.vocab import load_vocabulary
+
+    elm = "http://data.europa.eu/snb/model/elm/"
+    ex = "https://provider.example/"
+    isced = "http://data.europa.eu/snb/isced-f/0613"
+    graph = "http://127.0.0.1:8000/graph/source/one"
+    turtle = f"""
+        @prefix elm: <{elm}> . @prefix ex: <{ex}> .
+        ex:a a elm:LearningOpportunity ; elm:providedBy ex:org ; elm:relatedLearningOpportunity ex:c, ex:b ; elm:thematicArea <{isced}> .
+        ex:b a elm:LearningOpportunity ; elm:providedBy ex:org ; elm:learningOutcome ex:b-outcome ; elm:thematicArea <{isced}> .
+        ex:b-outcome elm:title "Outcome" .
+        ex:org a elm:Organisation ; elm:legalName "Provider" ; elm:location ex:place .
+        ex:place elm:geographicName "Umeå" .
+        ex:c a elm:LearningOpportunity ; elm:title "Listed only" ; elm:providedBy ex:other .
+        ex:other elm:legalName "Not in the subset" .
+    """
+    store = OxigraphStore.open(None, "http://127.0.0.1:8000/")
+    loaded = ox.Store()
+    loaded.load(turtle.encode(), format=ox.RdfFormat.TURTLE)
+    store.store.extend(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(graph)) for q in loaded)
+    ready = [ex + "a", ex + "b"]
+    whole = list(europass_subset.subset_triples(store, graph, ready, load_vocabulary()))
+    monkeypatch.setattr(europass_subset, "WALK_SLICE", 1)
+    sliced = list(europass_subset.subset_triples(store, graph, ready, load_vocabulary()))
+    assert len(sliced) == len(set(sliced)) and set(sliced) == set(whole)
+    kept = ox.Store()
+    kept.extend(ox.Quad(t.subject, t.predicate, t.object) for t in sliced)
+    subjects = {q.subject.value for q in kept}
+    assert {ex + "a", ex + "b", ex + "b-outcome", ex + "org", ex + "place", isced} <= subjects
+    assert ex + "other" not in subjects
+    assert [(q.predicate.value, q.object.value) for q in kept.quads_for_pattern(ox.NamedNode(ex + "c"), None, None)] == [
+        ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", elm + "LearningOpportunity")]
+    assert list(kept.quads_for_pattern(ox.NamedNode(isced), ox.NamedNode("http://www.w3.org/2004/02/skos/core#inScheme"), None))
+    # The same walk over a remote store's SPARQL lookups (the base class's queries) gives the same statements.
+    from catalogue.store.base import CatalogueStore
+
+    assert set(CatalogueStore.offers_among(store, graph, [ex + "b", ex + "c", ex + "org"])) == {ex + "b", ex + "c"}
+    assert CatalogueStore.shared_nodes(store, graph, [ex + "org", ex + "place", ex + "b-outcome"]) == {ex + "org"}
+    assert sorted(map(str, CatalogueStore.subjects_triples(store, graph, [ex + "org"]))) == sorted(
+        map(str, store.subjects_triples(graph, [ex + "org"])))

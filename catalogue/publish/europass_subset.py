@@ -30,6 +30,7 @@ NAME = "europass-ready.nt.gz"
 _READY = {LEVEL_IRIS[EUROPASS_READY], LEVEL_IRIS[COMPLETE]}
 _TYPE = ox.NamedNode(RDF_TYPE)
 _OFFER = ox.NamedNode(LEARNING_OPPORTUNITY)
+WALK_SLICE = 1_000  # offers walked at once
 
 
 def ready_offers(listing: Iterable[tuple[str, str, str | None]]) -> dict[str, list[tuple[str, str]]]:
@@ -62,46 +63,62 @@ def europass_dump(store: CatalogueStore, listing: Iterable[tuple[str, str, str |
 
 def _write(store: CatalogueStore, graph: str, iris: list[str], out: BinaryIO) -> int:
     counter = StatementCounter()
-    ox.serialize(counter.wrap(subset_triples(store.triples(graph), iris, load_vocabulary())), out, ox.RdfFormat.N_TRIPLES)
+    ox.serialize(counter.wrap(subset_triples(store, graph, iris, load_vocabulary())), out, ox.RdfFormat.N_TRIPLES)
     return counter.count
 
 
-def subset_triples(triples: Iterable[ox.Triple], iris: list[str], vocabulary: Vocabulary) -> Iterator[ox.Triple]:
-    """The offers ``iris`` with everything they reach in ``triples`` (stopping at other offers, which keep
-    their type), and the vocabulary's membership triples for the concepts they use; each triple once."""
-    index: dict[object, list[ox.Triple]] = {}
-    offers: set[object] = set()
-    for triple in triples:
-        index.setdefault(triple.subject, []).append(triple)
-        if triple.predicate == _TYPE and triple.object == _OFFER:
-            offers.add(triple.subject)
-    emitted: set[ox.Triple] = set()
+def subset_triples(store: CatalogueStore, graph: str, iris: list[str], vocabulary: Vocabulary) -> Iterator[ox.Triple]:
+    """The offers ``iris`` with everything they reach in ``graph`` (stopping at other offers, which keep only their
+    type), and the vocabulary's membership triples for the concepts they use; each statement once.
+
+    The offers are walked ``WALK_SLICE`` at a time with one store lookup per level of nodes reached, so memory is set
+    by the slice and not by the source (a million offers in one source would be several GiB of statements in
+    Python). Only nodes that two statements point to (a provider, a place, a shared price) can be reached from
+    offers of different slices: they alone are remembered across slices, and written once."""
+    ready = set(iris)
+    shared_done: set[str] = set()  # shared nodes already written, with all they reach
+    typed: set[str] = set()  # offers outside the subset whose type was written
     concepts: set[str] = set()
-    for iri in iris:
-        start = ox.NamedNode(iri)
-        seen = {start}
-        queue = [start]
-        while queue:
-            node = queue.pop()
-            for triple in index.get(node, ()):
-                if triple not in emitted:
-                    emitted.add(triple)
+    for start in range(0, len(iris), WALK_SLICE):
+        starts = iris[start:start + WALK_SLICE]
+        seen = set(starts)
+        frontier = starts
+        while frontier:
+            about: dict[str, list[ox.Triple]] = {}
+            for triple in store.subjects_triples(graph, frontier):
+                about.setdefault(triple.subject.value, []).append(triple)
+            reached: list[str] = []
+            for node in frontier:
+                for triple in about.get(node, ()):
                     yield triple
-                obj = triple.object
-                if isinstance(obj, ox.Literal) or obj in seen:
-                    continue
-                seen.add(obj)
-                if isinstance(obj, ox.NamedNode) and vocabulary.is_concept(obj.value):
-                    concepts.add(obj.value)
-                elif obj in offers:
-                    typed = ox.Triple(obj, _TYPE, _OFFER)
-                    if typed not in emitted:
-                        emitted.add(typed)
-                        yield typed
+                    obj = triple.object
+                    if not isinstance(obj, ox.NamedNode) or obj.value in seen:
+                        continue
+                    seen.add(obj.value)
+                    if vocabulary.is_concept(obj.value):
+                        concepts.add(obj.value)
+                    else:
+                        reached.append(obj.value)
+            frontier = []
+            if not reached:
+                break
+            offers = store.offers_among(graph, reached)
+            shared = store.shared_nodes(graph, [n for n in reached if n not in offers])
+            for node in reached:
+                if node in offers:
+                    # An offer of its own: the subset holds it whole (from its own walk) or only its type.
+                    if node not in ready and node not in typed:
+                        typed.add(node)
+                        yield ox.Triple(ox.NamedNode(node), _TYPE, _OFFER)
+                elif node in shared:
+                    if node not in shared_done:
+                        shared_done.add(node)
+                        frontier.append(node)
                 else:
-                    queue.append(obj)
+                    frontier.append(node)
+    described: set[ox.Triple] = set()  # concepts of one scheme share the scheme's statements
     for concept in sorted(concepts):
         for triple in vocabulary.membership_triples(concept, with_labels=True):
-            if triple not in emitted:
-                emitted.add(triple)
+            if triple not in described:
+                described.add(triple)
                 yield triple

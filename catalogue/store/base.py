@@ -46,7 +46,7 @@ import pyoxigraph as ox
 
 from catalogue.errors import StoreError
 from catalogue.iris import graph_iri, graph_prefix
-from catalogue.namespaces import PREFIXES
+from catalogue.namespaces import LEARNING_OPPORTUNITY, PREFIXES
 from catalogue.vocab import Vocabulary
 
 from .staging import StagedGraphs, sorted_difference
@@ -239,6 +239,35 @@ class CatalogueStore(ABC):
             ox.Triple(ox.NamedNode(subject), row["p"], row["o"])
             for row in self.query(f"SELECT ?p ?o WHERE {{ GRAPH <{graph}> {{ <{subject}> ?p ?o }} }}", default_graphs=[], prefixes=False)
         ]
+
+    def subjects_triples(self, graph: str, subjects: list[str]) -> Iterator[ox.Triple]:
+        """Every statement in ``graph`` about each of ``subjects`` (IRIs): index lookups a slice at a time."""
+        for start in range(0, len(subjects), CLOSURE_SLICE):
+            values = " ".join(f"<{subject}>" for subject in subjects[start:start + CLOSURE_SLICE])
+            rows = self.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+                              default_graphs=[], prefixes=False)
+            for row in rows:  # type: ignore[union-attr]
+                yield ox.Triple(row["s"], row["p"], row["o"])
+
+    def offers_among(self, graph: str, nodes: list[str]) -> set[str]:
+        """Which of ``nodes`` are offers (typed elm:LearningOpportunity) in ``graph``."""
+        found: set[str] = set()
+        for start in range(0, len(nodes), CLOSURE_SLICE):
+            values = " ".join(f"<{node}>" for node in nodes[start:start + CLOSURE_SLICE])
+            rows = self.query(f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} GRAPH <{graph}> {{ ?n a <{LEARNING_OPPORTUNITY}> }} }}",
+                              default_graphs=[], prefixes=False)
+            found.update(row["n"].value for row in rows)  # type: ignore[union-attr]
+        return found
+
+    def shared_nodes(self, graph: str, nodes: list[str]) -> set[str]:
+        """Which of ``nodes`` two or more statements in ``graph`` point to."""
+        found: set[str] = set()
+        for start in range(0, len(nodes), CLOSURE_SLICE):
+            values = " ".join(f"<{node}>" for node in nodes[start:start + CLOSURE_SLICE])
+            rows = self.query(f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?n }} }} GROUP BY ?n HAVING (COUNT(*) > 1)",
+                              default_graphs=[], prefixes=False)
+            found.update(row["n"].value for row in rows)  # type: ignore[union-attr]
+        return found
 
     def closure(self, graphs: list[str], iri: str) -> list[ox.Triple]:
         """An offer and everything it reaches in ``graphs``, as the offer cutter would see it."""

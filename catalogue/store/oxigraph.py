@@ -10,7 +10,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from catalogue.errors import StoreError
-from catalogue.namespaces import PREFIXES
+from catalogue.namespaces import LEARNING_OPPORTUNITY, PREFIXES, RDF_TYPE
 
 from .base import (
     BULK_QUADS,
@@ -22,6 +22,9 @@ from .base import (
 )
 from .journal import Journal, quads_in
 from .sparql_text import data_request, drop_request
+
+_TYPE = ox.NamedNode(RDF_TYPE)
+_OFFER = ox.NamedNode(LEARNING_OPPORTUNITY)
 
 
 class OxigraphStore(CatalogueStore):
@@ -99,6 +102,21 @@ class OxigraphStore(CatalogueStore):
     def triples(self, graph: str) -> Iterator[ox.Triple]:
         for quad in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
             yield quad.triple
+
+    def subjects_triples(self, graph: str, subjects: list[str]) -> Iterator[ox.Triple]:
+        named = ox.NamedNode(graph)
+        for subject in subjects:
+            for quad in self.store.quads_for_pattern(ox.NamedNode(subject), None, None, named):
+                yield quad.triple
+
+    def offers_among(self, graph: str, nodes: list[str]) -> set[str]:
+        named = ox.NamedNode(graph)
+        return {node for node in nodes if next(self.store.quads_for_pattern(ox.NamedNode(node), _TYPE, _OFFER, named), None)}
+
+    def shared_nodes(self, graph: str, nodes: list[str]) -> set[str]:
+        named = ox.NamedNode(graph)
+        # Two incoming statements are enough to know; a provider may have a hundred thousand.
+        return {node for node in nodes if len(list(itertools.islice(self.store.quads_for_pattern(None, None, ox.NamedNode(node), named), 2))) > 1}
 
     def query(
         self,

@@ -292,6 +292,9 @@ class RemoteStore(CatalogueStore):
             return
         yield from self._triples_by_subject_order(graph)
 
+    def subjects_triples(self, graph: str, subjects: list[str]) -> Iterator[ox.Triple]:
+        yield from self._triples_of(graph, subjects)
+
     def _triples_of(self, graph: str, subjects: list[str], batch: int = 200) -> Iterator[ox.Triple]:
         start = 0
         while start < len(subjects):
