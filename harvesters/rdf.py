@@ -27,12 +27,16 @@ from catalogue.harvest.contract import (
     MappedRecord,
     RecordFailed,
     RecordRef,
+    RecordUnchanged,
     SourceUnavailable,
 )
+from catalogue.harvest.fetch import Fetched
 from catalogue.harvest.http_cache import LinkRefused
 from catalogue.harvest.rdfio import RDF_ACCEPT, parse_fetched
 from catalogue.namespaces import DCAT, HYDRA, RDF_TYPE, TREE
 from catalogue.rdf_document import RdfDocument
+
+_UNCHANGED = object()  # the payload of every document when none changed since the source was last published
 
 RDF_MEDIA_TYPES = (
     "text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples", "application/n-quads",
@@ -55,11 +59,17 @@ class RdfHarvester(Harvester):
         self._navigation: set[str] = set()  # documents that led to others (DCAT catalogues, collection pages)
 
     def gather(self) -> Iterator[RecordRef]:
+        """Every document of the source. A document whose bytes are those last published is not parsed while it
+        looks as if the whole source is unchanged (its links are remembered from when it was). The documents of
+        one source may describe each other's nodes (a provider on the first page, its offers on the last), so
+        as soon as one document changed, the unchanged ones are parsed too."""
         limit = int(self.context.option("max_documents", 1000))
         # (location, the document it was found in: None for the source's own addresses)
         queue: list[tuple[str, str | None]] = [(url, None) for url in self.context.source.urls]
         seen: set[str] = set()
+        read: list[tuple[str, RdfDocument | Fetched]] = []  # a document, or the bytes of one not parsed (yet)
         first = True
+        broke_off: Exception | None = None
         while queue:
             location, found_in = queue.pop(0)
             if location in seen:
@@ -69,7 +79,7 @@ class RdfHarvester(Harvester):
                 break
             seen.add(location)
             try:
-                document = self._read(location, found_in)
+                document, links = self._read(location, found_in)
             except LinkRefused as refused:
                 self.context.refused_link(location, str(refused))
                 continue
@@ -77,18 +87,39 @@ class RdfHarvester(Harvester):
                 if first:
                     # The entry point itself is unreadable: the whole source is unavailable.
                     raise SourceUnavailable(str(error), getattr(error, "status", None)) from None
-                raise
+                broke_off = error  # what was read before it is still handed on
+                break
             first = False
-            links = self._links(document)
             if links:
                 self._navigation.add(location)
             queue.extend((link, location) for link in links if link not in seen)
-            yield RecordRef(location, location, document)
+            read.append((location, document))
+        unchanged = broke_off is None and all(isinstance(document, Fetched) for _, document in read)
+        for location, document in read:
+            yield RecordRef(location, location, _UNCHANGED if unchanged else document)
+        if broke_off is not None:
+            raise broke_off
 
-    def _read(self, location: str, found_in: str | None = None) -> RdfDocument:
+    def _read(self, location: str, found_in: str | None = None) -> tuple[RdfDocument | Fetched, list[str]]:
+        """The document (or, when its bytes are those last published and its links are known from then, the bytes
+        not parsed) and the documents it leads to."""
         fetched = self.context.http.get(location, accept=RDF_ACCEPT, found_in=found_in)
         self.context.fetched.append(fetched)
-        return parse_fetched(fetched, location)
+        if self.context.unchanged(location, fetched.content):
+            links = self.context.http.recall(location, fetched.content, "links")
+            if isinstance(links, list):
+                return fetched, [str(link) for link in links]
+        document = parse_fetched(fetched, location)
+        links = self._links(document)
+        self.context.http.remember(location, fetched.content, "links", links)
+        return document, links
+
+    def fetch(self, ref: RecordRef) -> RdfDocument:
+        if ref.payload is _UNCHANGED:
+            raise RecordUnchanged(ref.key)
+        if isinstance(ref.payload, Fetched):
+            return parse_fetched(ref.payload, ref.location)  # unchanged, but another document of the source changed
+        return ref.payload
 
     def _links(self, document: RdfDocument) -> list[str]:
         """Further documents: DCAT distributions and next pages."""

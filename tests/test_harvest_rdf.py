@@ -85,6 +85,30 @@ def test_paged_collections_are_followed_to_the_end(server, catalogue, link):
     assert all(server.hits(f"/page{i}.ttl") == 1 for i in range(1, 4))
 
 
+def test_unchanged_pages_are_not_parsed_again_and_their_links_still_followed(server, catalogue, tmp_path, validator):
+    """Three pages, harvested again unchanged: each answers 304 and none is parsed (each page's link to the next is
+    remembered from when it was). Then the last page changes: the first page describes nodes the last one's offers
+    use, so every page is read, and the catalogue holds exactly what a fresh harvest of the same pages gives."""
+    pages = _pages(server, NORRSUNDA, 3, "hydra")
+    first = catalogue.harvest(pages[0])
+    assert first.run.outcome == "published" and first.records_read == 3
+    again = catalogue.harvest(pages[0])
+    assert again.run.outcome == "unchanged" and again.records_read == 0 and again.records_unchanged == 3
+    assert all(server.requests[-1 - i][2].get("If-None-Match") for i in range(3))  # each page asked conditionally
+    page3 = server.routes["/page3.ttl"].body.decode("utf-8")
+    title = next(line for line in page3.splitlines() if "/dc/terms/title> \"" in line)
+    server.add("/page3.ttl", page3.replace(title, title.replace('> "', '> "Reviderad: ', 1)), "text/turtle")
+    changed = catalogue.harvest(pages[0])
+    assert changed.run.outcome == "published", changed.run.message
+    assert (changed.records_read, changed.records_unchanged) == (3, 0)
+    assert all(server.hits(f"/page{i}.ttl") == 3 for i in range(1, 4))
+    fresh = Catalogue(tmp_path / "fresh", validator)
+    assert fresh.harvest(pages[0]).run.outcome == "published"
+    graph = catalogue.store.source_graph(Catalogue.source_id)
+    assert set(map(str, catalogue.store.triples(graph))) == set(map(str, fresh.store.triples(graph)))
+    assert any("Reviderad: " in str(t) for t in catalogue.store.triples(graph))
+
+
 def test_a_page_that_breaks_off_keeps_the_offers_it_had(server, catalogue):
     pages = _pages(server, NORRSUNDA, 3, "hydra")
     catalogue.harvest(pages[0])

@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -207,6 +208,32 @@ class HttpClient:
                                         "last_modified": fetched.last_modified}), encoding="utf-8")
         fetched.path = paths[1]
         return fetched
+
+    def remember(self, location: str, content: bytes, name: str, value: Any) -> None:
+        """Keep ``value`` (JSON) about ``location`` as it is now (``content``), e.g. what a document links to, so an
+        unchanged document need not be read again to know it."""
+        paths = self._paths(location)
+        if paths is None:
+            return
+        notes = paths[0].with_suffix(".notes.json")
+        kept = self._notes(notes, content)
+        kept[name] = value
+        notes.write_text(json.dumps({"sha256": hashlib.sha256(content).hexdigest(), "notes": kept}), encoding="utf-8")
+
+    def recall(self, location: str, content: bytes, name: str) -> Any:
+        """What ``remember`` kept under ``name`` for exactly this ``content`` of ``location``; None otherwise."""
+        paths = self._paths(location)
+        return None if paths is None else self._notes(paths[0].with_suffix(".notes.json"), content).get(name)
+
+    @staticmethod
+    def _notes(path: Path, content: bytes) -> dict:
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(kept, dict) or kept.get("sha256") != hashlib.sha256(content).hexdigest():
+            return {}  # kept about other content of the same address
+        return dict(kept.get("notes") or {})
 
     def _paths(self, location: str) -> tuple[Path, Path] | None:
         if self.cache_dir is None:

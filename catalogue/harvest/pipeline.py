@@ -257,6 +257,9 @@ class _SourceRun:
                     run.seen, run.published, run.quarantined = previous.seen, previous.published, previous.quarantined
                     run.unchanged = previous.published
                     run.content_hash = previous.content_hash
+                    fresh = {k: v for k, v in self.stream.hashes().items() if self.context.previous_hashes.get(k) != v}
+                    if fresh:
+                        self.state.confirm_record_hashes(self.source.id, fresh)
                     return self._finish("unchanged", "Nothing changed at the source since the last run.")
                 self.admission = Admission(self.store, self.source.id, now=self.started, run=run.id,
                                            spill=self.config.data_dir / "staging", on_events=self._stage_events)

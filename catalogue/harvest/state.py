@@ -136,6 +136,12 @@ class HarvestState:
         """The content hash of each record of ``source`` when it was last published."""
         return {row[0]: row[1] for row in self.db.execute("SELECT record, hash FROM record_hashes WHERE source = ?", (source,))}
 
+    def confirm_record_hashes(self, source: str, hashes: dict[str, str]) -> None:
+        """Record hashes read in a run that found the source exactly as last published (every document unchanged):
+        they are the published content's, so the next run can skip those records without parsing them."""
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO record_hashes VALUES (?, ?, ?)", ((source, k, h) for k, h in hashes.items()))
+
     def log_changes(self, changes: Iterable[tuple[str, str, str, str, str | None, str | None]]) -> int:
         """Append (time, source, offer, kind, content hash, N-Triples) rows to the change log; returns how many."""
         rows = [(t, s, o, k, h, zlib.compress(c.encode("utf-8")) if c else None) for t, s, o, k, h, c in changes]
