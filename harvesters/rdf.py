@@ -36,6 +36,8 @@ from catalogue.harvest.rdfio import RDF_ACCEPT, parse_fetched
 from catalogue.namespaces import DCAT, HYDRA, RDF_TYPE, TREE
 from catalogue.rdf_document import RdfDocument
 
+_LINKING = {ox.NamedNode(iri) for iri in (HYDRA + "next", TREE + "node", DCAT + "distribution", DCAT + "downloadURL", DCAT + "accessURL")}
+_DESCRIBING = {ox.NamedNode(DCAT + "mediaType"), ox.NamedNode("http://purl.org/dc/terms/format")}
 _UNCHANGED = object()  # the payload of every document when none changed since the source was last published
 
 RDF_MEDIA_TYPES = (
@@ -123,13 +125,17 @@ class RdfHarvester(Harvester):
 
     def _links(self, document: RdfDocument) -> list[str]:
         """Further documents: DCAT distributions and next pages."""
+        # Only the few statements with a linking predicate are looked at: a page of ten thousand offers has half a
+        # million statements, and turning each into Python values cost more than parsing the page.
+        found = [(q.subject, q.predicate.value, q.object) for q in document.quads if q.predicate in _LINKING]
+        distributions = {o for s, p, o in found if p == DCAT + "distribution"}
+        described = [(q.subject, q.predicate.value, q.object) for q in document.quads
+                     if q.predicate in _DESCRIBING and q.subject in distributions] if distributions else []
         links: list[str] = []
-        triples = [(q.subject, q.predicate.value, q.object) for q in document.quads]
-        distributions = {o for s, p, o in triples if p == DCAT + "distribution"}
-        for s, p, o in triples:
+        for s, p, o in found:
             if isinstance(o, ox.NamedNode) and (
                 p in (HYDRA + "next", TREE + "node")
-                or (s in distributions and p in (DCAT + "downloadURL", DCAT + "accessURL") and _rdf_distribution(triples, s))
+                or (s in distributions and p in (DCAT + "downloadURL", DCAT + "accessURL") and _rdf_distribution(described, s))
             ):
                 links.append(urldefrag(o.value)[0])
         return list(dict.fromkeys(links))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from catalogue.garbage_collection import tune_for_batch_work
 from catalogue.rdf_document import RdfDocument
 from catalogue.vocab import Vocabulary, load_vocabulary
 from catalogue.worker_watchdog import watch_parent
@@ -254,6 +255,7 @@ def _start_worker(engine_name: str | None = None, owner: int | None = None) -> N
     killed with ``kill -9`` must not leave its workers behind, each holding hundreds of MB; a forkserver
     worker's parent is the fork server, which outlives the harvest); for rudof, load the engine."""
     watch_parent(owner=owner)
+    tune_for_batch_work()
     if engine_name is not None:
         _load_engine(engine_name)
 
