@@ -360,6 +360,10 @@ class CatalogueStore(ABC):
         ox.serialize(statements, output, rdf_format, prefixes=export_prefixes() if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None)
         return counter.count
 
+    def write_ntriples(self, graph: str, output: BinaryIO) -> None:
+        """The statements of ``graph`` as N-Triples, one statement per line."""
+        self.export(output, "ntriples", graphs=[graph])
+
     @abstractmethod
     def close(self) -> None: ...
 

@@ -146,6 +146,9 @@ class OxigraphStore(CatalogueStore):
         ox.serialize(counter.wrap(quads), output, rdf_format, prefixes=prefixes)
         return counter.count
 
+    def write_ntriples(self, graph: str, output: BinaryIO) -> None:
+        self.store.dump(output, ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+
     def snapshot(self, target: Path) -> None:
         """A consistent copy of the store at ``target`` (hard links where possible; fast)."""
         self.store.flush()
