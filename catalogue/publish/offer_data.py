@@ -15,7 +15,7 @@ them the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pyoxigraph import NamedNode
@@ -220,14 +220,24 @@ def read_offers(store: CatalogueStore, iris: list[tuple[str, str]] | None = None
     (listed one after another, as ``offer_iris`` lists them) is described by the first, names every source
     that published it, and says where the others disagree (``disagreements``)."""
     pairs = offer_iris(store) if iris is None else iris
+    return merged_sources(_each_source(store, pairs, chunk))
+
+
+def merged_sources(summaries: Iterable[OfferSummary]) -> Iterator[OfferSummary]:
+    """One summary per offer from per-source summaries in ``offer_iris`` order (see ``read_offers``)."""
     group: list[OfferSummary] = []
-    for summary in _each_source(store, pairs, chunk):
+    for summary in summaries:
         if group and summary.iri != group[0].iri:
             yield _merged(group)
             group = []
         group.append(summary)
     if group:
         yield _merged(group)
+
+
+def read_chunk(store: CatalogueStore, pairs: list[tuple[str, str]]) -> list[OfferSummary]:
+    """Per-source summaries of ``pairs`` (one chunk), before sources are merged."""
+    return list(_each_source(store, pairs, len(pairs) or 1))
 
 
 def _each_source(store: CatalogueStore, pairs: list[tuple[str, str]], chunk: int) -> Iterator[OfferSummary]:
