@@ -97,7 +97,9 @@ class RdfHarvester(Harvester):
             queue.extend((link, location) for link in links if link not in seen)
             read.append((location, document))
         unchanged = broke_off is None and all(isinstance(document, Fetched) for _, document in read)
-        for location, document in read:
+        read.reverse()
+        while read:
+            location, document = read.pop()  # handed on and let go: a parsed page is hundreds of MB at most
             yield RecordRef(location, location, _UNCHANGED if unchanged else document)
         if broke_off is not None:
             raise broke_off
