@@ -20,7 +20,7 @@ def test_workers_read_the_same_summaries_in_the_same_order(cli, example_files, m
     pairs = offer_iris(snapshot)
     assert len(pairs) > 20 and len({iri for iri, _ in pairs}) < len(pairs)
     monkeypatch.setattr(parallel_reads, "SERIAL_BELOW", 0)
-    in_workers = list(parallel_reads.read_snapshot_offers(snapshot, pairs, workers=2, chunk=5))
+    in_workers = list(parallel_reads.read_published_offers(snapshot, pairs, workers=2, chunk=5))
     in_one = list(read_offers(snapshot, pairs))
     assert [o.iri for o in in_workers] == [o.iri for o in in_one]
     assert in_workers == in_one

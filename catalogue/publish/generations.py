@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,8 +43,8 @@ from .describe import dataset_counts
 from .dumps import graph_fingerprints, write_dumps
 from .europass_subset import NAME as EUROPASS_DUMP
 from .europass_subset import europass_dump, ready_offers
-from .offer_data import OfferSummary, offer_listing, read_offers
-from .parallel_reads import read_snapshot_offers
+from .offer_data import offer_listing
+from .parallel_reads import read_published_offers
 from .search_index import refresh as refresh_index
 from .statistics import facet_sizes, statistics_triples
 from .time_relevance import refresh_statuses
@@ -123,14 +122,8 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         earlier = current_generation(config)
         listing = offer_listing(source)
         mark = time.perf_counter()
-        if isinstance(source, OxigraphStore):
-            def read(pairs: list[tuple[str, str]]) -> Iterable[OfferSummary]:
-                return read_snapshot_offers(source, pairs)  # type: ignore[arg-type]
-        else:
-            def read(pairs: list[tuple[str, str]]) -> Iterable[OfferSummary]:
-                return read_offers(source, pairs)
         refreshed = refresh_index(
-            generation.search_path, listing, read,
+            generation.search_path, listing, lambda pairs: read_published_offers(source, pairs),
             previous=earlier.search_path if earlier else None, rules=code_fingerprint(*SEARCH_INDEX_CODE),
         )
         offers = refreshed.offers

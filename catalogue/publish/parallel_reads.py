@@ -17,10 +17,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from catalogue.garbage_collection import tune_for_batch_work
+from catalogue.store.base import CatalogueStore
 from catalogue.store.oxigraph import OxigraphStore
 from catalogue.worker_watchdog import watch_parent
 
-from .offer_data import CHUNK, OfferSummary, merged_sources, read_chunk
+from .offer_data import CHUNK, OfferSummary, merged_sources, read_chunk, read_offers
 
 SERIAL_BELOW = 4 * CHUNK  # fewer offers than this are read in this process: starting workers costs more
 
@@ -31,15 +32,14 @@ def worker_count() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def read_snapshot_offers(snapshot: OxigraphStore, pairs: list[tuple[str, str]], workers: int | None = None,
-                         chunk: int = CHUNK) -> Iterator[OfferSummary]:
-    """Summaries of ``pairs`` ((offer IRI, source id) in ``offer_iris`` order) from ``snapshot`` (an embedded store
-    on disk that nothing writes while they are read), one per distinct offer, in order, as
-    ``offer_data.read_offers`` gives them."""
+def read_published_offers(store: CatalogueStore, pairs: list[tuple[str, str]], workers: int | None = None,
+                          chunk: int = CHUNK) -> Iterator[OfferSummary]:
+    """``offer_data.read_offers(store, pairs)``: the same summaries in the same order, read by worker processes
+    when ``store`` is an embedded store on disk that nothing writes while they are read (a published snapshot)."""
     workers = workers or worker_count()
-    if workers < 2 or len(pairs) < SERIAL_BELOW or snapshot.path is None:
-        return merged_sources(s for start in range(0, len(pairs), chunk) for s in read_chunk(snapshot, pairs[start:start + chunk]))
-    return merged_sources(_in_workers(snapshot.path, snapshot.base, pairs, workers, chunk))
+    if workers < 2 or len(pairs) < SERIAL_BELOW or not isinstance(store, OxigraphStore) or store.path is None:
+        return read_offers(store, pairs, chunk)
+    return merged_sources(_in_workers(store.path, store.base, pairs, workers, chunk))
 
 
 def _in_workers(path: Path, base: str, pairs: list[tuple[str, str]], workers: int, chunk: int) -> Iterator[OfferSummary]:

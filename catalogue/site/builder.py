@@ -35,12 +35,10 @@ from catalogue.publish.generations import (
     current_generation,
     published_store,
 )
-from catalogue.publish.offer_data import read_offers
-from catalogue.publish.parallel_reads import read_snapshot_offers
+from catalogue.publish.parallel_reads import read_published_offers
 from catalogue.publish.search_index import SearchIndex
 from catalogue.resources import data_dir, module_file, rules_fingerprint
 from catalogue.store.base import CatalogueStore
-from catalogue.store.oxigraph import OxigraphStore
 from catalogue.urls import offer_page
 
 from . import i18n
@@ -201,9 +199,7 @@ class SiteBuilder:
         environments = {lang: environment(lang) for lang in i18n.LANGUAGES}
         presenters = {lang: Presenter(lang) for lang in i18n.LANGUAGES}
         sources = {s.id: s.name for s in self.config.sources}
-        # An embedded snapshot is read by worker processes while this one renders.
-        offers = read_snapshot_offers(store, stale) if isinstance(store, OxigraphStore) else read_offers(store, stale)
-        for offer in offers:
+        for offer in read_published_offers(store, stale):  # a snapshot is read by workers while this process renders
             for lang in i18n.LANGUAGES:
                 view = offer_view(offer, presenters[lang], self.config.base, sources.get(offer.source, offer.source), last_harvest.get(offer.source),
                                   source_names=sources)
