@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -242,32 +242,24 @@ class CatalogueStore(ABC):
 
     def subjects_triples(self, graph: str, subjects: list[str]) -> Iterator[ox.Triple]:
         """Every statement in ``graph`` about each of ``subjects`` (IRIs): index lookups a slice at a time."""
-        for start in range(0, len(subjects), CLOSURE_SLICE):
-            values = " ".join(f"<{subject}>" for subject in subjects[start:start + CLOSURE_SLICE])
-            rows = self.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}",
-                              default_graphs=[], prefixes=False)
-            for row in rows:  # type: ignore[union-attr]
-                yield ox.Triple(row["s"], row["p"], row["o"])
+        for row in self._rows_per_slice(subjects, lambda values: f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
+            yield ox.Triple(row["s"], row["p"], row["o"])
 
     def offers_among(self, graph: str, nodes: list[str]) -> set[str]:
         """Which of ``nodes`` are offers (typed elm:LearningOpportunity) in ``graph``."""
-        found: set[str] = set()
-        for start in range(0, len(nodes), CLOSURE_SLICE):
-            values = " ".join(f"<{node}>" for node in nodes[start:start + CLOSURE_SLICE])
-            rows = self.query(f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} GRAPH <{graph}> {{ ?n a <{LEARNING_OPPORTUNITY}> }} }}",
-                              default_graphs=[], prefixes=False)
-            found.update(row["n"].value for row in rows)  # type: ignore[union-attr]
-        return found
+        return {row["n"].value for row in self._rows_per_slice(
+            nodes, lambda values: f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} GRAPH <{graph}> {{ ?n a <{LEARNING_OPPORTUNITY}> }} }}")}
 
     def shared_nodes(self, graph: str, nodes: list[str]) -> set[str]:
         """Which of ``nodes`` two or more statements in ``graph`` point to."""
-        found: set[str] = set()
-        for start in range(0, len(nodes), CLOSURE_SLICE):
-            values = " ".join(f"<{node}>" for node in nodes[start:start + CLOSURE_SLICE])
-            rows = self.query(f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?n }} }} GROUP BY ?n HAVING (COUNT(*) > 1)",
-                              default_graphs=[], prefixes=False)
-            found.update(row["n"].value for row in rows)  # type: ignore[union-attr]
-        return found
+        return {row["n"].value for row in self._rows_per_slice(
+            nodes, lambda values: f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?n }} }} GROUP BY ?n HAVING (COUNT(*) > 1)")}
+
+    def _rows_per_slice(self, iris: list[str], sparql: Callable[[str], str]) -> Iterator[ox.QuerySolution]:
+        """The rows of ``sparql(values)`` for each slice of ``iris`` (``values``: the slice written for a VALUES clause)."""
+        for start in range(0, len(iris), CLOSURE_SLICE):
+            values = " ".join(f"<{iri}>" for iri in iris[start:start + CLOSURE_SLICE])
+            yield from self.query(sparql(values), default_graphs=[], prefixes=False)  # type: ignore[misc]
 
     def closure(self, graphs: list[str], iri: str) -> list[ox.Triple]:
         """An offer and everything it reaches in ``graphs``, as the offer cutter would see it."""
