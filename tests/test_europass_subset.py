@@ -210,3 +210,35 @@ def test_the_subset_is_walked_in_slices_and_each_statement_written_once(monkeypa
     assert CatalogueStore.shared_nodes(store, graph, [ex + "org", ex + "place", ex + "b-outcome"]) == {ex + "org"}
     assert sorted(map(str, CatalogueStore.subjects_triples(store, graph, [ex + "org"]))) == sorted(
         map(str, store.subjects_triples(graph, [ex + "org"])))
+
+
+def test_a_source_whose_offers_are_all_ready_gives_the_statements_the_walk_gives(published):
+    """A source with every offer Europass-ready is written from its whole graph (the N-Triples the full dumps are
+    made from); the subset must hold exactly what walking its offers in the store gives, each statement once."""
+    from catalogue.config import load_config
+    from catalogue.publish import europass_subset
+    from catalogue.publish.dumps import GraphPart, Part
+    from catalogue.publish.offer_data import offer_listing
+    from catalogue.store.oxigraph import OxigraphStore
+    from catalogue.vocab import load_vocabulary
+
+    store = OxigraphStore.open(published / "store", load_config().base, read_only=True)
+    listing = offer_listing(store)
+    dump = europass_subset.europass_dump(store, listing)
+    whole = [part for part in dump.parts if isinstance(part, GraphPart)]
+    walked = [part for part in dump.parts if isinstance(part, Part)]
+    # The examples are all ready; the copy without web pages has none ready, so it has no part at all.
+    assert len(whole) == len({s for _, s, _ in listing}) - 1 and not walked
+    for part in whole:
+        lines = published / f"{part.graph.rsplit('/', 1)[-1]}.nt"
+        with lines.open("wb") as out:
+            store.write_ntriples(part.graph, out)
+        with (published / "whole.nt").open("wb") as out:
+            written = part.write(lines, out)
+        from_graph = [ox.Triple(q.subject, q.predicate, q.object)
+                      for q in ox.parse(path=str(published / "whole.nt"), format=ox.RdfFormat.N_TRIPLES)]
+        iris = sorted(i for i, s, _ in listing if store.source_graph(s) == part.graph)
+        walk = list(europass_subset.subset_triples(store, part.graph, iris, load_vocabulary()))
+        assert written == len(from_graph) == len(set(from_graph)) == len(walk)
+        assert set(from_graph) == set(walk)
+    store.close()

@@ -86,11 +86,21 @@ class Part:
 
 
 @dataclass(frozen=True)
+class GraphPart:
+    """A part made from one public graph's N-Triples, the same reading of the store the full dumps' parts of that
+    graph are made from (reading the store is the slow part)."""
+
+    key: str | None
+    graph: str
+    write: Callable[[Path, BinaryIO], int]  # from the graph's N-Triples file to a binary file, returns how many
+
+
+@dataclass(frozen=True)
 class ExtraDump:
     """A dump besides the full ones (a subset such as the Europass-ready offers), made of parts."""
 
     format: str
-    parts: list[Part]
+    parts: list[Part | GraphPart]
     title: str
     holds: str
 
@@ -110,18 +120,28 @@ def write_dumps(
     manifest: dict[str, dict[str, int]] = {}
     written = {}
     reused = 0
-    graphs = store.public_graphs()
-    copies = [_GraphText(store, graph, parts) for graph in graphs]
-    formats = dict(DUMPS) | {name: dump.format for name, dump in (extra or {}).items()}
-    # Graph by graph, both full dumps' parts of a graph are written from one reading of it, which is then removed.
-    order: list[tuple[str, Part, _GraphText | None]] = [
-        (name, Part(f"{copy.graph} {fmt} {fingerprints[copy.graph]}" if fingerprints.get(copy.graph) else None,
-                    copy.nquads if fmt == "nquads" else copy.turtle), copy)
-        for copy in copies for name, fmt in DUMPS
-    ] + [(name, part, None) for name, dump in (extra or {}).items() for part in dump.parts]
-    members: dict[str, list[str]] = {name: [] for name in formats}
+    copies = {graph: _GraphText(store, graph, parts) for graph in store.public_graphs()}
+    extras = extra or {}
+    formats = dict(DUMPS) | {name: dump.format for name, dump in extras.items()}
+    sizes = {name: len(copies) for name in dict(DUMPS)} | {name: len(dump.parts) for name, dump in extras.items()}
+    # Graph by graph, every part made from a graph (both full dumps', and any extra dump's) is written from one
+    # reading of it, which is then removed. (dump, position in the dump, part, graph text), in the order written:
+    order: list[tuple[str, int, Part, _GraphText | None]] = []
+    for position, (graph, copy) in enumerate(copies.items()):
+        order.extend((name, position, Part(f"{graph} {fmt} {fingerprints[graph]}" if fingerprints.get(graph) else None,
+                                           copy.nquads if fmt == "nquads" else copy.turtle), copy) for name, fmt in DUMPS)
+        order.extend((name, n, _bound(part, copy), copy) for name, dump in extras.items()
+                     for n, part in enumerate(dump.parts) if isinstance(part, GraphPart) and part.graph == graph)
+    for name, dump in extras.items():
+        for n, part in enumerate(dump.parts):
+            if isinstance(part, Part):
+                order.append((name, n, part, None))
+            elif part.graph not in copies:  # not public: read for this part alone
+                copy = _GraphText(store, part.graph, parts)
+                order.append((name, n, _bound(part, copy), copy))
+    chosen: dict[tuple[str, int], str] = {}
     try:
-        for position, (name, planned_part, copy) in enumerate(order):
+        for position, (name, index, planned_part, copy) in enumerate(order):
             fmt = formats[name]
             member = f"{hashlib.sha256(planned_part.key.encode()).hexdigest()[:32]}.gz" if planned_part.key else None
             if member and member in earlier and _reusable(previous / PARTS / member, earlier[member]) \
@@ -136,23 +156,29 @@ def write_dumps(
                     part = _PartWriter(handle)
                     statements = planned_part.write(part)
                     manifest[member] = {"statements": statements, **part.finish()}
-            members[name].append(member)
-            if copy is not None and (position + 1 == len(order) or order[position + 1][2] is not copy):
+            chosen[(name, index)] = member
+            if copy is not None and (position + 1 == len(order) or order[position + 1][3] is not copy):
                 copy.remove()
     finally:
-        for copy in copies:
-            copy.remove()
+        for _, _, _, copy in order:
+            if copy is not None:
+                copy.remove()
+    members = {name: [chosen[(name, n)] for n in range(size)] for name, size in sizes.items()}
     for name, fmt in formats.items():
         written[name] = _join(folder / name, parts, members[name], manifest)
         written[name]["format"] = fmt
         written[name]["media type"] = MEDIA_TYPES[fmt]
-        if name in (extra or {}):
-            written[name]["title"] = extra[name].title  # type: ignore[index]
-            written[name]["holds"] = extra[name].holds  # type: ignore[index]
+        if name in extras:
+            written[name]["title"] = extras[name].title
+            written[name]["holds"] = extras[name].holds
     (parts / "manifest.json").write_text(json.dumps({m: n for m, n in manifest.items() if not m.startswith("fresh-")}), encoding="utf-8")
     for stale in (p for p in parts.iterdir() if p.name.startswith("fresh-")):
         stale.unlink()
     return written, reused
+
+
+def _bound(part: GraphPart, copy: _GraphText) -> Part:
+    return Part(part.key, lambda out: part.write(copy.path_of_lines(), out))
 
 
 class _GraphText:
@@ -167,7 +193,8 @@ class _GraphText:
         self.path: Path | None = None
         self.statements = 0
 
-    def _read(self) -> Path:
+    def path_of_lines(self) -> Path:
+        """The N-Triples file, one statement a line (Oxigraph's own dump of the graph)."""
         if self.path is None:
             handle, name = tempfile.mkstemp(prefix="graph-", suffix=".nt", dir=self.folder)
             self.path = Path(name)
@@ -178,7 +205,7 @@ class _GraphText:
 
     def _blocks(self) -> Iterator[bytes]:
         """The file in blocks of whole lines."""
-        with self._read().open("rb") as lines:
+        with self.path_of_lines().open("rb") as lines:
             while block := lines.read(self.BLOCK):
                 yield block + lines.readline()
 
@@ -193,7 +220,7 @@ class _GraphText:
         return self.statements
 
     def turtle(self, out: BinaryIO) -> int:
-        ox.serialize(ox.parse(path=str(self._read()), format=ox.RdfFormat.N_TRIPLES), out, ox.RdfFormat.TURTLE,
+        ox.serialize(ox.parse(path=str(self.path_of_lines()), format=ox.RdfFormat.N_TRIPLES), out, ox.RdfFormat.TURTLE,
                      prefixes=export_prefixes())
         return self.statements
 

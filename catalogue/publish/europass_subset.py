@@ -7,13 +7,18 @@ labels of every EU concept used (the LOQ shapes look for them in the data). An o
 points to that is not in the subset keeps only its type, as in validation.
 
 The subset is written per source as one dump part, named by its offers' record
-fingerprints, so a source whose Europass-ready offers did not change costs nothing.
+fingerprints, so a source whose Europass-ready offers did not change costs nothing. A source
+whose offers are all Europass-ready gives its whole graph, made from the same reading of the
+store as the full dumps; for the others the ready offers are walked in the store.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
@@ -24,7 +29,7 @@ from catalogue.resources import code_fingerprint
 from catalogue.store.base import CatalogueStore, StatementCounter
 from catalogue.vocab import Vocabulary, load_vocabulary
 
-from .dumps import ExtraDump, Part
+from .dumps import ExtraDump, GraphPart, Part
 
 NAME = "europass-ready.nt.gz"
 _READY = {LEVEL_IRIS[EUROPASS_READY], LEVEL_IRIS[COMPLETE]}
@@ -46,12 +51,17 @@ def ready_offers(listing: Iterable[tuple[str, str, str | None]]) -> dict[str, li
 def europass_dump(store: CatalogueStore, listing: Iterable[tuple[str, str, str | None]]) -> ExtraDump:
     """The Europass-ready subset as a dump of one part per source (for ``dumps.write_dumps``)."""
     rules = code_fingerprint("catalogue.publish.europass_subset", "catalogue.store.base")
-    parts = []
+    listing = list(listing)
+    published = Counter(source for _, source, _ in listing)
+    parts: list[Part | GraphPart] = []
     for source, offers in sorted(ready_offers(listing).items()):
         offers.sort()
         key = hashlib.sha256("\n".join(["europass", rules, source] + [f"{i} {f}" for i, f in offers]).encode()).hexdigest()
         graph = store.source_graph(source)
-        parts.append(Part(key, lambda out, graph=graph, iris=[i for i, _ in offers]: _write(store, graph, iris, out)))
+        if len(offers) == published[source]:
+            parts.append(GraphPart(key, graph, _write_whole_graph))
+        else:
+            parts.append(Part(key, lambda out, graph=graph, iris=[i for i, _ in offers]: _write(store, graph, iris, out)))
     return ExtraDump(
         format="ntriples",
         parts=parts,
@@ -65,6 +75,25 @@ def _write(store: CatalogueStore, graph: str, iris: list[str], out: BinaryIO) ->
     counter = StatementCounter()
     ox.serialize(counter.wrap(subset_triples(store, graph, iris, load_vocabulary())), out, ox.RdfFormat.N_TRIPLES)
     return counter.count
+
+
+def _write_whole_graph(lines: Path, out: BinaryIO) -> int:
+    """The subset of a source whose offers are all Europass-ready: its whole graph, which holds exactly what its
+    offers reach (``catalogue.validation.offers`` cuts offers the way ``subset_triples`` walks them), then the
+    vocabulary's membership triples for the concepts it uses; the same statements ``subset_triples`` gives, read
+    from the N-Triples the full dumps are made from instead of walked in the store."""
+    vocabulary = load_vocabulary()
+    concepts = set()
+    statements = 0
+    for triple in ox.parse(path=str(lines), format=ox.RdfFormat.N_TRIPLES):
+        statements += 1
+        if isinstance(triple.object, ox.NamedNode) and vocabulary.is_concept(triple.object.value):
+            concepts.add(triple.object.value)
+    with lines.open("rb") as text:
+        shutil.copyfileobj(text, out, 8 << 20)
+    counter = StatementCounter()
+    ox.serialize(counter.wrap(_membership(vocabulary, concepts)), out, ox.RdfFormat.N_TRIPLES)
+    return statements + counter.count
 
 
 def subset_triples(store: CatalogueStore, graph: str, iris: list[str], vocabulary: Vocabulary) -> Iterator[ox.Triple]:
@@ -116,7 +145,12 @@ def subset_triples(store: CatalogueStore, graph: str, iris: list[str], vocabular
                         frontier.append(node)
                 else:
                     frontier.append(node)
-    described: set[ox.Triple] = set()  # concepts of one scheme share the scheme's statements
+    yield from _membership(vocabulary, concepts)
+
+
+def _membership(vocabulary: Vocabulary, concepts: set[str]) -> Iterator[ox.Triple]:
+    """The type, schemes and labels of ``concepts``, each statement once (concepts of one scheme share its type)."""
+    described: set[ox.Triple] = set()
     for concept in sorted(concepts):
         for triple in vocabulary.membership_triples(concept, with_labels=True):
             if triple not in described:
