@@ -73,6 +73,10 @@ class Config:
     validation_workers: int = 0  # 0: one per core
     validation_engine: str = "auto"  # "pyshacl", "rudof" or "auto" (see catalogue.validation.validator)
     harvest_concurrency: int = 4  # sources fetched and mapped at the same time
+    # Up to this many offers the static site's search runs in the browser (Pagefind); past it the site's search
+    # forms go to the server's search: Pagefind cannot change an index, and at 19,200 offers it needed 1.5 GiB and
+    # most of a minute to make it again after any change (7.5 GiB and six minutes at 100,000).
+    browser_search_max_offers: int = 25_000
     sources: tuple[SourceConfig, ...] = ()
     server: dict[str, Any] = field(default_factory=dict)  # the [server] table, read by catalogue.server.app
 
@@ -136,6 +140,7 @@ def _build(raw: dict[str, Any], root: Path, path: Path) -> Config:
         validation_workers=int(validation.get("workers", 0)),
         validation_engine=engine,
         harvest_concurrency=int(_table(raw, "harvest", path).get("concurrency", Config.harvest_concurrency)),
+        browser_search_max_offers=int(_table(raw, "site", path).get("browser_search_max_offers", Config.browser_search_max_offers)),
         sources=sources,
         server=_table(raw, "server", path),
     )

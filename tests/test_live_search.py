@@ -207,3 +207,33 @@ def test_the_providers_check_page_takes_the_pasted_template_in_the_sites_frame(b
         assert violations.violations_count == 0, violations.generate_report()
     finally:
         context.close()
+
+
+def test_past_the_browser_search_size_the_sites_search_forms_go_to_the_servers_search(server, bundled_site, tmp_path):
+    """A catalogue larger than ``[site] browser_search_max_offers``: the build makes no Pagefind index (and removes
+    an earlier one), and the search page's and home page's forms send the words to the server's live search."""
+    import shutil
+
+    from catalogue.site.builder import SiteBuilder
+
+    site = tmp_path / "site"
+    shutil.copytree(bundled_site.site, site)
+    assert (site / "pagefind" / "pagefind-entry.json").exists()
+    large = replace(bundled_site.config, browser_search_max_offers=len(bundled_site.listed_offers) - 1)
+    built = SiteBuilder(large, site).build()
+    assert built.offers_rendered == 0 and not (site / "pagefind").exists()
+    for lang in ("en", "sv"):
+        for page in (site / lang / "search.html", site / lang / "index.html"):
+            text = page.read_text(encoding="utf-8")
+            actions = re.findall(r'<form[^>]*action="([^"]+)"', text)
+            assert actions == [f"{bundled_site.config.base}{lang}/search.html"], page
+            assert "search.js" not in text
+        # The form's address is the server's own search, which answers the words sent.
+        action = urlparse(actions[0]).path
+        answered = _page(server, action, q="data")
+        assert answered.status_code == 200 and _count(answered.text) == _api_total(server, q="data") > 0
+    assert SiteBuilder(large, site).build().written == 0  # the same generation and size: nothing to do
+    # Under the size again, the index is made and the search page searches in the browser.
+    SiteBuilder(bundled_site.config, site).build()
+    assert (site / "pagefind" / "pagefind-entry.json").exists()
+    assert "/assets/search.js" in (site / "en" / "search.html").read_text(encoding="utf-8")

@@ -3,7 +3,8 @@
 The site is plain files (``catalogue build-site OUTDIR``) in Swedish and
 English: home, search (in the browser, from a Pagefind index in ``pagefind/``
 read a chunk at a time; with browse pages per facet value for readers
-without JavaScript), one page per
+without JavaScript; past ``[site] browser_search_max_offers`` offers, the
+search forms go to the catalogue server's own search instead), one page per
 offer and per provider, the provider register, a comparison page, about the
 data, for providers, and the accessibility statement.
 
@@ -45,7 +46,7 @@ from . import i18n
 from .environment import common_context, environment
 from .pages import Deferred, Pages
 from .schema_org import schema_org
-from .static_search import fingerprint, is_written, offer_shards, write_index
+from .static_search import fingerprint, is_written, offer_shards, remove_index, write_index
 from .view import Presenter, offer_view
 
 Progress = Callable[[str, int], None]
@@ -151,7 +152,8 @@ class SiteBuilder:
             self.report.offers = len(summaries)
             self.current_offers = {s["iri"] for s in summaries}
             last_harvest = {s.id: (r.started if (r := state.last_run(s.id, successful=True)) else None) for s in self.config.sources}
-            pages = Pages(self.config, summaries, store, last_harvest, self.generation)
+            pages = Pages(self.config, summaries, store, last_harvest, self.generation,
+                          search_action=None if self._browser_search() else self.config.base)
             self._offer_pages(store, summaries, last_harvest)
             for path, content in pages.everything():
                 if isinstance(content, Deferred):
@@ -179,7 +181,14 @@ class SiteBuilder:
         """Same generation, same templates and rules, every page still there: nothing to do."""
         if version != self.manifest.version or self.generation.id != self.manifest.generation or not self.manifest.pages:
             return False
-        return is_written(self.out) and all((self.out / relative).exists() for relative in self.manifest.pages)
+        if is_written(self.out) != self._browser_search():
+            return False
+        return all((self.out / relative).exists() for relative in self.manifest.pages)
+
+    def _browser_search(self) -> bool:
+        """Whether the site's search runs in the browser (a Pagefind index), or, for a catalogue too large for
+        that, on the catalogue's server (``[site] browser_search_max_offers``)."""
+        return int(self.generation.meta.get("offers", 0)) <= self.config.browser_search_max_offers  # type: ignore[union-attr]
 
     # -- offer pages --------------------------------------------------------------------
 
@@ -222,6 +231,12 @@ class SiteBuilder:
         located = ((s["iri"], offer_page(s["iri"], s["source"], self.config.base, "xx")[4:]) for s in pages.summaries)
         for path, content in offer_shards(located):
             self._write(path, content)
+        if not self._browser_search():
+            # Past the size the browser can search, an index would cost minutes after every change: none is
+            # made, and an earlier one is removed so that no stale search is served.
+            self.manifest.inputs.pop(PAGEFIND_KEY, None)
+            remove_index(self.out)
+            return
         self.seen_pages.add(PAGEFIND_KEY)
         digest = fingerprint(pages.search_records())
         if self.manifest.inputs.get(PAGEFIND_KEY) == digest and is_written(self.out):

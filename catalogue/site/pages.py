@@ -85,8 +85,12 @@ def _slug(value: str) -> str:
 
 
 class Pages:
-    def __init__(self, config: Config, summaries: list[dict], store: CatalogueStore, last_harvest: dict[str, str | None], generation: Generation):
+    def __init__(self, config: Config, summaries: list[dict], store: CatalogueStore, last_harvest: dict[str, str | None], generation: Generation,
+                 search_action: str | None = None):
         self.config = config
+        # Where the site's search forms send a search when the catalogue is too large to search in the browser
+        # (the live search of the catalogue's server); None: the search page searches in the browser.
+        self.search_action = search_action
         # Ended and cancelled offers keep their own pages (opened by link) but leave listings and counts.
         self.summaries = [s for s in summaries if s.get("status", CURRENT) not in HIDDEN]
         self.store = store
@@ -108,7 +112,8 @@ class Pages:
 
             def render(template: str, path: str, **context) -> str:
                 return env.get_template(template).render(
-                    **common_context(self.config, lang, f"/{lang}/{path}", f"/{other}/{path}"), p=p, **context
+                    **common_context(self.config, lang, f"/{lang}/{path}", f"/{other}/{path}"), p=p,
+                    search_action=self.search_action and f"{self.search_action}{lang}/search.html", **context
                 )
 
             facets = self._facets(lang, p)

@@ -112,6 +112,12 @@ def is_written(out: Path, name: str = "pagefind") -> bool:
     return (out / name / "pagefind-entry.json").exists() and (out / name / "pagefind.js").exists()
 
 
+def remove_index(out: Path, name: str = "pagefind") -> None:
+    """Remove the Pagefind bundle (and any half-made one) from ``out``."""
+    for folder in (out / name, out / f".{name}-new", out / f".{name}-old"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def fingerprint(records: Iterable[Record]) -> str:
     """The digest of what would be indexed, and by which Pagefind: the same digest needs no new index."""
     digest = hashlib.sha256(version("pagefind_bin").encode())
