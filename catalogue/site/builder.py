@@ -44,9 +44,15 @@ from catalogue.urls import offer_page
 
 from . import i18n
 from .environment import common_context, environment
-from .pages import Deferred, Pages
+from .pages import Deferred, Pages, summary_digest
 from .schema_org import schema_org
-from .static_search import fingerprint, is_written, offer_shards, remove_index, write_index
+from .static_search import (
+    fingerprint,
+    is_written,
+    offer_shards,
+    remove_index,
+    write_index,
+)
 from .view import Presenter, offer_view
 
 Progress = Callable[[str, int], None]
@@ -148,12 +154,15 @@ class SiteBuilder:
         store = published_store(self.config, self.generation)
         state = HarvestState(self.config.data_dir / "state.sqlite")
         try:
-            summaries = [json.loads(row[0]) for row in index.db.execute("SELECT summary FROM offers ORDER BY iri")]
+            summaries, digests = [], {}
+            for (text,) in index.db.execute("SELECT summary FROM offers ORDER BY iri"):
+                summaries.append(json.loads(text))
+                digests[summaries[-1]["iri"]] = summary_digest(text)
             self.report.offers = len(summaries)
             self.current_offers = {s["iri"] for s in summaries}
             last_harvest = {s.id: (r.started if (r := state.last_run(s.id, successful=True)) else None) for s in self.config.sources}
             pages = Pages(self.config, summaries, store, last_harvest, self.generation,
-                          search_action=None if self._browser_search() else self.config.base)
+                          search_action=None if self._browser_search() else self.config.base, digests=digests)
             self._offer_pages(store, summaries, last_harvest)
             for path, content in pages.everything():
                 if isinstance(content, Deferred):

@@ -74,5 +74,10 @@ def price(summary: dict, p: Presenter) -> str:
 
 def deadline(summary: dict, p: Presenter, today: date) -> str:
     """The next application deadline that has not passed."""
-    coming = sorted(d[:10] for d in summary.get("deadlines") or [] if d[:10] >= today.isoformat())
-    return p.day(coming[0]) if coming else ""
+    coming = next_deadline(summary, today)
+    return p.day(coming) if coming else ""
+
+
+def next_deadline(summary: dict, today: date) -> str | None:
+    """The day (YYYY-MM-DD) of the next application deadline that has not passed."""
+    return min((d[:10] for d in summary.get("deadlines") or [] if d[:10] >= today.isoformat()), default=None)
