@@ -18,6 +18,7 @@ import pyoxigraph as ox
 
 from catalogue.namespaces import MCC
 from catalogue.store.base import CatalogueStore, Change, GraphWrite
+from catalogue.store.graph_text import GraphTexts, KeptText, offers_key
 from catalogue.store.staging import StagedGraphs, stage_name
 from catalogue.validation.offers import OfferRecord
 from catalogue.validation.report import OfferReport
@@ -96,8 +97,10 @@ class Admission:
     """
 
     def __init__(self, store: CatalogueStore, source_id: str, *, now: datetime | None = None, run: str | None = None,
-                 spill: Path | None = None, on_events: Callable[[list[tuple[str, str, str | None, str | None]]], None] | None = None):
+                 spill: Path | None = None, on_events: Callable[[list[tuple[str, str, str | None, str | None]]], None] | None = None,
+                 texts: GraphTexts | None = None):
         self.store, self.source_id, self.run = store, source_id, run
+        self.texts = texts  # where the source graph's new content is kept for the dumps (``store.graph_text``)
         self.now = now or datetime.now(timezone.utc)
         self.before = previous_records(store, source_id)
         graphs = [store.source_graph(source_id), store.records_graph(source_id), store.quarantine_graph(source_id)]
@@ -171,7 +174,11 @@ class Admission:
         self._emit([(offer, "delete", None, None) for offer in sorted(self.before) if offer not in self.published_now])
         if before_write is not None:
             before_write(self.events)
-        change = self.store.write_staged(self.staged, extra)
+        keep = None
+        if self.texts is not None:
+            keep = KeptText(self.texts, self.store.source_graph(self.source_id),
+                            offers_key((offer, self.offers[offer]) for offer in self.published_now))
+        change = self.store.write_staged(self.staged, extra, keep)
         return PublishResult(self.published, self.quarantined, self.unchanged, change, self.withdrawn, self.events)
 
     def discard(self) -> None:

@@ -46,6 +46,7 @@ from pathlib import Path
 from catalogue.config import Config, SourceConfig
 from catalogue.errors import ConfigError, InputError
 from catalogue.store.base import CatalogueStore, GraphWrite
+from catalogue.store.graph_text import GraphTexts
 from catalogue.store.staging import forget_stopped, stage_name
 from catalogue.validation.offers import extract_offers
 from catalogue.validation.validator import Validator
@@ -262,7 +263,8 @@ class _SourceRun:
                         self.state.confirm_record_hashes(self.source.id, fresh)
                     return self._finish("unchanged", "Nothing changed at the source since the last run.")
                 self.admission = Admission(self.store, self.source.id, now=self.started, run=run.id,
-                                           spill=self.config.data_dir / "staging", on_events=self._stage_events)
+                                           spill=self.config.data_dir / "staging", on_events=self._stage_events,
+                                           texts=GraphTexts.in_data_dir(self.config.data_dir))
             while True:
                 with self.serial:
                     self._admit(batch, derivations)

@@ -40,6 +40,7 @@ import pyoxigraph as ox
 
 from catalogue.resources import code_fingerprint
 from catalogue.store.base import CatalogueStore, export_prefixes
+from catalogue.store.graph_text import GraphTexts, offers_key
 
 DUMPS = (("catalogue.nq.gz", "nquads"), ("catalogue.ttl.gz", "turtle"))
 MEDIA_TYPES = {"nquads": "application/n-quads", "turtle": "text/turtle", "ntriples": "application/n-triples"}
@@ -77,6 +78,23 @@ def graph_fingerprints(store: CatalogueStore, listing: Iterable[tuple[str, str, 
     return found
 
 
+def kept_texts(store: CatalogueStore, listing: Iterable[tuple[str, str, str | None]], texts: GraphTexts) -> dict[str, Path]:
+    """The source graphs whose N-Triples their last write kept (``store.graph_text``) with the offers the listing
+    publishes: graph -> the copy, read instead of the store."""
+    by_source: dict[str, list[tuple[str, str | None]]] = {}
+    for iri, source, fingerprint in listing:
+        by_source.setdefault(source, []).append((iri, fingerprint))
+    found = {}
+    for source, offers in by_source.items():
+        if any(fingerprint is None for _, fingerprint in offers):
+            continue
+        graph = store.source_graph(source)
+        path = texts.find(graph, offers_key((iri, fingerprint.split()[0]) for iri, fingerprint in offers))  # type: ignore[union-attr]
+        if path is not None:
+            found[graph] = path
+    return found
+
+
 @dataclass(frozen=True)
 class Part:
     """One part of a dump: what it holds (a key naming its content, None when unknown) and how to write it."""
@@ -111,16 +129,18 @@ def write_dumps(
     fingerprints: dict[str, str],
     previous: Path | None = None,
     extra: dict[str, ExtraDump] | None = None,
+    kept: dict[str, Path] | None = None,
 ) -> tuple[dict[str, dict], int]:
     """Write the dumps of ``store``'s public view, and the ``extra`` dumps, into ``folder``, reusing parts of
-    ``previous`` (a generation's dumps folder). Returns what each dump is, and how many parts were reused."""
+    ``previous`` (a generation's dumps folder) and reading a graph from its ``kept`` N-Triples (``kept_texts``)
+    rather than the store where there is one. Returns what each dump is, and how many parts were reused."""
     parts = folder / PARTS
     parts.mkdir(parents=True, exist_ok=True)
     earlier = _manifest(previous / PARTS) if previous is not None else {}
     manifest: dict[str, dict[str, int]] = {}
     written = {}
     reused = 0
-    copies = {graph: _GraphText(store, graph, parts) for graph in store.public_graphs()}
+    copies = {graph: _GraphText(store, graph, parts, (kept or {}).get(graph)) for graph in store.public_graphs()}
     extras = extra or {}
     formats = dict(DUMPS) | {name: dump.format for name, dump in extras.items()}
     sizes = {name: len(copies) for name in dict(DUMPS)} | {name: len(dump.parts) for name, dump in extras.items()}
@@ -188,13 +208,17 @@ class _GraphText:
 
     BLOCK = 8 << 20
 
-    def __init__(self, store: CatalogueStore, graph: str, folder: Path):
+    def __init__(self, store: CatalogueStore, graph: str, folder: Path, kept: Path | None = None):
         self.store, self.graph, self.folder = store, graph, folder
+        self.kept = kept  # the graph's N-Triples as its last write left them: read instead of the store
         self.path: Path | None = None
         self.statements = 0
 
     def path_of_lines(self) -> Path:
-        """The N-Triples file, one statement a line (Oxigraph's own dump of the graph)."""
+        """The N-Triples file, one statement a line (the kept copy, or Oxigraph's own dump of the graph)."""
+        if self.path is None and self.kept is not None:
+            self.path = self.kept
+            self.statements = self._count()
         if self.path is None:
             handle, name = tempfile.mkstemp(prefix="graph-", suffix=".nt", dir=self.folder)
             self.path = Path(name)
@@ -225,9 +249,9 @@ class _GraphText:
         return self.statements
 
     def remove(self) -> None:
-        if self.path is not None:
+        if self.path is not None and self.path != self.kept:  # the kept copy is the harvest's, removed after publishing
             self.path.unlink(missing_ok=True)
-            self.path = None
+        self.path = None
 
 
 class _PartWriter:

@@ -37,10 +37,11 @@ from catalogue.config import Config
 from catalogue.resources import code_fingerprint
 from catalogue.store.base import CatalogueStore
 from catalogue.store.factory import open_store
+from catalogue.store.graph_text import GraphTexts
 from catalogue.store.oxigraph import OxigraphStore
 
 from .describe import dataset_counts
-from .dumps import graph_fingerprints, write_dumps
+from .dumps import graph_fingerprints, kept_texts, write_dumps
 from .europass_subset import NAME as EUROPASS_DUMP
 from .europass_subset import europass_dump, ready_offers
 from .offer_data import offer_listing
@@ -135,10 +136,12 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         mark = time.perf_counter()
         subset = europass_dump(source, listing)
         fingerprints = graph_fingerprints(source, listing, in_hand={source.statistics_graph: statistics})
+        texts = GraphTexts.in_data_dir(config.data_dir)
         dumps, reused = write_dumps(
             source, generation.dumps, fingerprints, earlier.dumps if earlier else None,
-            extra={EUROPASS_DUMP: subset},
+            extra={EUROPASS_DUMP: subset}, kept=kept_texts(source, listing, texts),
         )
+        texts.clear()
         timings["dumps"] = time.perf_counter() - mark
         counts = source.source_counts()
         mark = time.perf_counter()

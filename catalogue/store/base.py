@@ -49,6 +49,7 @@ from catalogue.iris import graph_iri, graph_prefix
 from catalogue.namespaces import LEARNING_OPPORTUNITY, PREFIXES
 from catalogue.vocab import Vocabulary
 
+from .graph_text import KeptText
 from .staging import StagedGraphs, sorted_difference
 
 BULK_QUADS = 20_000
@@ -155,11 +156,15 @@ class CatalogueStore(ABC):
             self._apply(removals, additions, emptied)
         return Change(removed, added, time.perf_counter() - start)
 
-    def write_staged(self, staged: StagedGraphs, extra: list[GraphWrite] | None = None) -> Change:
+    def write_staged(self, staged: StagedGraphs, extra: list[GraphWrite] | None = None, keep: KeptText | None = None) -> Change:
         """Replace the staged graphs with their staged content, and apply ``extra`` (changes, not replacements),
-        as one atomic change. Content that spilled to disk is compared with the store on disk (``staging.py``)."""
+        as one atomic change. Content that spilled to disk is compared with the store on disk (``staging.py``).
+        Once the change is in, the new content of ``keep``'s graph is kept as N-Triples for the dumps (``graph_text``)."""
         if not staged.spilled:
-            return self.write([GraphWrite(g, triples=staged.memory[g]) for g in staged.graphs] + list(extra or []))
+            change = self.write([GraphWrite(g, triples=staged.memory[g]) for g in staged.graphs] + list(extra or []))
+            if keep is not None:
+                keep.save(lambda texts: texts.keep_triples(keep.graph, keep.key, set(staged.memory[keep.graph])))
+            return change
         start = time.perf_counter()
         current = (ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g in staged.graphs for t in self.triples(g))
         removals, additions, removed, added = sorted_difference(staged, current)
@@ -175,6 +180,8 @@ class CatalogueStore(ABC):
             extra_added += len(item.add or ())
         try:
             self._apply_files(removals, additions, staged.emptied, removed + extra_removed, added + extra_added)
+            if keep is not None:
+                keep.save(lambda texts: texts.keep_lines(keep.graph, keep.key, staged.new_path))  # sorted and unique by now
         finally:
             staged.discard()
         return Change(removed, added, time.perf_counter() - start)

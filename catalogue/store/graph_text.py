@@ -1,0 +1,122 @@
+"""The N-Triples of a source graph as its last write left it, kept for the dumps so they need not read it back.
+
+Reading a graph back from the store costs about 3 µs a statement on disk whatever the API; it was more than half
+of writing the dumps after a harvest. The write has the graph's new content in hand (sorted on disk for a large
+source, in memory for a small one), so it keeps a copy as N-Triples, named by the graph and by the published
+offers it holds: their IRIs and content hashes (``offers_key``). A source graph holds exactly the statements of
+its published offers, so the same offers with the same hashes are the same statements; the dumps find the copy
+by the same key, made from the published listing, and read the store only when no copy has that key (a copy
+from before a later write, or none). A copy is removed once the dumps have used it: unchanged graphs reuse their
+dump parts, so copies only take room between a harvest and the publish that follows it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+
+def offers_key(offers: Iterable[tuple[str, str]]) -> str:
+    """The key of a graph holding these published offers: (offer IRI, content hash) pairs, in any order."""
+    digest = hashlib.sha256()
+    for iri, content_hash in sorted(offers):
+        digest.update(f"{iri} {content_hash}\n".encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+class GraphTexts:
+    """Kept N-Triples copies of graphs in ``folder``, one per graph: ``<graph digest>-<offers key>.nt``."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> GraphTexts:
+        """The copies of a catalogue's graphs: the harvest keeps them there, the publish reads them from there."""
+        return cls(data_dir / "graph-text")
+
+    def _name(self, graph: str) -> str:
+        return hashlib.sha256(graph.encode("utf-8")).hexdigest()[:24]
+
+    def path(self, graph: str, key: str) -> Path:
+        return self.folder / f"{self._name(graph)}-{key}.nt"
+
+    def find(self, graph: str, key: str | None) -> Path | None:
+        """The copy of ``graph`` holding the offers ``key`` names, if one was kept."""
+        if key is None:
+            return None
+        path = self.path(graph, key)
+        return path if path.is_file() else None
+
+    def keep_lines(self, graph: str, key: str, nquads: Path) -> None:
+        """Keep ``graph``'s lines of a sorted, de-duplicated N-Quads file (the staged content), as N-Triples."""
+        suffix = f" <{graph}> .\n".encode("utf-8")
+        with self._writing(graph, key) as out:
+            with nquads.open("rb") as lines:
+                for line in lines:
+                    # N-Quads escapes line breaks in literals, so a line's graph is its last term.
+                    if line.endswith(suffix):
+                        out.write(line[: -len(suffix)] + b" .\n")
+
+    def keep_triples(self, graph: str, key: str, triples: Iterable[ox.Triple]) -> None:
+        """Keep ``triples`` (the graph's whole new content, held in memory) as N-Triples."""
+        with self._writing(graph, key) as out:
+            ox.serialize(triples, out, ox.RdfFormat.N_TRIPLES)
+
+    def forget(self, graph: str) -> None:
+        """Remove every copy of ``graph`` (its content changed in a way no copy follows, or it was used)."""
+        if self.folder.is_dir():
+            for old in self.folder.glob(f"{self._name(graph)}-*.nt"):
+                old.unlink(missing_ok=True)
+
+    def clear(self) -> None:
+        """Remove every copy: the dumps were written, and any graph they did not read from a copy is unchanged."""
+        if self.folder.is_dir():
+            for old in self.folder.glob("*.nt"):
+                old.unlink(missing_ok=True)
+
+    def _writing(self, graph: str, key: str):
+        return _Replacing(self, graph, self.path(graph, key))
+
+
+@dataclass(frozen=True)
+class KeptText:
+    """Which graph's new content a write keeps a copy of, under which offers key."""
+
+    texts: GraphTexts
+    graph: str
+    key: str
+
+    def save(self, write: Callable[[GraphTexts], None]) -> None:
+        # The store has the change by now: a copy that cannot be written (a full disk) only means the dumps
+        # read the graph from the store, so it never fails the write.
+        try:
+            write(self.texts)
+        except OSError:
+            self.texts.forget(self.graph)
+
+
+class _Replacing:
+    """A new copy written beside the others, then put in place of them (so a copy on disk is always whole)."""
+
+    def __init__(self, texts: GraphTexts, graph: str, target: Path):
+        self.texts, self.graph, self.target = texts, graph, target
+        self.tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+
+    def __enter__(self):
+        self.texts.folder.mkdir(parents=True, exist_ok=True)
+        self.handle = self.tmp.open("wb")
+        return self.handle
+
+    def __exit__(self, kind, error, trace) -> None:
+        self.handle.close()
+        if kind is not None:
+            self.tmp.unlink(missing_ok=True)
+            return
+        self.texts.forget(self.graph)
+        self.tmp.replace(self.target)
