@@ -80,4 +80,8 @@ def deadline(summary: dict, p: Presenter, today: date) -> str:
 
 def next_deadline(summary: dict, today: date) -> str | None:
     """The day (YYYY-MM-DD) of the next application deadline that has not passed."""
-    return min((d[:10] for d in summary.get("deadlines") or [] if d[:10] >= today.isoformat()), default=None)
+    deadlines = summary.get("deadlines")
+    if not deadlines:
+        return None
+    day = today.isoformat()
+    return min((d[:10] for d in deadlines if d[:10] >= day), default=None)
