@@ -1,6 +1,7 @@
-"""The harvest keeps each source graph's new content as N-Triples, and the dumps read it instead of the store: the
-copy must hold exactly what the store holds, whether the source was written from memory or spilled to disk, and a
-copy that does not name the published offers is never used."""
+"""The harvest keeps each source graph's new content as N-Triples, and the dumps and the next write read it instead
+of the store: the copy must hold exactly what the store holds, whether the source was written from memory or spilled
+to disk, a write from a copy must end where a fresh harvest ends, and a copy that does not name the offers the store
+holds is never used."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def test_the_kept_copy_holds_what_the_store_holds_and_the_dumps_are_made_from_it
         store.close()
 
     # Publishing reads the source graphs from the copies alone (reading them from the store would fail here) and
-    # gives exactly the public view; the copies are then removed.
+    # gives exactly the public view; the copies stay for the next write.
     read_from_store = []
     original = OxigraphStore.write_ntriples
 
@@ -72,7 +73,7 @@ def test_the_kept_copy_holds_what_the_store_holds_and_the_dumps_are_made_from_it
     run(config_path, "publish")
     assert not read_from_store
     assert _dumped_quads(config) == _public_quads(config)
-    assert not list(texts.folder.glob("*.nt"))
+    assert sorted(texts.folder.glob("*.nt")) == sorted(kept.values())
 
 
 def test_a_copy_that_does_not_name_the_published_offers_is_not_used(tmp_path):
@@ -95,3 +96,83 @@ def test_a_copy_that_does_not_name_the_published_offers_is_not_used(tmp_path):
     dumped = _dumped_quads(config)
     assert dumped == _public_quads(config)
     assert not any("stale.example" in str(quad) for quad in dumped)
+
+
+def _one_source(tmp_path, name: str = "norrsunda"):
+    """A configuration with one source, read from a copy of a bundled example that a test then edits."""
+    from .sitebuild import ROOT
+
+    original = ROOT / "examples" / "elm" / "norrsunda-universitet.ttl"
+    folder = tmp_path / name
+    folder.mkdir()
+    feed = folder / "feed.ttl"
+    feed.write_text(original.read_text(encoding="utf-8"), encoding="utf-8")
+    head = write_config(folder).read_text(encoding="utf-8").split("[[sources]]")[0]
+    config_path = folder / "catalogue.toml"
+    config_path.write_text(head + f'[[sources]]\nid = "norrsunda"\nname = "Norrsunda"\nharvester = "rdf"\nurl = "{feed.as_posix()}"\n',
+                           encoding="utf-8")
+    return config_path, feed
+
+
+def _edit(feed) -> None:
+    text = feed.read_text(encoding="utf-8")
+    edited = text.replace('"Data analysis with Python"@en', '"Data analysis in Python"@en', 1)
+    assert edited != text
+    feed.write_text(edited, encoding="utf-8")
+
+
+def _source_graph(config_path) -> set[ox.Triple]:
+    config = load_config(config_path)
+    store = OxigraphStore.open(config.store.path, config.base)
+    try:
+        return set(store.triples(store.source_graph("norrsunda")))
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("spilled", [False, True], ids=["in memory", "spilled to disk"])
+def test_a_changed_source_is_compared_with_its_kept_copy_and_ends_as_a_fresh_harvest(tmp_path, monkeypatch, spilled):
+    if spilled:
+        monkeypatch.setattr(staging, "SPILL_QUADS", 50)
+    config_path, feed = _one_source(tmp_path)
+    run(config_path, "harvest", "--no-publish")
+    before = _source_graph(config_path)
+    _edit(feed)
+    graph = OxigraphStore.source_graph(OxigraphStore(ox.Store(), load_config(config_path).base), "norrsunda")
+    original = OxigraphStore.triples
+
+    def refuse_the_source_graph(self, name):
+        if name == graph:
+            raise AssertionError("the source graph was read from the store although a copy of it was kept")
+        return original(self, name)
+
+    monkeypatch.setattr(OxigraphStore, "triples", refuse_the_source_graph)
+    run(config_path, "harvest", "--no-publish")  # a source whose write failed keeps its old title, checked below
+    monkeypatch.setattr(OxigraphStore, "triples", original)
+    fresh_config, fresh_feed = _one_source(tmp_path, "fresh")
+    fresh_feed.write_text(feed.read_text(encoding="utf-8"), encoding="utf-8")
+    run(fresh_config, "harvest", "--no-publish")
+    written = _source_graph(config_path)
+    assert written == _source_graph(fresh_config)
+    changed = {t for t in before - written if "Data analysis with Python" in str(t.object)}
+    assert len(changed) == 1 and len(written - before) == 1 and len(written) == len(before)
+
+
+def test_a_write_does_not_take_a_copy_that_names_other_offers_for_the_store(tmp_path):
+    config_path, feed = _one_source(tmp_path)
+    run(config_path, "harvest", "--no-publish")
+    texts = GraphTexts.in_data_dir(load_config(config_path).data_dir)
+    (path,) = texts.folder.glob("*.nt")
+    # As if the store had been changed by a write that kept no copy: the one on disk names other offers.
+    stale = path.with_name(path.name.rsplit("-", 1)[0] + "-" + "0" * 32 + ".nt")
+    path.rename(stale)
+    before = _source_graph(config_path)
+    with stale.open("wb") as out:
+        out.write(b'<https://stale.example/offer> <http://purl.org/dc/terms/title> "Not in the store" .\n')
+    _edit(feed)
+    run(config_path, "harvest", "--no-publish")
+    written = _source_graph(config_path)
+    # The old title was removed (the copy, which does not hold it, was not taken for the store), nothing stale added.
+    assert len(before - written) == len(written - before) == 1 and len(written) == len(before)
+    assert "Data analysis with Python" in str(next(iter(before - written)).object)
+    assert not any("stale.example" in str(t) for t in written)

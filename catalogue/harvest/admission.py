@@ -177,7 +177,8 @@ class Admission:
         keep = None
         if self.texts is not None:
             keep = KeptText(self.texts, self.store.source_graph(self.source_id),
-                            offers_key((offer, self.offers[offer]) for offer in self.published_now))
+                            offers_key((offer, self.offers[offer]) for offer in self.published_now),
+                            offers_key((offer, record.content_hash) for offer, record in self.before.items()))
         change = self.store.write_staged(self.staged, extra, keep)
         return PublishResult(self.published, self.quarantined, self.unchanged, change, self.withdrawn, self.events)
 

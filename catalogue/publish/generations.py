@@ -141,7 +141,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
             source, generation.dumps, fingerprints, earlier.dumps if earlier else None,
             extra={EUROPASS_DUMP: subset}, kept=kept_texts(source, listing, texts),
         )
-        texts.clear()
+        texts.keep_only(source.source_graph(s) for s in source.source_ids())
         timings["dumps"] = time.perf_counter() - mark
         counts = source.source_counts()
         mark = time.perf_counter()

@@ -86,9 +86,14 @@ class GraphWrite:
     triples: list[ox.Triple] | None = None  # replace the graph with these
     remove: list[ox.Triple] | None = None  # or: remove these ...
     add: list[ox.Triple] | None = None  # ... and add these
+    current_text: Path | None = None  # what the graph holds now, as N-Triples (``graph_text``): read instead of the store
 
 
 class CatalogueStore(ABC):
+    # Whether nothing but the catalogue writes the store, so that a graph's kept copy (``graph_text``) can stand for
+    # what the store holds; a shared SPARQL server may be written by others.
+    sole_writer = False
+
     def __init__(self, base: str):
         self.base = base
 
@@ -142,7 +147,10 @@ class CatalogueStore(ABC):
         for item in writes:
             if item.triples is not None:
                 new = set(item.triples)
-                old = set(self.triples(item.graph))
+                if item.current_text is not None:
+                    old = {quad.triple for quad in ox.parse(path=str(item.current_text), format=ox.RdfFormat.N_TRIPLES)}
+                else:
+                    old = set(self.triples(item.graph))
                 removals[item.graph] = old - new
                 additions[item.graph] = new - old
                 if not new:
@@ -160,14 +168,18 @@ class CatalogueStore(ABC):
         """Replace the staged graphs with their staged content, and apply ``extra`` (changes, not replacements),
         as one atomic change. Content that spilled to disk is compared with the store on disk (``staging.py``).
         Once the change is in, the new content of ``keep``'s graph is kept as N-Triples for the dumps (``graph_text``)."""
+        copy = keep.current() if keep is not None and self.sole_writer else None  # the kept graph's content now
         if not staged.spilled:
-            change = self.write([GraphWrite(g, triples=staged.memory[g]) for g in staged.graphs] + list(extra or []))
+            change = self.write([GraphWrite(g, triples=staged.memory[g], current_text=copy if keep is not None and g == keep.graph else None)
+                                 for g in staged.graphs] + list(extra or []))
             if keep is not None:
                 keep.save(lambda texts: texts.keep_triples(keep.graph, keep.key, set(staged.memory[keep.graph])))
             return change
         start = time.perf_counter()
-        current = (ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g in staged.graphs for t in self.triples(g))
-        removals, additions, removed, added = sorted_difference(staged, current)
+        from_copy = [(copy, keep.graph)] if copy is not None and keep is not None else []
+        current = (ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
+                   for g in staged.graphs if not (from_copy and g == from_copy[0][1]) for t in self.triples(g))
+        removals, additions, removed, added = sorted_difference(staged, current, from_copy)
         extra_removed = extra_added = 0
         for item in extra or []:
             if item.triples is not None:

@@ -1,13 +1,16 @@
-"""The N-Triples of a source graph as its last write left it, kept for the dumps so they need not read it back.
+"""The N-Triples of a source graph as its last write left it, kept so that neither the dumps nor the next write
+need read it back from the store.
 
 Reading a graph back from the store costs about 3 µs a statement on disk whatever the API; it was more than half
-of writing the dumps after a harvest. The write has the graph's new content in hand (sorted on disk for a large
-source, in memory for a small one), so it keeps a copy as N-Triples, named by the graph and by the published
-offers it holds: their IRIs and content hashes (``offers_key``). A source graph holds exactly the statements of
-its published offers, so the same offers with the same hashes are the same statements; the dumps find the copy
-by the same key, made from the published listing, and read the store only when no copy has that key (a copy
-from before a later write, or none). A copy is removed once the dumps have used it: unchanged graphs reuse their
-dump parts, so copies only take room between a harvest and the publish that follows it.
+of writing the dumps after a harvest, and most of writing a source of which a few offers changed (the write
+compares the whole new content with the whole current one). The write has the graph's new content in hand
+(sorted on disk for a large source, in memory for a small one), so it keeps a copy as N-Triples, named by the
+graph and by the published offers it holds: their IRIs and content hashes (``offers_key``). A source graph holds
+exactly the statements of its published offers, so the same offers with the same hashes are the same statements:
+the dumps find the copy by the key of the published listing, the next write by the key of the records it starts
+from, and either reads the store when no copy has that key (one from before a later write, or none). Only the
+embedded store is single-writer, so only its writes trust a copy as the store's content; a copy takes about a
+sixth of the room the store takes for the same graph.
 """
 
 from __future__ import annotations
@@ -74,11 +77,13 @@ class GraphTexts:
             for old in self.folder.glob(f"{self._name(graph)}-*.nt"):
                 old.unlink(missing_ok=True)
 
-    def clear(self) -> None:
-        """Remove every copy: the dumps were written, and any graph they did not read from a copy is unchanged."""
+    def keep_only(self, graphs: Iterable[str]) -> None:
+        """Remove the copies of every graph but ``graphs`` (the sources the catalogue still has)."""
+        names = {self._name(graph) for graph in graphs}
         if self.folder.is_dir():
             for old in self.folder.glob("*.nt"):
-                old.unlink(missing_ok=True)
+                if old.name.split("-", 1)[0] not in names:
+                    old.unlink(missing_ok=True)
 
     def _writing(self, graph: str, key: str):
         return _Replacing(self, graph, self.path(graph, key))
@@ -90,7 +95,12 @@ class KeptText:
 
     texts: GraphTexts
     graph: str
-    key: str
+    key: str  # the offers the new content holds
+    current_key: str | None = None  # the offers the store holds now: a copy of that content is read instead of the store
+
+    def current(self) -> Path | None:
+        """The kept copy of what the store holds now in ``graph``, if there is one."""
+        return self.texts.find(self.graph, self.current_key)
 
     def save(self, write: Callable[[GraphTexts], None]) -> None:
         # The store has the change by now: a copy that cannot be written (a full disk) only means the dumps

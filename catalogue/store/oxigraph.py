@@ -30,6 +30,8 @@ _OFFER = ox.NamedNode(LEARNING_OPPORTUNITY)
 class OxigraphStore(CatalogueStore):
     """The embedded store: on disk at ``path``, or in memory when ``path`` is None."""
 
+    sole_writer = True  # RocksDB's lock keeps every other writer out
+
     def __init__(self, store: ox.Store, base: str, path: Path | None = None, read_only: bool = False):
         super().__init__(base)
         self.store = store

@@ -105,13 +105,17 @@ def forget_stopped(folder: Path, name: str) -> None:
             shutil.rmtree(left, ignore_errors=True)
 
 
-def sorted_difference(staged: StagedGraphs, current: Iterable[ox.Quad]) -> tuple[Path, Path, int, int]:
-    """(removals file, additions file, quads removed, quads added) taking ``current`` to the staged content."""
+def sorted_difference(staged: StagedGraphs, current: Iterable[ox.Quad],
+                      texts: Iterable[tuple[Path, str]] = ()) -> tuple[Path, Path, int, int]:
+    """(removals file, additions file, quads removed, quads added) taking ``current``, and the N-Triples files of
+    ``texts`` (file, graph: what a graph holds now, kept by the last write), to the staged content."""
     staged.close()
     work = staged.workdir
     assert work is not None
     old = work / "old.nq"
     with old.open("wb") as file:
+        for path, graph in texts:
+            _as_nquads(path, graph, file)
         ox.serialize(current, file, ox.RdfFormat.N_QUADS)
     _sort(old)
     _sort(staged.new_path)
@@ -120,6 +124,15 @@ def sorted_difference(staged: StagedGraphs, current: Iterable[ox.Quad]) -> tuple
     added = _comm("-13", old, staged.new_path, additions)
     old.unlink()
     return removals, additions, removed, added
+
+
+def _as_nquads(path: Path, graph: str, out) -> None:
+    """The lines of an N-Triples file as N-Quads in ``graph``: a line ends with " .\n" and nowhere else, since
+    N-Triples escapes line breaks inside literals."""
+    named = f" <{graph}> .\n".encode("utf-8")
+    with path.open("rb") as lines:
+        while block := lines.read(8 << 20):
+            out.write((block + lines.readline()).replace(b" .\n", named))
 
 
 def _sort(path: Path) -> None:
