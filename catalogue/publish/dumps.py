@@ -40,7 +40,7 @@ import pyoxigraph as ox
 
 from catalogue.resources import code_fingerprint
 from catalogue.store.base import CatalogueStore, export_prefixes
-from catalogue.store.graph_text import GraphTexts, offers_key
+from catalogue.store.graph_text import GraphTexts, ntriples_as_nquads, offers_key
 
 DUMPS = (("catalogue.nq.gz", "nquads"), ("catalogue.ttl.gz", "turtle"))
 MEDIA_TYPES = {"nquads": "application/n-quads", "turtle": "text/turtle", "ntriples": "application/n-triples"}
@@ -237,10 +237,7 @@ class _GraphText:
         return sum(block.count(b"\n") for block in self._blocks())
 
     def nquads(self, out: BinaryIO) -> int:
-        # A line ends with " .\n" and nowhere else: N-Triples escapes line breaks inside literals.
-        named = f" <{self.graph}> .\n".encode()
-        for block in self._blocks():
-            out.write(block.replace(b" .\n", named))
+        ntriples_as_nquads(self.path_of_lines(), self.graph, out)
         return self.statements
 
     def turtle(self, out: BinaryIO) -> int:

@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 
@@ -87,6 +88,15 @@ class GraphTexts:
 
     def _writing(self, graph: str, key: str):
         return _Replacing(self, graph, self.path(graph, key))
+
+
+def ntriples_as_nquads(path: Path, graph: str, out: BinaryIO) -> None:
+    """Write the lines of an N-Triples file to ``out`` as N-Quads in ``graph``. A line ends with " .\n" and nowhere
+    else (N-Triples escapes line breaks inside literals), so the graph goes before each such end."""
+    named = f" <{graph}> .\n".encode("utf-8")
+    with path.open("rb") as lines:
+        while block := lines.read(8 << 20):
+            out.write((block + lines.readline()).replace(b" .\n", named))
 
 
 @dataclass(frozen=True)

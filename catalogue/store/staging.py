@@ -27,6 +27,8 @@ import pyoxigraph as ox
 
 from catalogue.errors import StoreError
 
+from .graph_text import ntriples_as_nquads
+
 SPILL_QUADS = 400_000
 _SORT_ENV = {**os.environ, "LC_ALL": "C"}
 
@@ -115,7 +117,7 @@ def sorted_difference(staged: StagedGraphs, current: Iterable[ox.Quad],
     old = work / "old.nq"
     with old.open("wb") as file:
         for path, graph in texts:
-            _as_nquads(path, graph, file)
+            ntriples_as_nquads(path, graph, file)
         ox.serialize(current, file, ox.RdfFormat.N_QUADS)
     _sort(old)
     _sort(staged.new_path)
@@ -124,15 +126,6 @@ def sorted_difference(staged: StagedGraphs, current: Iterable[ox.Quad],
     added = _comm("-13", old, staged.new_path, additions)
     old.unlink()
     return removals, additions, removed, added
-
-
-def _as_nquads(path: Path, graph: str, out) -> None:
-    """The lines of an N-Triples file as N-Quads in ``graph``: a line ends with " .\n" and nowhere else, since
-    N-Triples escapes line breaks inside literals."""
-    named = f" <{graph}> .\n".encode("utf-8")
-    with path.open("rb") as lines:
-        while block := lines.read(8 << 20):
-            out.write((block + lines.readline()).replace(b" .\n", named))
 
 
 def _sort(path: Path) -> None:
