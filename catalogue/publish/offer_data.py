@@ -591,10 +591,8 @@ class _Reader:
         rows = self.rows(
             "?r foaf:primaryTopic ?o ; mcc:microCredential ?mc ; mcc:warningCount ?w ; dcterms:issued ?i ; dcterms:modified ?m ; "
             "mcc:contentHash ?hash . "
-            "OPTIONAL { ?r mcc:missingElement ?missing } OPTIONAL { ?r mcc:missingOptionalElement ?optional } "
-            "OPTIONAL { ?r prov:wasGeneratedBy ?run } OPTIONAL { ?r mcc:admissionLevel ?level } "
-            "OPTIONAL { ?r mcc:europassGap ?gap } OPTIONAL { ?r mcc:timeStatus ?status }",
-            "?o ?mc ?w ?i ?m ?hash ?missing ?optional ?run ?level ?gap ?status",
+            "OPTIONAL { ?r prov:wasGeneratedBy ?run } OPTIONAL { ?r mcc:admissionLevel ?level } OPTIONAL { ?r mcc:timeStatus ?status }",
+            "?o ?mc ?w ?i ?m ?hash ?run ?level ?status",
         )
         for row in rows:
             offer = self.summaries[row["o"].value]
@@ -603,17 +601,19 @@ class _Reader:
                 offer.level = LEVEL_KEYS.get(row["level"].value, offer.level)
             if row["status"] is not None:
                 offer.status = STATUS_KEYS.get(row["status"].value, offer.status)
-            if row["gap"] is not None and row["gap"].value not in offer.europass_gaps:
-                offer.europass_gaps.append(row["gap"].value)
             offer.warnings = int(row["w"].value)
             offer.first_seen, offer.changed = row["i"].value, row["m"].value
             offer.run = row["run"].value if row["run"] is not None else None
             offer.content_hash = row["hash"].value
-            for name, attribute in (("missing", "missing"), ("optional", "missing_optional")):
-                if row[name] is not None:
-                    key = row[name].value.rsplit("/", 1)[-1]
-                    if key not in getattr(offer, attribute):
-                        getattr(offer, attribute).append(key)
+        # The many-valued parts each on their own: asked together, a record's missing elements, missing optional
+        # elements and Europass gaps came back as every combination of them (a row per triple of values).
+        for predicate, attribute, whole in (("mcc:missingElement", "missing", False), ("mcc:missingOptionalElement", "missing_optional", False),
+                                            ("mcc:europassGap", "europass_gaps", True)):
+            for row in self.rows(f"?r foaf:primaryTopic ?o ; {predicate} ?v", "?o ?v"):
+                values = getattr(self.summaries[row["o"].value], attribute)
+                value = row["v"].value if whole else row["v"].value.rsplit("/", 1)[-1]
+                if value not in values:
+                    values.append(value)
         self._derived()
         order = {e.key: e.order for e in load_vocabulary().annex_elements()}
         for offer in self.summaries.values():
