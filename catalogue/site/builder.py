@@ -132,6 +132,7 @@ class SiteBuilder:
         self.manifest = _Manifest.load(out / MANIFEST)
         self.seen_pages: set[str] = set()
         self.current_offers: set[str] = set()
+        self._listed: dict[str, set[str]] = {}  # folder -> the names in it, listed once, kept up to date by _write
 
     def build(self) -> BuildReport:
         started = time.perf_counter()
@@ -166,7 +167,7 @@ class SiteBuilder:
             self._offer_pages(store, summaries, last_harvest)
             for path, content in pages.everything():
                 if isinstance(content, Deferred):
-                    if self.manifest.inputs.get(path) == content.key and path in self.manifest.pages and (self.out / path).exists():
+                    if self.manifest.inputs.get(path) == content.key and path in self.manifest.pages and self._exists(path):
                         self.seen_pages.add(path)
                         self.report.unchanged += 1
                         continue
@@ -192,7 +193,7 @@ class SiteBuilder:
             return False
         if is_written(self.out) != self._browser_search():
             return False
-        return all((self.out / relative).exists() for relative in self.manifest.pages)
+        return all(self._exists(relative) for relative in self.manifest.pages)
 
     def _browser_search(self) -> bool:
         """Whether the site's search runs in the browser (a Pagefind index), or, for a catalogue too large for
@@ -206,7 +207,7 @@ class SiteBuilder:
         for summary in summaries:
             paths = [offer_page(summary["iri"], summary["source"], self.config.base, lang).lstrip("/") for lang in i18n.LANGUAGES]
             current = self.manifest.offers.get(summary["iri"]) == _page_key(summary.get("content_hash"), summary.get("sources"), summary.get("disagreements"))
-            if current and all((self.out / path).exists() for path in paths):
+            if current and all(self._exists(path) for path in paths):
                 self.seen_pages.update(paths)
                 self.report.unchanged += len(paths)
             else:
@@ -258,18 +259,33 @@ class SiteBuilder:
 
     # -- files ----------------------------------------------------------------------------
 
+    def _exists(self, relative: str) -> bool:
+        """Whether the page is on disk, from one listing of its folder (a stat per page cost 2 s at 100,000 offers)."""
+        folder, _, name = relative.rpartition("/")
+        names = self._listed.get(folder)
+        if names is None:
+            try:
+                names = {entry.name for entry in os.scandir(self.out / folder)}
+            except (FileNotFoundError, NotADirectoryError):
+                names = set()
+            self._listed[folder] = names
+        return name in names
+
     def _write(self, relative: str, content: str | bytes) -> None:
         data = content.encode("utf-8") if isinstance(content, str) else content
         digest = hashlib.sha256(data).hexdigest()
         self.seen_pages.add(relative)
         target = self.out / relative
-        if self.manifest.pages.get(relative) == digest and target.exists():
+        if self.manifest.pages.get(relative) == digest and self._exists(relative):
             self.report.unchanged += 1
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         tmp.replace(target)
+        folder, _, name = relative.rpartition("/")
+        if folder in self._listed:
+            self._listed[folder].add(name)
         self.manifest.pages[relative] = digest
         self.report.written += 1
 

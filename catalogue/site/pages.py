@@ -114,6 +114,7 @@ class Pages:
         self._cards: dict[tuple[str, str], dict] = {}
         self._facet_lists: dict[str, list[Facet]] = {}
         self._counts: dict[str, Counter[str]] = {}
+        self._facet_values: dict[str, dict[str, tuple[str, ...]]] = {}
         self._member_keys: dict[str, tuple[str, str | None]] = {}
 
     def everything(self) -> Iterator[tuple[str, str | Deferred]]:
@@ -140,8 +141,9 @@ class Pages:
                 # One pass per facet groups the offers under their values (a pass per value cost values x offers:
                 # 2,500 providers x 100,000 offers), already in listing order, so each page is a slice.
                 by_value: dict[str, list[dict]] = {}
+                values_of = self._values(facet.name)
                 for summary in in_listing_order:
-                    for facet_value in dict.fromkeys(_facet_values(summary, facet.name)):
+                    for facet_value in values_of[summary["iri"]]:
                         by_value.setdefault(facet_value, []).append(summary)
                 for value in facet.values:
                     members = by_value.get(value.value, [])
@@ -186,7 +188,7 @@ class Pages:
         its cards: each summary (its digest) and the next application deadline, the one thing a card shows that
         changes with the day."""
         keys = self._member_keys
-        return [keys[s["iri"]] if s["iri"] in keys else self._member_key(s) for s in summaries]
+        return [keys.get(s["iri"]) or self._member_key(s) for s in summaries]
 
     def _member_key(self, summary: dict) -> tuple[str, str | None]:
         digest = self.digests.get(summary["iri"]) or summary_digest(json.dumps(summary, sort_keys=True, ensure_ascii=False))
@@ -238,10 +240,17 @@ class Pages:
         """How many listed offers have each value of ``facet``: the same in every language, so counted once."""
         if facet not in self._counts:
             counts: Counter[str] = Counter()
-            for summary in self.summaries:
-                counts.update(set(_facet_values(summary, facet)))
+            for values in self._values(facet).values():
+                counts.update(values)
             self._counts[facet] = counts
         return self._counts[facet]
+
+    def _values(self, facet: str) -> dict[str, tuple[str, ...]]:
+        """Each listed offer's distinct values of ``facet``, by IRI: worked out once for the counts and the listings
+        of both languages."""
+        if facet not in self._facet_values:
+            self._facet_values[facet] = {s["iri"]: tuple(dict.fromkeys(_facet_values(s, facet))) for s in self.summaries}
+        return self._facet_values[facet]
 
     def _value_key(self, facet: str, value: str) -> str:
         if facet == "provider":
