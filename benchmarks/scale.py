@@ -273,7 +273,9 @@ def run_backend(n: int, backend: str, folder: Path, store: str, env: dict[str, s
             generate_document(min(FEED_SIZE, n - ((n // 2 + 1) // FEED_SIZE) * FEED_SIZE), changed=only,
                               start=((n // 2 + 1) // FEED_SIZE) * FEED_SIZE)
         )
-        catalogue(config, "harvest", env=env)
+        harvested = catalogue(config, "harvest", "--timings", env=env)
+        result.rows["one offer changed, harvest s"] = f"{harvested.seconds:,.1f}"
+        result.rows["one offer changed, stages (s)"] = timings(harvested.output)
         one = catalogue(config, "build-site", env=env)
         result.rows["site after one offer changed, s"] = f"{one.seconds:,.1f}"
     else:
