@@ -246,7 +246,7 @@ class _GraphText:
         return self.statements
 
     def remove(self) -> None:
-        if self.path is not None and self.path != self.kept:  # the kept copy is the harvest's, removed after publishing
+        if self.path is not None and self.path != self.kept:  # the kept copy is the harvest's: it stays for the next write
             self.path.unlink(missing_ok=True)
         self.path = None
 
