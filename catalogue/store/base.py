@@ -167,19 +167,19 @@ class CatalogueStore(ABC):
     def write_staged(self, staged: StagedGraphs, extra: list[GraphWrite] | None = None, keep: KeptText | None = None) -> Change:
         """Replace the staged graphs with their staged content, and apply ``extra`` (changes, not replacements),
         as one atomic change. Content that spilled to disk is compared with the store on disk (``staging.py``).
-        Once the change is in, the new content of ``keep``'s graph is kept as N-Triples for the dumps (``graph_text``)."""
-        copy = keep.current() if keep is not None and self.sole_writer else None  # the kept graph's content now
+        ``keep``'s graph is read from the copy its last write kept, where the store is written by nothing else, and
+        once the change is in, its new content is kept as N-Triples for the dumps and the next write (``graph_text``)."""
+        copy = keep.current() if keep is not None and self.sole_writer else None
+        copied = keep.graph if keep is not None and copy is not None else None  # the graph whose content now is the copy
         if not staged.spilled:
-            change = self.write([GraphWrite(g, triples=staged.memory[g], current_text=copy if keep is not None and g == keep.graph else None)
+            change = self.write([GraphWrite(g, triples=staged.memory[g], current_text=copy if g == copied else None)
                                  for g in staged.graphs] + list(extra or []))
             if keep is not None:
                 keep.save(lambda texts: texts.keep_triples(keep.graph, keep.key, set(staged.memory[keep.graph])))
             return change
         start = time.perf_counter()
-        from_copy = [(copy, keep.graph)] if copy is not None and keep is not None else []
-        current = (ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
-                   for g in staged.graphs if not (from_copy and g == from_copy[0][1]) for t in self.triples(g))
-        removals, additions, removed, added = sorted_difference(staged, current, from_copy)
+        current = (ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g in staged.graphs if g != copied for t in self.triples(g))
+        removals, additions, removed, added = sorted_difference(staged, current, [(copy, copied)] if copy is not None and copied is not None else [])
         extra_removed = extra_added = 0
         for item in extra or []:
             if item.triples is not None:

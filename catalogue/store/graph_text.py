@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -73,7 +74,7 @@ class GraphTexts:
             ox.serialize(triples, out, ox.RdfFormat.N_TRIPLES)
 
     def forget(self, graph: str) -> None:
-        """Remove every copy of ``graph`` (its content changed in a way no copy follows, or it was used)."""
+        """Remove every copy of ``graph`` (a new one replaces them, or none could be written)."""
         if self.folder.is_dir():
             for old in self.folder.glob(f"{self._name(graph)}-*.nt"):
                 old.unlink(missing_ok=True)
@@ -86,8 +87,21 @@ class GraphTexts:
                 if old.name.split("-", 1)[0] not in names:
                     old.unlink(missing_ok=True)
 
-    def _writing(self, graph: str, key: str):
-        return _Replacing(self, graph, self.path(graph, key))
+    @contextmanager
+    def _writing(self, graph: str, key: str) -> Iterator[BinaryIO]:
+        """A new copy of ``graph``, written beside the others and then put in place of them, so that a copy on disk
+        is always whole."""
+        target = self.path(graph, key)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            with tmp.open("wb") as out:
+                yield out
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self.forget(graph)
+        tmp.replace(target)
 
 
 def ntriples_as_nquads(path: Path, graph: str, out: BinaryIO) -> None:
@@ -113,30 +127,9 @@ class KeptText:
         return self.texts.find(self.graph, self.current_key)
 
     def save(self, write: Callable[[GraphTexts], None]) -> None:
-        # The store has the change by now: a copy that cannot be written (a full disk) only means the dumps
-        # read the graph from the store, so it never fails the write.
+        # The store has the change by now: a copy that cannot be written (a full disk) only means the dumps and
+        # the next write read the graph from the store, so it never fails this write.
         try:
             write(self.texts)
         except OSError:
             self.texts.forget(self.graph)
-
-
-class _Replacing:
-    """A new copy written beside the others, then put in place of them (so a copy on disk is always whole)."""
-
-    def __init__(self, texts: GraphTexts, graph: str, target: Path):
-        self.texts, self.graph, self.target = texts, graph, target
-        self.tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-
-    def __enter__(self):
-        self.texts.folder.mkdir(parents=True, exist_ok=True)
-        self.handle = self.tmp.open("wb")
-        return self.handle
-
-    def __exit__(self, kind, error, trace) -> None:
-        self.handle.close()
-        if kind is not None:
-            self.tmp.unlink(missing_ok=True)
-            return
-        self.texts.forget(self.graph)
-        self.tmp.replace(self.target)
