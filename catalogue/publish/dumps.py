@@ -62,16 +62,10 @@ def graph_fingerprints(store: CatalogueStore, listing: Iterable[tuple[str, str, 
     name it; a records graph holds one record per offer, named by the record fingerprints; a graph
     with an offer whose record is missing gets no fingerprint and is always written afresh. A graph
     whose statements are ``in_hand`` (the statistics) is named by them."""
-    by_source: dict[str, list[tuple[str, str | None]]] = {}
-    for iri, source, fingerprint in listing:
-        by_source.setdefault(source, []).append((iri, fingerprint))
     rules = code_fingerprint("catalogue.store.base", "catalogue.store.oxigraph", "catalogue.publish.dumps")  # the export code decides the bytes of every part
     found = {store.vocabulary_graph: _digest(["vocabulary", rules])}
-    for source, offers in by_source.items():
-        if any(fingerprint is None for _, fingerprint in offers):
-            continue
-        offers.sort()
-        found[store.source_graph(source)] = _digest(["source", rules] + [f"{iri} {fp.split()[0]}" for iri, fp in offers])  # type: ignore[union-attr]
+    for source, offers in _recorded_offers(listing).items():
+        found[store.source_graph(source)] = _digest(["source", rules] + [f"{iri} {fp.split()[0]}" for iri, fp in offers])
         found[store.records_graph(source)] = _digest(["records", rules] + [f"{iri} {fp}" for iri, fp in offers])
     for graph, triples in (in_hand or {}).items():
         found[graph] = _digest([graph, rules] + sorted(str(t) for t in triples))
@@ -81,18 +75,23 @@ def graph_fingerprints(store: CatalogueStore, listing: Iterable[tuple[str, str, 
 def kept_texts(store: CatalogueStore, listing: Iterable[tuple[str, str, str | None]], texts: GraphTexts) -> dict[str, Path]:
     """The source graphs whose N-Triples their last write kept (``store.graph_text``) with the offers the listing
     publishes: graph -> the copy, read instead of the store."""
-    by_source: dict[str, list[tuple[str, str | None]]] = {}
-    for iri, source, fingerprint in listing:
-        by_source.setdefault(source, []).append((iri, fingerprint))
     found = {}
-    for source, offers in by_source.items():
-        if any(fingerprint is None for _, fingerprint in offers):
-            continue
+    for source, offers in _recorded_offers(listing).items():
         graph = store.source_graph(source)
-        path = texts.find(graph, offers_key((iri, fingerprint.split()[0]) for iri, fingerprint in offers))  # type: ignore[union-attr]
+        path = texts.find(graph, offers_key((iri, fingerprint.split()[0]) for iri, fingerprint in offers))
         if path is not None:
             found[graph] = path
     return found
+
+
+def _recorded_offers(listing: Iterable[tuple[str, str, str | None]]) -> dict[str, list[tuple[str, str]]]:
+    """Per source, its offers' (IRI, record fingerprint), sorted; a source with an offer whose record is missing is
+    left out (its graphs cannot be named by their offers)."""
+    by_source: dict[str, list[tuple[str, str | None]]] = {}
+    for iri, source, fingerprint in listing:
+        by_source.setdefault(source, []).append((iri, fingerprint))
+    return {source: sorted(offers) for source, offers in by_source.items()  # type: ignore[misc]
+            if all(fingerprint is not None for _, fingerprint in offers)}
 
 
 @dataclass(frozen=True)
