@@ -295,6 +295,20 @@ def _shown(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def rows_within_graphs(store: CatalogueStore, graphs: list[str], variables: str, pattern: str, values: str = ""):
+    """Distinct answers to ``pattern``, each matched within one of ``graphs`` (``values``: a VALUES clause).
+
+    A description lives whole in one graph. Matched as GRAPH ?g with ?g among ``graphs``, Oxigraph looks each
+    bound subject up once; against a default graph listing the graphs it looks it up once per graph, so reading all
+    offers grew with offers x sources (0.30 s instead of 0.03 s per 1,000 offers at 100,000 offers in 10 sources),
+    and the provider register's questions took 6 s instead of 0.2 s for 2,500 providers."""
+    listed = ", ".join(f"<{graph}>" for graph in graphs)
+    return store.query(
+        f"SELECT DISTINCT {variables} WHERE {{ {values} GRAPH ?inGraph {{ {pattern} }} FILTER(?inGraph IN ({listed})) }}",
+        default_graphs=[], named_graphs=None,
+    )
+
+
 class _Reader:
     def __init__(self, store: CatalogueStore, summaries: dict[str, OfferSummary], source: str):
         self.store = store
@@ -302,19 +316,13 @@ class _Reader:
         self.source_graph = store.source_graph(source)
         self.values = "VALUES ?o { " + " ".join(f"<{iri}>" for iri in summaries) + " }"
         # One source's description: its statements and its catalogue records, nothing another source said.
-        self.in_public_graph = f"FILTER(?inGraph IN (<{self.source_graph}>, <{store.records_graph(source)}>))"
+        self.graphs = [self.source_graph, store.records_graph(source)]
         self.organisations: dict[str, Organisation] = {}
 
     def rows(self, pattern: str, variables: str):
         # Each pattern reads one offer's description, which lives whole in one graph (its source's,
-        # or its records graph). Matched as GRAPH ?g with ?g among the public graphs, Oxigraph looks
-        # each bound offer up once; against a default graph listing the public graphs it looks it
-        # up once per graph, so reading all offers grew with offers x sources (0.30 s instead of
-        # 0.03 s per 1,000 offers at 100,000 offers in 10 sources).
-        return self.store.query(
-            f"SELECT DISTINCT {variables} WHERE {{ {self.values} GRAPH ?inGraph {{ {pattern} }} {self.in_public_graph} }}",
-            default_graphs=[], named_graphs=None,
-        )
+        # or its records graph).
+        return rows_within_graphs(self.store, self.graphs, variables, pattern, self.values)
 
     def read(self) -> None:
         s = self.summaries
