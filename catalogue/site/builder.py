@@ -162,8 +162,8 @@ class SiteBuilder:
             self.report.offers = len(summaries)
             self.current_offers = {s["iri"] for s in summaries}
             last_harvest = {s.id: (r.started if (r := state.last_run(s.id, successful=True)) else None) for s in self.config.sources}
-            pages = Pages(self.config, summaries, store, last_harvest, self.generation,
-                          search_action=None if self._browser_search() else self.config.base, digests=digests)
+            pages = Pages(self.config, summaries, store, last_harvest, self.generation, digests,
+                          search_action=None if self._browser_search() else self.config.base)
             self._offer_pages(store, summaries, last_harvest)
             for path, content in pages.everything():
                 if isinstance(content, Deferred):

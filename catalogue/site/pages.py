@@ -96,11 +96,8 @@ def _slug(value: str) -> str:
 
 class Pages:
     def __init__(self, config: Config, summaries: list[dict], store: CatalogueStore, last_harvest: dict[str, str | None], generation: Generation,
-                 search_action: str | None = None, digests: dict[str, str] | None = None):
+                 digests: dict[str, str], search_action: str | None = None):
         self.config = config
-        # A digest of each summary's JSON (``summary_digest``), by offer IRI: what a listing page's cards show.
-        self.digests = dict(digests or {})
-        self.today = date.today()  # what "the next application deadline" means in this build
         # Where the site's search forms send a search when the catalogue is too large to search in the browser
         # (the live search of the catalogue's server); None: the search page searches in the browser.
         self.search_action = search_action
@@ -115,7 +112,10 @@ class Pages:
         self._facet_lists: dict[str, list[Facet]] = {}
         self._counts: dict[str, Counter[str]] = {}
         self._facet_values: dict[str, dict[str, tuple[str, ...]]] = {}
-        self._member_keys: dict[str, tuple[str, str | None]] = {}
+        # What each listed offer's card is made from: the digest of its summary's JSON (``summary_digest``, by IRI)
+        # and the next application deadline, the one thing a card shows that changes with the day.
+        today = date.today()
+        self._card_inputs = {s["iri"]: (digests[s["iri"]], next_deadline(s, today)) for s in self.summaries}
 
     def everything(self) -> Iterator[tuple[str, str | Deferred]]:
         yield "index.html", environment("en").get_template("root.html").render(
@@ -184,16 +184,9 @@ class Pages:
     # -- data -------------------------------------------------------------------------------------
 
     def _cards_key(self, summaries: list[dict]) -> list[tuple[str, str | None]]:
-        """What the cards of ``summaries`` are made from, so that a listing page is known to be unchanged without making
-        its cards: each summary (its digest) and the next application deadline, the one thing a card shows that
-        changes with the day."""
-        keys = self._member_keys
-        return [keys.get(s["iri"]) or self._member_key(s) for s in summaries]
-
-    def _member_key(self, summary: dict) -> tuple[str, str | None]:
-        digest = self.digests.get(summary["iri"]) or summary_digest(json.dumps(summary, sort_keys=True, ensure_ascii=False))
-        found = self._member_keys[summary["iri"]] = (digest, next_deadline(summary, self.today))
-        return found
+        """What the cards of ``summaries`` are made from, so that a listing page is known to be unchanged without
+        making its cards."""
+        return [self._card_inputs[s["iri"]] for s in summaries]
 
     def _card(self, summary: dict, lang: str, p: Presenter) -> dict:
         """What a listing shows of an offer; made once per offer and language, since every listing reuses it."""
