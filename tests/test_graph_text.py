@@ -38,10 +38,9 @@ def _public_quads(config) -> set[ox.Quad]:
         store.close()
 
 
-@pytest.mark.parametrize("spilled", [False, True], ids=["in memory", "spilled to disk"])
-def test_the_kept_copy_holds_what_the_store_holds_and_the_dumps_are_made_from_it(tmp_path, monkeypatch, spilled):
-    if spilled:
-        monkeypatch.setattr(staging, "SPILL_QUADS", 50)  # every bundled source passes it, so each is sorted on disk
+def _harvested(tmp_path, check=None):
+    """The bundled sources harvested without publishing: (configuration file, configuration, the kept copies' folder,
+    graph -> its copy named by the offers the store publishes); ``check(store, kept)`` runs while the store is open."""
     config_path = write_config(tmp_path)
     run(config_path, "harvest", "--no-publish")
     config = load_config(config_path)
@@ -49,14 +48,34 @@ def test_the_kept_copy_holds_what_the_store_holds_and_the_dumps_are_made_from_it
     store = OxigraphStore.open(config.store.path, config.base)
     try:
         kept = kept_texts(store, offer_listing(store), texts)
+        if check is not None:
+            check(store, kept)
+    finally:
+        store.close()
+    return config_path, config, texts, kept
+
+
+def _naming_other_offers(path):
+    """The copy at ``path`` renamed as if it held other offers than the store's (as after a write that kept none)."""
+    stale = path.with_name(path.name.rsplit("-", 1)[0] + "-" + "0" * 32 + ".nt")
+    path.rename(stale)
+    return stale
+
+
+@pytest.mark.parametrize("spilled", [False, True], ids=["in memory", "spilled to disk"])
+def test_the_kept_copy_holds_what_the_store_holds_and_the_dumps_are_made_from_it(tmp_path, monkeypatch, spilled):
+    if spilled:
+        monkeypatch.setattr(staging, "SPILL_QUADS", 50)  # every bundled source passes it, so each is sorted on disk
+
+    def holds_what_the_store_holds(store, kept):
         assert len(kept) >= 3, kept
         for graph, path in kept.items():
             lines = path.read_bytes().splitlines()
             assert _triples(path) == set(store.triples(graph)) and len(lines) == len(set(lines)) == store.count(graph)
             if spilled:
                 assert lines == sorted(lines)  # the staged file, sorted on disk (a set in memory has no order)
-    finally:
-        store.close()
+
+    config_path, config, texts, kept = _harvested(tmp_path, holds_what_the_store_holds)
 
     # Publishing reads the source graphs from the copies alone (reading them from the store would fail here) and
     # gives exactly the public view; the copies stay for the next write.
@@ -77,20 +96,9 @@ def test_the_kept_copy_holds_what_the_store_holds_and_the_dumps_are_made_from_it
 
 
 def test_a_copy_that_does_not_name_the_published_offers_is_not_used(tmp_path):
-    config_path = write_config(tmp_path)
-    run(config_path, "harvest", "--no-publish")
-    config = load_config(config_path)
-    texts = GraphTexts.in_data_dir(config.data_dir)
-    store = OxigraphStore.open(config.store.path, config.base)
-    try:
-        kept = kept_texts(store, offer_listing(store), texts)
-    finally:
-        store.close()
+    config_path, config, _, kept = _harvested(tmp_path)
     graph, path = sorted(kept.items())[0]
-    # As if a later write had changed the graph without keeping a copy: the copy on disk names other offers.
-    stale = path.with_name(path.name.rsplit("-", 1)[0] + "-" + "0" * 32 + ".nt")
-    path.rename(stale)
-    with stale.open("ab") as out:
+    with _naming_other_offers(path).open("ab") as out:
         out.write(b'<https://stale.example/offer> <http://purl.org/dc/terms/title> "Withdrawn long ago" .\n')
     run(config_path, "publish")
     dumped = _dumped_quads(config)
@@ -163,9 +171,7 @@ def test_a_write_does_not_take_a_copy_that_names_other_offers_for_the_store(tmp_
     run(config_path, "harvest", "--no-publish")
     texts = GraphTexts.in_data_dir(load_config(config_path).data_dir)
     (path,) = texts.folder.glob("*.nt")
-    # As if the store had been changed by a write that kept no copy: the one on disk names other offers.
-    stale = path.with_name(path.name.rsplit("-", 1)[0] + "-" + "0" * 32 + ".nt")
-    path.rename(stale)
+    stale = _naming_other_offers(path)
     before = _source_graph(config_path)
     with stale.open("wb") as out:
         out.write(b'<https://stale.example/offer> <http://purl.org/dc/terms/title> "Not in the store" .\n')
