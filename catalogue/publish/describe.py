@@ -44,6 +44,7 @@ from catalogue.store.base import CatalogueStore
 
 from .dumps import MEDIA_TYPES
 from .europass_subset import NAME as EUROPASS_DUMP
+from .kept_work import KeptWork
 from .statistics import DIMENSIONS
 
 FORMATS = "http://www.w3.org/ns/formats/"
@@ -97,27 +98,37 @@ def dataset_iri(config: Config) -> str:
     return f"{config.base}dataset"
 
 
-def dataset_counts(store: CatalogueStore) -> dict:
+def dataset_counts(store: CatalogueStore, sizes: KeptWork | None = None) -> dict:
     """What the endpoint answers about the size of ``store``'s data, for ``meta.json`` (see the module's description).
 
     ``store.query`` without ``default_graphs`` uses the public graphs as the default graph, as the endpoint does
-    (the query pool for a snapshot, the server itself with the same graphs for a remote store)."""
+    (the query pool for a snapshot, the server itself with the same graphs for a remote store). With ``sizes``,
+    each graph's size is kept under its stamp, and the default graph's triples are the sum of the public graphs'
+    (Oxigraph counts a triple once per graph that holds it, see above); the statistics graph, written by the
+    publish itself, is always counted."""
 
     def number(sparql: str, **options) -> int:
         for row in store.query(sparql, prefixes=False, **options):  # type: ignore[union-attr]
             return int(row["n"].value)
         return 0
 
+    def size(graph: str) -> int:
+        if sizes is None or graph == store.statistics_graph:
+            return store.count(graph)
+        return sizes.remember(graph, [graph], lambda: store.count(graph))
+
     classes = {
         row["c"].value: int(row["n"].value)
         for row in store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c", prefixes=False)  # type: ignore[union-attr]
         if isinstance(row["c"], ox.NamedNode)
     }
+    graphs = {graph: size(graph) for graph in store.graphs()}
+    public = store.public_graphs()
     return {
-        "graphs": {graph: store.count(graph) for graph in store.graphs()},
+        "graphs": graphs,
         "default graph": {
-            "graphs": store.public_graphs(),
-            "triples": number("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
+            "graphs": public,
+            "triples": sum(graphs[g] for g in public) if sizes is not None else number("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
             "entities": number("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
             "classes": dict(sorted(classes.items())),
         },

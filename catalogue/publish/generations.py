@@ -44,6 +44,7 @@ from .describe import dataset_counts
 from .dumps import graph_fingerprints, kept_texts, write_dumps
 from .europass_subset import NAME as EUROPASS_DUMP
 from .europass_subset import europass_dump, ready_offers
+from .kept_work import KeptWork
 from .offer_data import offer_listing
 from .parallel_reads import read_published_offers
 from .search_index import refresh as refresh_index
@@ -109,7 +110,11 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
     generation = Generation(generation_id, path)
     timings: dict[str, float] = {}
     mark = time.perf_counter()
-    statuses = refresh_statuses(store, moment)
+    # What a publish works out per graph is kept under the live store's stamps, which also hold for its snapshot.
+    def kept(kind: str, *modules: str) -> KeptWork | None:
+        return KeptWork.in_data_dir(config.data_dir, kind, store.graph_stamps, *modules) if store.versions is not None else None
+
+    statuses = refresh_statuses(store, moment, kept("time-status", "catalogue.publish.time_relevance"))
     timings["time relevance"] = time.perf_counter() - mark
     mark = time.perf_counter()
     if isinstance(store, OxigraphStore):
@@ -121,7 +126,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
     timings["snapshot"] = time.perf_counter() - mark
     try:
         earlier = current_generation(config)
-        listing = offer_listing(source)
+        listing = offer_listing(source, kept("listing", "catalogue.publish.offer_data"))
         mark = time.perf_counter()
         refreshed = refresh_index(
             generation.search_path, listing, lambda pairs: read_published_offers(source, pairs),
@@ -145,7 +150,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         timings["dumps"] = time.perf_counter() - mark
         counts = source.source_counts()
         mark = time.perf_counter()
-        described = dataset_counts(source)
+        described = dataset_counts(source, kept("graph-size", "catalogue.store.base"))
         timings["counts"] = time.perf_counter() - mark
         meta = {
             "generation": generation_id,

@@ -26,6 +26,7 @@ from catalogue.store.base import CatalogueStore
 from catalogue.text import display_text
 from catalogue.vocab import CEFR_SCHEME, ECTS, EQF_SCHEME, load_vocabulary
 
+from .kept_work import KeptWork
 from .time_relevance import STATUS_KEYS
 
 Texts = dict[str, str]
@@ -194,23 +195,36 @@ def offer_iris(store: CatalogueStore, sources: list[str] | None = None) -> list[
     return sorted(found)
 
 
-def offer_listing(store: CatalogueStore) -> list[tuple[str, str, str | None]]:
+def offer_listing(store: CatalogueStore, kept: KeptWork | None = None) -> list[tuple[str, str, str | None]]:
     """(offer IRI, source id, fingerprint) of every published offer, in ``offer_iris`` order. The
     fingerprint changes whenever what ``read_offers`` gives for the offer may have changed: its
-    content hash (which covers its provider) and its catalogue record."""
-    fingerprints: dict[tuple[str, str], str] = {}
+    content hash (which covers its provider) and its catalogue record. With ``kept``, a source whose
+    graphs were not written since the last publish is not read again."""
+    found = []
     for source in store.source_ids():
-        rows = store.every_row(
-            "?o ?hash ?issued ?modified ?mc ?w ?status ?level",
-            f"GRAPH <{store.records_graph(source)}> {{ ?r foaf:primaryTopic ?o ; mcc:contentHash ?hash ; "
-            "dcterms:issued ?issued ; dcterms:modified ?modified ; mcc:microCredential ?mc ; mcc:warningCount ?w ; "
-            "mcc:admissionLevel ?level OPTIONAL { ?r mcc:timeStatus ?status } }",
-        )
-        for row in rows:
-            # The level stays last: the Europass subset reads it from there.
-            fingerprints[(row["o"].value, source)] = " ".join(
-                row[v].value if row[v] is not None else "-" for v in ("hash", "issued", "modified", "mc", "w", "status", "level"))
-    return [(iri, source, fingerprints.get((iri, source))) for iri, source in offer_iris(store)]
+        graphs = [store.source_graph(source), store.records_graph(source)]
+        if kept is None:
+            rows = _source_listing(store, source)
+        else:
+            rows = kept.remember(source, graphs, lambda: _source_listing(store, source))
+        found.extend((iri, source, fingerprint) for iri, fingerprint in rows)
+    found.sort(key=lambda row: (row[0], row[1]))
+    return found
+
+
+def _source_listing(store: CatalogueStore, source: str) -> list[tuple[str, str | None]]:
+    fingerprints: dict[str, str] = {}
+    rows = store.every_row(
+        "?o ?hash ?issued ?modified ?mc ?w ?status ?level",
+        f"GRAPH <{store.records_graph(source)}> {{ ?r foaf:primaryTopic ?o ; mcc:contentHash ?hash ; "
+        "dcterms:issued ?issued ; dcterms:modified ?modified ; mcc:microCredential ?mc ; mcc:warningCount ?w ; "
+        "mcc:admissionLevel ?level OPTIONAL { ?r mcc:timeStatus ?status } }",
+    )
+    for row in rows:
+        # The level stays last: the Europass subset reads it from there.
+        fingerprints[row["o"].value] = " ".join(
+            row[v].value if row[v] is not None else "-" for v in ("hash", "issued", "modified", "mc", "w", "status", "level"))
+    return [(iri, fingerprints.get(iri)) for iri, _ in offer_iris(store, [source])]
 
 
 def read_offers(store: CatalogueStore, iris: list[tuple[str, str]] | None = None, chunk: int = CHUNK) -> Iterator[OfferSummary]:

@@ -23,6 +23,8 @@ import pyoxigraph as ox
 from catalogue.namespaces import FOAF, MCC
 from catalogue.store.base import CatalogueStore, GraphWrite
 
+from .kept_work import KeptWork
+
 CURRENT = "current"
 ENDED = "ended"
 CANCELLED = "cancelled"
@@ -43,18 +45,34 @@ def time_status(
     now: datetime,
 ) -> str:
     """The status of one offer at ``now`` (dates as xsd:dateTime text; a date that cannot be read counts as absent)."""
+    return status_until(start, end, deadlines, flexible, statuses, now)[0]
+
+
+def status_until(
+    start: str | None,
+    end: str | None,
+    deadlines: Iterable[str],
+    flexible: bool,
+    statuses: Iterable[str],
+    now: datetime,
+) -> tuple[str, float | None]:
+    """``time_status`` and the moment (POSIX seconds) after which it may be other; None when only the data can change it."""
     if any(text.strip().casefold() in _CANCELLED_WORDS for text in statuses):
-        return CANCELLED
+        return CANCELLED, None
     if flexible:
-        return CURRENT
+        return CURRENT, None
     end_at = _moment(end)
     if end_at is not None and end_at < now:
-        return ENDED
+        return ENDED, None
     start_at = _moment(start)
     deadline_times = [moment for moment in (_moment(d) for d in deadlines) if moment is not None]
-    if start_at is not None and start_at < now and deadline_times and max(deadline_times) < now:
-        return ENDED
-    return CURRENT
+    last_deadline = max(deadline_times) if deadline_times else None
+    if start_at is not None and last_deadline is not None and start_at < now and last_deadline < now:
+        return ENDED, None
+    turns = [end_at] if end_at is not None else []
+    if start_at is not None and last_deadline is not None:
+        turns.append(max(start_at, last_deadline))
+    return CURRENT, min(turns).timestamp() if turns else None
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -67,33 +85,66 @@ def _moment(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def refresh_statuses(store: CatalogueStore, now: datetime) -> dict[str, int]:
-    """Write each published offer's status at ``now`` to its record where it changed; returns the counts."""
+def refresh_statuses(store: CatalogueStore, now: datetime, kept: KeptWork | None = None) -> dict[str, int]:
+    """Write each published offer's status at ``now`` to its record where it changed; returns the counts.
+
+    With ``kept`` (on a store that stamps its graphs), a source whose graphs were not written since the last publish
+    is not read again: its offers' facts, records and statuses come from what that publish kept, and only the offers
+    whose status may have turned since (an end date or the last deadline passed) are worked out again."""
     counts = {CURRENT: 0, ENDED: 0, CANCELLED: 0}
-    writes = []
+    writes, written_entries = [], []
+    moment = now.timestamp()
     for source in store.source_ids():
-        facts = _facts(store, store.source_graph(source))
+        graphs = [store.source_graph(source), store.records_graph(source)]
+        entry = kept.get(source, graphs) if kept is not None else None
+        fresh = entry is None or entry["moment"] > moment  # a publish "earlier" than the kept one starts again
+        offers: dict[str, list] = _read(store, source) if fresh else entry["offers"]
         removals, additions = [], []
-        for row in store.query(
-            f"SELECT ?r ?o ?s WHERE {{ GRAPH <{store.records_graph(source)}> {{ ?r <{FOAF}primaryTopic> ?o "
-            f"OPTIONAL {{ ?r <{MCC}timeStatus> ?s }} }} }}",
-            default_graphs=[], prefixes=False,
-        ):
-            offer = row["o"].value
-            if offer not in facts:
-                continue
-            status = time_status(*facts[offer], now=now)
+        worked_out = 0
+        for item in offers.values():
+            record, facts, written, until = item
+            if fresh or (until is not None and until <= moment):
+                worked_out += 1
+                status, until = status_until(*facts, now=now)
+                # Only an offer whose dates may still end it needs its facts again.
+                item[1], item[3] = (facts if until is not None else None), until
+                new = STATUS_IRIS[status]
+            else:
+                new = written
+                status = STATUS_KEYS[new]
             counts[status] += 1
-            new = ox.NamedNode(STATUS_IRIS[status])
-            if row["s"] != new:
-                if row["s"] is not None:
-                    removals.append(ox.Triple(row["r"], _TIME_STATUS, row["s"]))
-                additions.append(ox.Triple(row["r"], _TIME_STATUS, new))
+            if new != written:
+                if written is not None:
+                    removals.append(ox.Triple(ox.NamedNode(record), _TIME_STATUS, ox.NamedNode(written)))
+                additions.append(ox.Triple(ox.NamedNode(record), _TIME_STATUS, ox.NamedNode(new)))
+                item[2] = new
+        entry = {"moment": moment, "offers": offers}
         if removals or additions:
             writes.append(GraphWrite(store.records_graph(source), remove=removals, add=additions))
+            written_entries.append((source, graphs, entry))
+        elif kept is not None and worked_out:
+            kept.put(source, graphs, entry)  # else what is kept stands as it is
     if writes:
         store.write(writes)
+    if kept is not None:
+        for source, graphs, entry in written_entries:
+            kept.put(source, graphs, entry)  # after the write: under the records graphs' new stamps
     return counts
+
+
+def _read(store: CatalogueStore, source: str) -> dict[str, list]:
+    """Per published offer of ``source`` that has a record: [record IRI, its facts, the status IRI its record has, None]."""
+    facts = _facts(store, store.source_graph(source))
+    offers = {}
+    for row in store.query(
+        f"SELECT ?r ?o ?s WHERE {{ GRAPH <{store.records_graph(source)}> {{ ?r <{FOAF}primaryTopic> ?o "
+        f"OPTIONAL {{ ?r <{MCC}timeStatus> ?s }} }} }}",
+        default_graphs=[], prefixes=False,
+    ):
+        offer = row["o"].value
+        if offer in facts and isinstance(row["r"], ox.NamedNode):
+            offers[offer] = [row["r"].value, facts[offer], row["s"].value if row["s"] is not None else None, None]
+    return offers
 
 
 def _facts(store: CatalogueStore, graph: str) -> dict[str, tuple]:

@@ -35,6 +35,7 @@ harvest publishes a new one (see ``catalogue.snapshots``).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
@@ -50,6 +51,7 @@ from catalogue.namespaces import LEARNING_OPPORTUNITY, PREFIXES
 from catalogue.vocab import Vocabulary
 
 from .graph_text import KeptText
+from .graph_versions import GraphVersions
 from .staging import StagedGraphs, sorted_difference
 
 BULK_QUADS = 20_000
@@ -96,6 +98,15 @@ class CatalogueStore(ABC):
 
     def __init__(self, base: str):
         self.base = base
+        self.versions: GraphVersions | None = None  # kept only where the catalogue is the sole writer (``graph_versions``)
+
+    def graph_stamps(self) -> dict[str, str] | None:
+        """Each graph's version stamp (``graph_versions``); None where the store keeps none, and then nothing may be
+        taken from a stamp."""
+        return self.versions.stamps() if self.versions is not None else None
+
+    def _writing(self, graphs: Iterable[str], dropped: Iterable[str] = ()) -> contextlib.AbstractContextManager:
+        return self.versions.writing(graphs, dropped) if self.versions is not None else contextlib.nullcontext()
 
     # -- graph names -------------------------------------------------------------
 
@@ -161,7 +172,8 @@ class CatalogueStore(ABC):
         removed = sum(len(v) for v in removals.values())
         added = sum(len(v) for v in additions.values())
         if removed or added:
-            self._apply(removals, additions, emptied)
+            with self._writing({g for g, t in removals.items() if t} | {g for g, t in additions.items() if t}, emptied):
+                self._apply(removals, additions, emptied)
         return Change(removed, added, time.perf_counter() - start)
 
     def write_staged(self, staged: StagedGraphs, extra: list[GraphWrite] | None = None, keep: KeptText | None = None) -> Change:
@@ -191,7 +203,8 @@ class CatalogueStore(ABC):
             extra_removed += len(item.remove or ())
             extra_added += len(item.add or ())
         try:
-            self._apply_files(removals, additions, staged.emptied, removed + extra_removed, added + extra_added)
+            with self._writing([*staged.graphs, *(item.graph for item in extra or [])], staged.emptied):
+                self._apply_files(removals, additions, staged.emptied, removed + extra_removed, added + extra_added)
             if keep is not None:
                 keep.save(lambda texts: texts.keep_lines(keep.graph, keep.key, staged.new_path))  # sorted and unique by now
         finally:

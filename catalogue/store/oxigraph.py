@@ -20,6 +20,7 @@ from .base import (
     StatementCounter,
     export_prefixes,
 )
+from .graph_versions import GraphVersions
 from .journal import Journal, quads_in
 from .sparql_text import data_request, drop_request
 
@@ -39,6 +40,8 @@ class OxigraphStore(CatalogueStore):
         self.read_only = read_only
         # Changes adding this many quads or more go through the journal and the bulk loader (store_journal.py).
         self.bulk_quads = BULK_QUADS
+        if path is not None and not read_only:
+            self.versions = GraphVersions.beside(path)
 
     @classmethod
     def open(cls, path: Path | None, base: str, read_only: bool = False) -> OxigraphStore:
@@ -96,7 +99,8 @@ class OxigraphStore(CatalogueStore):
         journal.apply(self.store)
 
     def drop_graph(self, graph: str) -> None:
-        self.store.update(f"DROP SILENT GRAPH <{graph}>")
+        with self._writing([], [graph]):
+            self.store.update(f"DROP SILENT GRAPH <{graph}>")
 
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
