@@ -14,7 +14,7 @@ from catalogue.harvest.admission import publish
 from catalogue.harvest.rdfio import read_rdf
 from catalogue.namespaces import MCC
 from catalogue.publish import time_relevance
-from catalogue.publish.describe import dataset_counts
+from catalogue.publish.describe import dataset_counts, measured_by
 from catalogue.publish.generations import publish_generation
 from catalogue.publish.kept_work import KeptWork
 from catalogue.publish.offer_data import offer_listing
@@ -130,6 +130,7 @@ def test_the_kept_listing_and_sizes_are_what_the_store_gives_after_a_source_chan
     sizes = KeptWork.in_data_dir(config.data_dir, "graph-size", store.graph_stamps, "catalogue.store.base")
     assert offer_listing(store, listing) == offer_listing(store)
     assert dataset_counts(store, sizes) == dataset_counts(store)
+    assert store.source_counts(measured_by(store, sizes)) == store.source_counts()
 
     # One source written again with an offer fewer: its entries are not used, the others' are.
     path = EXAMPLES / "norrsunda-universitet.ttl"
@@ -138,6 +139,7 @@ def test_the_kept_listing_and_sizes_are_what_the_store_gives_after_a_source_chan
     fresh = offer_listing(store)
     assert offer_listing(store, listing) == fresh and len(fresh) > 0
     assert dataset_counts(store, sizes) == dataset_counts(store)
+    assert store.source_counts(measured_by(store, sizes)) == store.source_counts()
     unchanged = [source for source in store.source_ids() if source != path.stem]
     assert unchanged and all(
         listing.get(source, [store.source_graph(source), store.records_graph(source)]) is not None for source in unchanged)

@@ -22,6 +22,8 @@ description routes never scan the store:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyoxigraph as ox
 
 from catalogue.config import Config
@@ -40,7 +42,7 @@ from catalogue.namespaces import (
     VOID,
     XSD,
 )
-from catalogue.store.base import CatalogueStore
+from catalogue.store.base import CatalogueStore, Measured
 
 from .dumps import MEDIA_TYPES
 from .europass_subset import NAME as EUROPASS_DUMP
@@ -112,17 +114,14 @@ def dataset_counts(store: CatalogueStore, sizes: KeptWork | None = None) -> dict
             return int(row["n"].value)
         return 0
 
-    def size(graph: str) -> int:
-        if sizes is None or graph == store.statistics_graph:
-            return store.count(graph)
-        return sizes.remember(graph, [graph], lambda: store.count(graph))
+    measure = measured_by(store, sizes)
 
     classes = {
         row["c"].value: int(row["n"].value)
         for row in store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c", prefixes=False)  # type: ignore[union-attr]
         if isinstance(row["c"], ox.NamedNode)
     }
-    graphs = {graph: size(graph) for graph in store.graphs()}
+    graphs = {graph: measure(graph, "triples", lambda graph=graph: store.count(graph)) for graph in store.graphs()}
     public = store.public_graphs()
     return {
         "graphs": graphs,
@@ -133,6 +132,18 @@ def dataset_counts(store: CatalogueStore, sizes: KeptWork | None = None) -> dict
             "classes": dict(sorted(classes.items())),
         },
     }
+
+
+def measured_by(store: CatalogueStore, sizes: KeptWork | None) -> Measured:
+    """Counts of graphs kept in ``sizes`` under each graph's stamp (none kept for the statistics graph, which the
+    publish writes to its snapshot alone)."""
+
+    def measure(graph: str, what: str, count: Callable[[], int]) -> int:
+        if sizes is None or graph == store.statistics_graph:
+            return count()
+        return sizes.remember(f"{what} {graph}", [graph], count)
+
+    return measure
 
 
 def dump_urls(config: Config, meta: dict) -> list[tuple[str, str, bool]]:

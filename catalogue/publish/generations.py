@@ -40,7 +40,7 @@ from catalogue.store.factory import open_store
 from catalogue.store.graph_text import GraphTexts
 from catalogue.store.oxigraph import OxigraphStore
 
-from .describe import dataset_counts
+from .describe import dataset_counts, measured_by
 from .dumps import graph_fingerprints, kept_texts, write_dumps
 from .europass_subset import NAME as EUROPASS_DUMP
 from .europass_subset import europass_dump, ready_offers
@@ -148,9 +148,10 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         )
         texts.keep_only(source.source_graph(s) for s in source.source_ids())
         timings["dumps"] = time.perf_counter() - mark
-        counts = source.source_counts()
         mark = time.perf_counter()
-        described = dataset_counts(source, kept("graph-size", "catalogue.store.base"))
+        sizes = kept("graph-size", "catalogue.store.base")
+        counts = source.source_counts(measured_by(source, sizes))
+        described = dataset_counts(source, sizes)
         timings["counts"] = time.perf_counter() - mark
         meta = {
             "generation": generation_id,

@@ -65,6 +65,7 @@ EXPORT_FORMATS = {
     "ntriples": ox.RdfFormat.N_TRIPLES,
 }
 QuerySolutions = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+Measured = Callable[[str, str, Callable[[], int]], int]  # (graph, what is counted, how to count it) -> the count
 
 
 @dataclass(frozen=True)
@@ -352,15 +353,18 @@ class CatalogueStore(ABC):
             return int(row["n"].value)
         return 0
 
-    def source_counts(self) -> dict[str, dict[str, int]]:
+    def source_counts(self, measured: Measured | None = None) -> dict[str, dict[str, int]]:
+        """Offers and statements of each source, and its quarantined offers. ``measured(graph, what, count)`` may
+        answer a count without ``count()`` (a publish keeps them per graph stamp)."""
+        measure = measured or (lambda graph, what, count: count())
         counts: dict[str, dict[str, int]] = {}
         graphs = set(self.graphs())
         for source in sorted(set(self.source_ids()) | self._quarantined_sources(graphs)):
-            quarantine = self.quarantine_graph(source)
+            graph, quarantine = self.source_graph(source), self.quarantine_graph(source)
             counts[source] = {
-                "offers": self.offer_count(self.source_graph(source)),
-                "triples": self.count(self.source_graph(source)),
-                "quarantined": self.offer_count(quarantine) if quarantine in graphs else 0,
+                "offers": measure(graph, "offers", lambda: self.offer_count(graph)),
+                "triples": measure(graph, "triples", lambda: self.count(graph)),
+                "quarantined": measure(quarantine, "offers", lambda: self.offer_count(quarantine)) if quarantine in graphs else 0,
             }
         return counts
 
