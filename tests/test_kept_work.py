@@ -76,13 +76,22 @@ def test_a_graph_loses_its_stamp_when_a_write_begins_and_gets_a_new_one_when_it_
         assert "https://example.org/g" not in store.graph_stamps() and "https://example.org/g" not in store.graphs()
     finally:
         store.close()
-    assert OxigraphStore.open(tmp_path / "store", BASE).graph_stamps() == first  # kept beside the store
+    again = OxigraphStore.open(tmp_path / "store", BASE)
+    assert again.graph_stamps() == first  # kept beside the store
+    again.close()
 
     versions = GraphVersions.beside(tmp_path / "store")
     with pytest.raises(RuntimeError):
         with versions.writing([store.vocabulary_graph]):
             raise RuntimeError("the process stops half way")
     assert GraphVersions.beside(tmp_path / "store").stamps() == {}  # nothing made from it is trusted any more
+    # Opened again (the journal having finished or undone the write), the graph gets a stamp it never had.
+    reopened = OxigraphStore.open(tmp_path / "store", BASE)
+    try:
+        stamps = reopened.graph_stamps()
+        assert set(stamps) == {store.vocabulary_graph} and stamps[store.vocabulary_graph] != first[store.vocabulary_graph]
+    finally:
+        reopened.close()
 
 
 @pytest.fixture()

@@ -10,7 +10,8 @@ the same.
 The stamps are only as good as the promise that nothing else writes the store, which holds for the embedded store
 (RocksDB's lock); a remote server has none. They are removed before a write begins and set after it ends, so a
 write stopped half way (a crash, a killed process) leaves its graphs without a stamp, and what was kept for them is
-worked out again, never trusted.
+worked out again, never trusted. Opening the store gives every unstamped graph a new stamp (once the journal has
+finished or undone such a write), so a store made before stamps were kept has them from its first opening.
 """
 
 from __future__ import annotations
@@ -61,6 +62,17 @@ class GraphVersions:
         for graph in names - gone:
             stamps[graph] = uuid.uuid4().hex
         self._save(stamps)
+
+    def stamp_unstamped(self, graphs: Iterable[str]) -> None:
+        """Give a stamp to each of ``graphs`` that has none: a graph written before stamps were kept, or by a write
+        that stopped half way and was finished or undone since. Nothing was kept under a stamp it never had, so
+        whatever it holds now is what will be worked out under the new one."""
+        stamps = self.stamps()
+        missing = [graph for graph in graphs if graph not in stamps]
+        if missing:
+            for graph in missing:
+                stamps[graph] = uuid.uuid4().hex
+            self._save(stamps)
 
     def _save(self, stamps: dict[str, str]) -> None:
         self._stamps = dict(stamps)

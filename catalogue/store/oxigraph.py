@@ -63,7 +63,10 @@ class OxigraphStore(CatalogueStore):
             path.mkdir(parents=True, exist_ok=True)
             store = ox.Store(str(path))
             Journal.beside(path).recover(store, path)
-            return cls(store, base, path)
+            opened = cls(store, base, path)
+            assert opened.versions is not None
+            opened.versions.stamp_unstamped(opened.graphs())  # after the journal: each graph is whole again
+            return opened
         except OSError as error:
             if "lock" in str(error).lower():
                 raise StoreError(
