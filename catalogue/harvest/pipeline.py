@@ -97,8 +97,9 @@ def harvest_source(
     now: datetime | None = None,
     serial: AbstractContextManager | None = None,
 ) -> SourceOutcome:
-    """Harvest one source. With ``serial`` (a lock shared by sources harvested at the same time), only fetching
-    and mapping run concurrently; reading the store, validating and writing happen one source at a time."""
+    """Harvest one source. With ``serial`` (a lock shared by sources harvested at the same time), fetching, mapping,
+    cutting into offers and validating run concurrently (validation in the validator's worker processes, so one
+    source's offers are validated while another's are read); staging and writing happen one source at a time."""
     serial = serial or nullcontext()
     started = now or datetime.now(timezone.utc)
     clock = time.perf_counter()
@@ -266,15 +267,13 @@ class _SourceRun:
                                            spill=self.config.data_dir / "staging", on_events=self._stage_events,
                                            texts=GraphTexts.in_data_dir(self.config.data_dir))
             while True:
-                with self.serial:
-                    self._admit(batch, derivations)
+                self._admit(batch, derivations)
                 if self.stream.exhausted:
                     break
                 batch, derivations = self.stream.next_batch(limit)
             timings["fetch and map"] = self.stream.seconds
             for carried in self._carried(limit):
-                with self.serial:
-                    self._admit(carried, {})
+                self._admit(carried, {})
             with self.serial:
                 return self._switch()
         except SourceUnavailable as error:
@@ -318,10 +317,11 @@ class _SourceRun:
         progress = self.progress
         reports = self.validator.validate_records(extraction.offers, (lambda n: progress("validated", n)) if progress else None)
         timings["validate"] = timings.get("validate", 0.0) + time.perf_counter() - mark
-        mark = time.perf_counter()
         assert self.admission is not None
-        self.admission.add(extraction.offers, reports, derivations)
-        timings["write"] = timings.get("write", 0.0) + time.perf_counter() - mark
+        with self.serial:
+            mark = time.perf_counter()
+            self.admission.add(extraction.offers, reports, derivations)
+            timings["write"] = timings.get("write", 0.0) + time.perf_counter() - mark
 
     def _carried(self, limit: int | None):
         """Batches of the previous offers of records not read this time (failed, unchanged, or after the list broke

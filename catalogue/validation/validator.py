@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -110,6 +111,9 @@ class Validator:
         self.vocabulary = vocabulary or load_vocabulary()
         self.cache = self.settings.cache or ValidationCache(None)
         self._pool: ProcessPoolExecutor | None = None
+        # Sources are validated from several harvest threads at once: the cache's connection, the pool's start and
+        # the engine in this process (used for small batches) are taken one thread at a time.
+        self._lock = threading.RLock()
         if self.settings.engine not in ENGINES:
             raise ValueError(f"Unknown validation engine {self.settings.engine!r}: use one of {', '.join(ENGINES)}.")
 
@@ -155,7 +159,8 @@ class Validator:
     def validate_records(self, records: list[OfferRecord], progress: Progress | None = None) -> list[OfferReport]:
         """Reports for ``records`` in the same order, from the cache where possible."""
         keys = [offer_key(r.content_hash) for r in records]
-        stored = self.cache.get_reports(keys)
+        with self._lock:
+            stored = self.cache.get_reports(keys)
         reports: list[OfferReport | None] = [None] * len(records)
         todo: list[int] = []
         for i, key in enumerate(keys):
@@ -172,7 +177,8 @@ class Validator:
                 report = OfferReport(record.iri, record.titles, record.content_hash, [Finding(**f) for f in findings])
                 reports[i] = report
                 fresh.append((keys[i], report.to_cache()))
-        self.cache.put_reports(fresh)
+        with self._lock:
+            self.cache.put_reports(fresh)
         return [r for r in reports if r is not None]
 
     def _run_batches(self, records: list[OfferRecord], todo: list[int], progress: Progress | None):
@@ -182,7 +188,9 @@ class Validator:
         if len(todo) < self.settings.parallel_from or self._worker_count() < 2:
             shacl_engine = validation_engine(self.engine_name)
             for chunk, payload in zip(chunks, payloads):
-                yield chunk, shacl_engine.validate(payload)
+                with self._lock:
+                    findings = shacl_engine.validate(payload)
+                yield chunk, findings
                 if progress:
                     progress(len(chunk))
             return
@@ -197,6 +205,10 @@ class Validator:
         return self.settings.workers or os.cpu_count() or 1
 
     def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            return self._started_pool()
+
+    def _started_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             name = self.engine_name
             if name == "rudof":
