@@ -99,8 +99,11 @@ class RdfHarvester(Harvester):
         unchanged = broke_off is None and all(isinstance(document, Fetched) for _, document in read)
         read.reverse()
         while read:
-            location, document = read.pop()  # handed on and let go: a parsed page is hundreds of MB at most
-            yield RecordRef(location, location, _UNCHANGED if unchanged else document)
+            location, document = read.pop()
+            ref = RecordRef(location, location, _UNCHANGED if unchanged else document)
+            del document  # handed on and let go: a parsed document of 250,000 offers holds ten million statements
+            yield ref
+            del ref
         if broke_off is not None:
             raise broke_off
 

@@ -99,3 +99,18 @@ def test_offers_without_content_are_still_reported(count):
         assert not reports[0].conforms
         # no title, no provider, no way to learn more (a result on the offer itself, without a path)
         assert {v.path for v in reports[0].violations} >= {"dcterms:title", "", "elm:providedBy"}
+
+
+def test_sources_validated_from_several_threads_at_once_get_their_own_reports(tmp_path: Path):
+    # The harvest validates the sources it reads at the same time from their own threads, into one pool and one cache.
+    from concurrent.futures import ThreadPoolExecutor
+
+    documents = [generate_document(300, start=start) for start in (0, 300, 600)]
+    batches = [extract_offers(parse_rdf(d, f"feed-{i}.ttl").quads, load_vocabulary(), BASE).offers for i, d in enumerate(documents)]
+    alone = [as_comparable(Validator(BASE, ValidatorSettings(workers=1)).validate_records(b)) for b in batches]
+    settings = ValidatorSettings(workers=2, parallel_from=100, batch_size=40, cache=ValidationCache(tmp_path / "cache.sqlite"))
+    with Validator(BASE, settings) as shared, ThreadPoolExecutor(3) as threads:
+        together = list(threads.map(shared.validate_records, batches))
+    for batch, reports, expected in zip(batches, together, alone):
+        assert [r.offer for r in reports] == [r.iri for r in batch]
+        assert as_comparable(reports) == expected

@@ -170,30 +170,34 @@ class RecordStream:
         context, harvester = self.context, self.harvester
         try:
             for ref in harvester.gather():
+                key = ref.key
                 try:
                     content = harvester.fetch(ref)
                     record = harvester.map(ref, content)
+                    # Neither the parsed document nor its reference stays alive while the record is admitted: for one
+                    # large document they are as large as the record itself.
+                    del content, ref
                     derived: list[Derivation] = []
                     if context.option("derive", True):
-                        record.triples, derived = derive_record(record.triples, context, ref.key)
+                        record.triples, derived = derive_record(record.triples, context, key)
                     for offer in record.offers:
                         context.hints.pop(offer, None)  # used; a large source would otherwise keep every offer's hints
-                    self.read.append(ref.key)
-                    self.record_offers[ref.key] = list(record.offers)
+                    self.read.append(key)
+                    self.record_offers[key] = list(record.offers)
                     if self.progress:
                         self.progress("records", 1)
                     yield record, derived
                 except RecordUnchanged:
-                    self.unchanged.add(ref.key)
+                    self.unchanged.add(key)
                     if self.progress:
                         self.progress("records", 1)
                 except RecordFailed as error:
                     stage = "map" if not error.transient else "fetch"
-                    context.errors.append(RecordError(ref.key, stage, error.code, error.message, error.position, error.transient))
-                    self._failed(ref.key)
+                    context.errors.append(RecordError(key, stage, error.code, error.message, error.position, error.transient))
+                    self._failed(key)
                 except InputError as error:
-                    context.errors.append(RecordError(ref.key, "fetch", "unreadable", str(error), _position(error), True))
-                    self._failed(ref.key)
+                    context.errors.append(RecordError(key, "fetch", "unreadable", str(error), _position(error), True))
+                    self._failed(key)
         except SourceUnavailable:
             raise
         except (RecordFailed, InputError) as error:

@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -184,10 +185,12 @@ class Validator:
     def _run_batches(self, records: list[OfferRecord], todo: list[int], progress: Progress | None):
         size = self.settings.batch_size
         chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-        payloads = [[_payload(records[i]) for i in chunk] for chunk in chunks]
+        # Each batch's text is made when it is handed out, and only a few wait for a worker: made all at once, the
+        # text of a quarter of a million offers was over a gigabyte.
         if len(todo) < self.settings.parallel_from or self._worker_count() < 2:
             shacl_engine = validation_engine(self.engine_name)
-            for chunk, payload in zip(chunks, payloads):
+            for chunk in chunks:
+                payload = [_payload(records[i]) for i in chunk]
                 with self._lock:
                     findings = shacl_engine.validate(payload)
                 yield chunk, findings
@@ -195,11 +198,19 @@ class Validator:
                     progress(len(chunk))
             return
         pool = self._executor()
-        futures: list[Future] = [pool.submit(_validate_batch, payload, self.engine_name) for payload in payloads]
-        for chunk, future in zip(chunks, futures):
-            yield chunk, future.result()
+        waiting: deque[tuple[list[int], Future]] = deque()
+        for chunk in chunks:
+            waiting.append((chunk, pool.submit(_validate_batch, [_payload(records[i]) for i in chunk], self.engine_name)))
+            if len(waiting) > 2 * self._worker_count():
+                done, future = waiting.popleft()
+                yield done, future.result()
+                if progress:
+                    progress(len(done))
+        while waiting:
+            done, future = waiting.popleft()
+            yield done, future.result()
             if progress:
-                progress(len(chunk))
+                progress(len(done))
 
     def _worker_count(self) -> int:
         return self.settings.workers or os.cpu_count() or 1
