@@ -287,18 +287,20 @@ def run_backend(n: int, backend: str, folder: Path, store: str, env: dict[str, s
     if n <= args.site_max:
         site = catalogue(config, "build-site", env=env)
         result["site full build, s"] = f"{site.seconds:,.1f} ({site.peak_bytes / 2**20:,.0f} MiB)"
-        only = frozenset(range(0, n, 100)) | {n // 2 + 1}
-        (folder / f"feed-{(n // 2 + 1) // FEED_SIZE:03d}.ttl").write_bytes(
-            generate_document(min(FEED_SIZE, n - ((n // 2 + 1) // FEED_SIZE) * FEED_SIZE), changed=only,
-                              start=((n // 2 + 1) // FEED_SIZE) * FEED_SIZE)
-        )
-        harvested = catalogue(config, "harvest", "--timings", env=env)
-        result["one offer changed, harvest s"] = f"{harvested.seconds:,.1f}"
-        result["one offer changed, stages (s)"] = timings(harvested.output)
-        one = catalogue(config, "build-site", env=env)
-        result["site after one offer changed, s"] = f"{one.seconds:,.1f}"
     else:
         result["site full build, s"] = f"not run (over --site-max {args.site_max:,})"
+    # One offer edited in one feed: the harvest, and the site after it, should cost what the change costs.
+    only = frozenset(range(0, n, 100)) | {n // 2 + 1}
+    (folder / f"feed-{(n // 2 + 1) // FEED_SIZE:03d}.ttl").write_bytes(
+        generate_document(min(FEED_SIZE, n - ((n // 2 + 1) // FEED_SIZE) * FEED_SIZE), changed=only,
+                          start=((n // 2 + 1) // FEED_SIZE) * FEED_SIZE)
+    )
+    harvested = catalogue(config, "harvest", "--timings", env=env)
+    result["one offer changed, harvest s"] = f"{harvested.seconds:,.1f}"
+    result["one offer changed, stages (s)"] = timings(harvested.output)
+    if n <= args.site_max:
+        one = catalogue(config, "build-site", env=env)
+        result["site after one offer changed, s"] = f"{one.seconds:,.1f}"
     return result
 
 
