@@ -11,7 +11,10 @@ networks only within the origins of the source's own ``url``/``urls`` (or its
 ``trusted_hosts``); a link that is not followed is reported and the other
 documents are still read (see ``catalogue.harvest.http_cache``).
 
-Options: ``max_documents`` (default 1000) bounds how many documents one run reads.
+Options: ``max_documents`` (default 1000) bounds how many documents one run reads. A source of one document larger
+than ``in_memory_megabytes`` (default 32) in a format of triples is loaded into a temporary store on disk and cut
+into offers a slice at a time, so memory does not grow with the document (``catalogue.harvest.stored_document``;
+raise ``max_megabytes``, 50 by default, to read such a document at all).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from catalogue.harvest.contract import (
 )
 from catalogue.harvest.fetch import Fetched
 from catalogue.harvest.http_cache import LinkRefused
-from catalogue.harvest.rdfio import RDF_ACCEPT, parse_fetched
+from catalogue.harvest.rdfio import RDF_ACCEPT, can_store, parse_fetched, store_fetched
+from catalogue.harvest.stored_document import StoredDocument
 from catalogue.namespaces import DCAT, HYDRA, RDF_TYPE, TREE
 from catalogue.rdf_document import RdfDocument
 
@@ -69,7 +73,7 @@ class RdfHarvester(Harvester):
         # (location, the document it was found in: None for the source's own addresses)
         queue: list[tuple[str, str | None]] = [(url, None) for url in self.context.source.urls]
         seen: set[str] = set()
-        read: list[tuple[str, RdfDocument | Fetched]] = []  # a document, or the bytes of one not parsed (yet)
+        read: list[tuple[str, RdfDocument | StoredDocument | Fetched]] = []  # a document, or the bytes of one not parsed (yet)
         first = True
         broke_off: Exception | None = None
         while queue:
@@ -97,6 +101,10 @@ class RdfHarvester(Harvester):
             queue.extend((link, location) for link in links if link not in seen)
             read.append((location, document))
         unchanged = broke_off is None and all(isinstance(document, Fetched) for _, document in read)
+        if len(read) > 1:
+            # The documents of one source are cut into offers together (one may describe another's nodes), so a
+            # large one loaded on disk is parsed into memory after all.
+            read = [(location, _in_memory(document)) for location, document in read]
         read.reverse()
         while read:
             location, document = read.pop()
@@ -116,26 +124,40 @@ class RdfHarvester(Harvester):
             links = self.context.http.recall(location, fetched.content, "links")
             if isinstance(links, list):
                 return fetched, [str(link) for link in links]
-        document = parse_fetched(fetched, location)
+        document = self._parse(fetched, location)
         links = self._links(document)
         self.context.http.remember(location, fetched.content, "links", links)
         return document, links
 
-    def fetch(self, ref: RecordRef) -> RdfDocument:
+    def _parse(self, fetched: Fetched, location: str) -> RdfDocument | StoredDocument:
+        """The document parsed into terms, or, past ``in_memory_megabytes`` (32 by default) and in a format of triples,
+        loaded into a temporary store on disk (``catalogue.harvest.stored_document``)."""
+        limit = float(self.context.option("in_memory_megabytes", 32)) * 2**20
+        if len(fetched.content) > limit and can_store(fetched, location):
+            stored = store_fetched(fetched, location, self.context.scratch, self.context.scratch_name)
+            stored.fetched = fetched
+            return stored
+        return parse_fetched(fetched, location)
+
+    def fetch(self, ref: RecordRef) -> RdfDocument | StoredDocument:
         if ref.payload is _UNCHANGED:
             raise RecordUnchanged(ref.key)
         if isinstance(ref.payload, Fetched):
             return parse_fetched(ref.payload, ref.location)  # unchanged, but another document of the source changed
         return ref.payload
 
-    def _links(self, document: RdfDocument) -> list[str]:
+    def _links(self, document: RdfDocument | StoredDocument) -> list[str]:
         """Further documents: DCAT distributions and next pages."""
         # Only the few statements with a linking predicate are looked at: a page of ten thousand offers has half a
         # million statements, and turning each into Python values cost more than parsing the page.
-        found = [(q.subject, q.predicate.value, q.object) for q in document.quads if q.predicate in _LINKING]
+        if isinstance(document, StoredDocument):
+            linking, describing = document.statements(_LINKING), document.statements(_DESCRIBING)
+        else:
+            linking = [q for q in document.quads if q.predicate in _LINKING]
+            describing = [q for q in document.quads if q.predicate in _DESCRIBING]
+        found = [(q.subject, q.predicate.value, q.object) for q in linking]
         distributions = {o for s, p, o in found if p == DCAT + "distribution"}
-        described = [(q.subject, q.predicate.value, q.object) for q in document.quads
-                     if q.predicate in _DESCRIBING and q.subject in distributions] if distributions else []
+        described = [(q.subject, q.predicate.value, q.object) for q in describing if q.subject in distributions]
         links: list[str] = []
         for s, p, o in found:
             if isinstance(o, ox.NamedNode) and (
@@ -145,16 +167,23 @@ class RdfHarvester(Harvester):
                 links.append(urldefrag(o.value)[0])
         return list(dict.fromkeys(links))
 
-    def map(self, ref: RecordRef, content: RdfDocument) -> MappedRecord:
+    def map(self, ref: RecordRef, content: RdfDocument | StoredDocument) -> MappedRecord:
         for note in content.notes:
             self.context.note(ref.key, "document", "guessed", ref.location, note)
+        if isinstance(content, StoredDocument):
+            named = [offer.value for offer in content.offers() if isinstance(offer, ox.NamedNode)]
+            if not named:
+                types, subjects = content.types(), content.subjects()
+                content.close()
+                _no_offers(ref.key, types, subjects, ref.key in self._navigation)
+            return MappedRecord(ref.key, [], named, stored=content)
         offers = [
             q.subject.value
             for q in content.quads
             if q.predicate.value == RDF_TYPE and q.object.value.endswith("/LearningOpportunity") and isinstance(q.subject, ox.NamedNode)
         ]
         if not offers:
-            _no_offers(ref.key, content, ref.key in self._navigation)
+            _no_offers(ref.key, _types(content), len({q.subject for q in content.quads}), ref.key in self._navigation)
         return MappedRecord(ref.key, [q.triple for q in content.quads], offers)
 
 
@@ -163,19 +192,31 @@ NAVIGATION = (DCAT + "Catalog", DCAT + "Dataset", DCAT + "Distribution", DCAT + 
               "https://w3id.org/ldes#", "http://rdfs.org/ns/void#")
 
 
-def _no_offers(location: str, document: RdfDocument, led_on: bool) -> None:
-    """A document that parses but holds no offer is reported, never a silent success (a CTDL graph, ELM 2, a bare DCAT catalogue)."""
+def _types(document: RdfDocument) -> dict[str, int]:
+    """Each type used in the document and how many resources have it."""
     types: dict[str, set] = {}
     for quad in document.quads:
         if quad.predicate.value == RDF_TYPE:
             types.setdefault(quad.object.value, set()).add(quad.subject)
-    subjects = {q.subject for q in document.quads}
+    return {t: len(s) for t, s in types.items()}
+
+
+def _in_memory(document: RdfDocument | StoredDocument | Fetched) -> RdfDocument | Fetched:
+    if not isinstance(document, StoredDocument):
+        return document
+    parsed = parse_fetched(document.fetched, document.source)
+    document.close()
+    return parsed
+
+
+def _no_offers(location: str, types: dict[str, int], subjects: int, led_on: bool) -> None:
+    """A document that parses but holds no offer is reported, never a silent success (a CTDL graph, ELM 2, a bare DCAT catalogue)."""
     if led_on and all(t.startswith(NAVIGATION) for t in types):
         return  # a catalogue or a collection page whose documents were followed
-    named = ", ".join(f"{_short(t)} ({len(s)})" for t, s in sorted(types.items(), key=lambda item: (-len(item[1]), item[0]))[:10])
+    named = ", ".join(f"{_short(t)} ({n})" for t, n in sorted(types.items(), key=lambda item: (-item[1], item[0]))[:10])
     raise RecordFailed(
         "no-learning-opportunity",
-        f"{location}: no elm:LearningOpportunity found; types found: {named or 'none'} ({len(subjects)} resources). "
+        f"{location}: no elm:LearningOpportunity found; types found: {named or 'none'} ({subjects} resources). "
         "The catalogue reads ELM v3 (http://data.europa.eu/snb/model/elm/); publish the offers as elm:LearningOpportunity.",
     )
 

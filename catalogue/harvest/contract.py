@@ -24,7 +24,8 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyoxigraph as ox
 
@@ -33,6 +34,9 @@ from catalogue.errors import HarvestError
 from catalogue.vocab import Vocabulary
 
 from .fetch import Fetched
+
+if TYPE_CHECKING:
+    from .stored_document import StoredDocument
 
 
 class SourceUnavailable(HarvestError):
@@ -108,6 +112,9 @@ class MappedRecord:
     key: str
     triples: list[ox.Triple]
     offers: list[str] = field(default_factory=list)  # IRIs of the offers the record produced
+    # A document too large to hold as terms, on disk instead of ``triples``: the pipeline takes its offers a slice at
+    # a time and removes it once they are staged (``stored_document``).
+    stored: StoredDocument | None = None
 
 
 @dataclass
@@ -125,6 +132,10 @@ class HarvestContext:
     previous_hashes: dict[str, str] = field(default_factory=dict)  # record key -> content hash when last published
     record_hashes: dict[str, str] = field(default_factory=dict)  # record key -> content hash read this run
     mapping_version: str = ""  # what else a record's mapping depends on (harvester code, options), mixed into its hash
+    # Where a harvester may put a large document on disk (``stored_document``), and the names it starts with: the
+    # pipeline removes what a stopped run of the source left there.
+    scratch: Path | None = None
+    scratch_name: str = "document"
 
     def note(self, record: str, field_name: str, kind: str, value: Any, detail: str = "") -> None:
         self.notes.append(MappingNote(record, field_name, kind, _short(value), detail))

@@ -48,7 +48,7 @@ from catalogue.errors import ConfigError, InputError
 from catalogue.store.base import CatalogueStore, GraphWrite
 from catalogue.store.graph_text import GraphTexts
 from catalogue.store.staging import forget_stopped, stage_name
-from catalogue.validation.offers import extract_offers
+from catalogue.validation.offers import OfferRecord, extract_offers
 from catalogue.validation.validator import Validator
 from catalogue.vocab import load_vocabulary
 
@@ -115,6 +115,8 @@ def harvest_source(
     context = HarvestContext(source, config.base, load_vocabulary(), source_client(config, source))
     context.previous_hashes = state.record_hashes(source.id)
     context.mapping_version = mapping_version(harvester_class, source)
+    context.scratch, context.scratch_name = config.data_dir / "staging", "document-" + stage_name(source.id)
+    forget_stopped(context.scratch, context.scratch_name)  # large documents a stopped run of this source left on disk
     outcome.errors, outcome.notes = context.errors, context.notes
     stream = RecordStream(harvester_class(context), context, progress)
     limit = BATCH_OFFERS if harvester_class.self_contained_records else None
@@ -178,10 +180,11 @@ class RecordStream:
                     # large document they are as large as the record itself.
                     del content, ref
                     derived: list[Derivation] = []
-                    if context.option("derive", True):
-                        record.triples, derived = derive_record(record.triples, context, key)
-                    for offer in record.offers:
-                        context.hints.pop(offer, None)  # used; a large source would otherwise keep every offer's hints
+                    if record.stored is None:  # a document on disk is derived a slice at a time (``_admit_stored``)
+                        if context.option("derive", True):
+                            record.triples, derived = derive_record(record.triples, context, key)
+                        for offer in record.offers:
+                            context.hints.pop(offer, None)  # used; a large source would otherwise keep every offer's hints
                     self.read.append(key)
                     self.record_offers[key] = list(record.offers)
                     if self.progress:
@@ -311,21 +314,58 @@ class _SourceRun:
         self.events_staged = True
 
     def _admit(self, records: list[MappedRecord], derivations: dict[str, list[Derivation]]) -> None:
+        stored = [record for record in records if record.stored is not None]
+        held = [record for record in records if record.stored is None]
+        if held or not stored:
+            mark = time.perf_counter()
+            extraction = extract_offers((t for r in held for t in r.triples), self.context.vocabulary, self.config.base)
+            for record in held:
+                record.triples = []  # the offers now hold their own statements; parsed triples are the largest object
+            self._timed("extract offers", mark)
+            self._validate_and_add(extraction.offers, derivations)
+        for record in stored:
+            self._admit_stored(record)
+
+    def _admit_stored(self, record: MappedRecord) -> None:
+        """A document on disk, a slice of offers at a time: their descriptions read back, derived, cut, validated and
+        staged before the next slice is read."""
+        document, context = record.stored, self.context
+        assert document is not None
+        try:
+            offers = document.offers()
+            for start in range(0, len(offers), BATCH_OFFERS):
+                mark = time.perf_counter()
+                part = offers[start:start + BATCH_OFFERS]
+                triples = document.descriptions(part, context.vocabulary)
+                derived: dict[str, list[Derivation]] = {}
+                if context.option("derive", True):
+                    triples, found = derive_record(triples, context, record.key, only=part)
+                    for item in found:
+                        derived.setdefault(item.offer, []).append(item)
+                for offer in part:
+                    context.hints.pop(offer.value, None)
+                extraction = extract_offers(triples, context.vocabulary, self.config.base, only=part)
+                del triples
+                self._timed("extract offers", mark)
+                self._validate_and_add(extraction.offers, derived)
+        finally:
+            document.close()
+            record.stored = None
+
+    def _timed(self, stage: str, mark: float) -> None:
         timings = self.outcome.timings
-        mark = time.perf_counter()
-        extraction = extract_offers((t for r in records for t in r.triples), self.context.vocabulary, self.config.base)
-        for record in records:
-            record.triples = []  # the offers now hold their own statements; parsed triples are the largest object
-        timings["extract offers"] = timings.get("extract offers", 0.0) + time.perf_counter() - mark
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - mark
+
+    def _validate_and_add(self, offers: list[OfferRecord], derivations: dict[str, list[Derivation]]) -> None:
         mark = time.perf_counter()
         progress = self.progress
-        reports = self.validator.validate_records(extraction.offers, (lambda n: progress("validated", n)) if progress else None)
-        timings["validate"] = timings.get("validate", 0.0) + time.perf_counter() - mark
+        reports = self.validator.validate_records(offers, (lambda n: progress("validated", n)) if progress else None)
+        self._timed("validate", mark)
         assert self.admission is not None
         with self.serial:
             mark = time.perf_counter()
-            self.admission.add(extraction.offers, reports, derivations)
-            timings["write"] = timings.get("write", 0.0) + time.perf_counter() - mark
+            self.admission.add(offers, reports, derivations)
+            self._timed("write", mark)
 
     def _carried(self, limit: int | None):
         """Batches of the previous offers of records not read this time (failed, unchanged, or after the list broke

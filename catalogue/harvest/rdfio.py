@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
@@ -26,6 +26,7 @@ from catalogue.namespaces import ELM, ELM_33
 from catalogue.rdf_document import RdfDocument
 
 from .fetch import Fetched, FetchLimits, fetch, is_url, read_local
+from .stored_document import StoredDocument
 
 FORMATS_BY_EXTENSION = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -78,6 +79,35 @@ def parse_fetched(fetched: Fetched, location: str, format: ox.RdfFormat | None =
     )
     document.fetched = fetched
     return document
+
+
+def store_fetched(fetched: Fetched, location: str, scratch: Path | None, name: str) -> StoredDocument:
+    """What was fetched from ``location``, loaded into a temporary store on disk (``stored_document``) rather than
+    parsed into terms; the same errors as ``parse_fetched``. Only for formats of triples (``can_store``)."""
+    content = fetched.content
+    if not content.strip():
+        raise InputError("the document is empty.", location)
+    rdf_format = guess_format(location, fetched.content_type, content)
+    text = to_utf8(content, location, fetched.charset, rdf_format)
+    if rdf_format == ox.RdfFormat.RDF_XML:
+        check_xml_entities(text, location, content)
+    try:
+        return StoredDocument.load(text, location, rdf_format, scratch, name, base_iri=fetched.url if is_url(location) else None)
+    except SyntaxError as error:
+        raise _syntax_error(error, location, rdf_format, text) from None
+    except MemoryError as error:
+        raise InputError(f"the {rdf_format.name} cannot be read within the memory the catalogue allows ({_parser_message(error)}).",
+                         location) from None
+    except (ValueError, OSError) as error:
+        raise InputError(f"the {rdf_format.name} cannot be parsed: {_parser_message(error)}", location) from None
+
+
+def can_store(fetched: Fetched, location: str) -> bool:
+    """Whether the document is in a format of triples, which ``store_fetched`` can load (named graphs are merged in memory)."""
+    try:
+        return not guess_format(location, fetched.content_type, fetched.content).supports_datasets
+    except InputError:
+        return False
 
 
 def parse_rdf(

@@ -74,9 +74,14 @@ class Extraction:
     notes: list[str] = field(default_factory=list)
 
 
-def extract_offers(quads: Iterable[ox.Quad | ox.Triple], vocabulary: Vocabulary, base: str) -> Extraction:
-    """Split parsed quads or triples (all graphs merged) into offers, in document order."""
+def extract_offers(quads: Iterable[ox.Quad | ox.Triple], vocabulary: Vocabulary, base: str,
+                   only: Iterable[ox.NamedNode | ox.BlankNode] | None = None) -> Extraction:
+    """Split parsed quads or triples (all graphs merged) into offers, in document order; with ``only``, just those
+    offers (the statements given are then their descriptions, read from a document held on disk)."""
     cutter = _Cutter(quads, vocabulary, base)
+    if only is not None:
+        wanted = set(only)
+        cutter.offers = [offer for offer in cutter.offers if offer in wanted]
     return cutter.run()
 
 

@@ -73,6 +73,11 @@ class _Graph:
         self.index: dict[object, list[tuple[str, object]]] = {}
         for triple in self.triples:
             self.index.setdefault(triple.subject, []).append((triple.predicate.value, triple.object))
+        # In a fixed order, not the document's: which of two notes (a Swedish and an English one) a value is derived
+        # from and quoted as evidence must not depend on how the statements were written or read back.
+        for pairs in self.index.values():
+            if len(pairs) > 1:
+                pairs.sort(key=lambda pair: (pair[0], str(pair[1])))
         self.added: list[ox.Triple] = []
         # Nodes several offers share (a provider, an address): what was derived on them for one offer
         # is recorded for every offer that uses it.
@@ -100,11 +105,16 @@ class _Graph:
         return address.value if isinstance(address, ox.Literal) else None
 
 
-def derive_record(triples: list[ox.Triple], context: HarvestContext, record_key: str) -> tuple[list[ox.Triple], list[Derivation]]:
-    """``triples`` with the derived statements added, and what was derived (empty when nothing was missing)."""
+def derive_record(triples: list[ox.Triple], context: HarvestContext, record_key: str,
+                  only: Iterable[ox.NamedNode | ox.BlankNode] | None = None) -> tuple[list[ox.Triple], list[Derivation]]:
+    """``triples`` with the derived statements added, and what was derived (empty when nothing was missing); with
+    ``only``, for those offers alone (the others in ``triples`` are offers they point to, given by their type)."""
     graph = _Graph(triples)
     derivations: list[Derivation] = []
     offers = [s for s, pairs in graph.index.items() if (RDF_TYPE, ox.NamedNode(LEARNING_OPPORTUNITY)) in pairs]
+    if only is not None:
+        wanted = set(only)
+        offers = [offer for offer in offers if offer in wanted]
     for offer in offers:
         if isinstance(offer, ox.NamedNode):
             derivations += _Offer(graph, offer, context, context.hints.get(offer.value, [])).derive()
