@@ -242,6 +242,20 @@ def test_json_search_with_facets_labels_and_paging(server):
     assert "/api/offers" in openapi["paths"] and "/api/validate" in openapi["paths"]
 
 
+def test_a_facet_lists_its_most_frequent_values_and_those_asked_for(server):
+    everything = requests.get(f"{server.url}/api/offers", timeout=10).json()
+    providers = everything["facets"]["provider"]
+    assert len(providers) == everything["facet_values"]["provider"] >= 3
+    assert [p["count"] for p in providers] == sorted((p["count"] for p in providers), reverse=True)
+    rarest = providers[-1]
+    one = requests.get(f"{server.url}/api/offers", params={"facet_size": 1, "provider": rarest["value"]}, timeout=10).json()
+    shown = one["facets"]["provider"]
+    # The most frequent provider, and the one asked for (a filter does not narrow its own facet's counts).
+    assert [p["value"] for p in shown] == [providers[0]["value"], rarest["value"]]
+    assert [p["label"] for p in shown] == [providers[0]["label"], rarest["label"]]
+    assert one["facet_values"]["provider"] == len(providers)
+
+
 @pytest.fixture(scope="module")
 def bidi_server(tmp_path_factory):
     """A catalogue holding only the offers whose provider names and titles hide bidi controls and zero-width

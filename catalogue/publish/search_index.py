@@ -415,6 +415,7 @@ class SearchIndex:
         self.db.create_function("km", 4, gazetteer.kilometres, deterministic=True)
         self._loaded: search_sets.Sets | None = None
         self._terms: search_terms.Terms | None = None
+        self._providers: dict[str, dict[str, str]] | None = None
         self._loading = threading.Lock()
         # A published index never changes, so what was worked out once stays true: text matches, places
         # near a town and the counts of a query (asked again for each page of its results).
@@ -458,11 +459,20 @@ class SearchIndex:
         return self.db.execute("SELECT COUNT(*) FROM offers").fetchone()[0]
 
     def provider_names(self, iris: list[str]) -> dict[str, dict[str, str]]:
-        """The names (per language) of providers, as one of their offers' summaries gives them."""
+        """The names (per language) of providers, as their first offer's summary gives them."""
+        if self._providers is None:
+            with self._loading:
+                if self._providers is None:
+                    self._providers = self._every_provider_name()
+        return {iri: self._providers[iri] for iri in iris if iri in self._providers}
+
+    def _every_provider_name(self) -> dict[str, dict[str, str]]:
+        # Read once for all providers (25,000 at a million offers): one look-up per provider and answer cost 0.4 s.
         found: dict[str, dict[str, str]] = {}
-        for iri in iris:
-            row = self.db.execute("SELECT summary FROM offers WHERE provider = ? LIMIT 1", (iri,)).fetchone()
-            provider = json.loads(row[0]).get("provider") if row else None
+        rows = self.db.execute("SELECT provider, summary FROM offers WHERE id IN "
+                               "(SELECT MIN(id) FROM offers WHERE provider IS NOT NULL GROUP BY provider)")
+        for iri, summary in rows:
+            provider = json.loads(summary).get("provider")
             if provider and provider.get("names"):
                 found[iri] = provider["names"]
         return found

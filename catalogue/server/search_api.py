@@ -156,8 +156,14 @@ class SearchResponse(BaseModel):
     language: str
     items: list[OfferItem]
     facets: dict[str, list[FacetValue]]
+    # How many values each facet has among the offers found: a facet lists at most facet_size of them (the most
+    # frequent) besides the values asked for, so a client can tell when there are more.
+    facet_values: dict[str, int]
     ranges: dict[str, dict]
     links: dict[str, str | None]
+
+
+FACET_SIZE = 100
 
 
 def router(server) -> APIRouter:
@@ -214,6 +220,9 @@ def router(server) -> APIRouter:
                           pattern="^(" + "|".join(re.escape(name) for name in SORTS) + ")$"),
         page: int = Query(1, ge=1, le=1_000_000, description="Page number, from 1"),
         page_size: int = Query(20, ge=1, le=100),
+        facet_size: int = Query(FACET_SIZE, ge=1, le=100_000, description=(
+            "At most this many values per facet, the most frequent first, besides the values asked for "
+            "(a national catalogue has tens of thousands of providers; facet_values says how many there are)")),
         lang: str | None = Query(None, description="sv or en (default: from Accept-Language)"),
     ) -> SearchResponse:
         published = server.refresh()
@@ -252,7 +261,9 @@ def router(server) -> APIRouter:
             pages=pages,
             language=language_code,
             items=[_item(server, summary, language_code) for summary in result.items],
-            facets={name: _facet(server, name, values, language_code, result.items) for name, values in result.facets.items()},
+            facets={name: _facet(server, name, _most_frequent(values, filters.get(name, []), facet_size), language_code, result.items)
+                    for name, values in result.facets.items()},
+            facet_values={name: len(values) for name, values in result.facets.items()},
             ranges=result.ranges,
             links=_links(request, page, pages),
         )
@@ -335,6 +346,18 @@ def _item(server, summary: dict, lang: str) -> OfferItem:
         occupations=[_named(iri, lang, summary.get("concept_labels") or {}) for iri in summary.get("occupations") or []],
         data={"turtle": f"{path}.ttl", "jsonld": f"{path}.jsonld"} if path else {},
     )
+
+
+def _most_frequent(values: list[tuple[str, int]], asked: list[str], size: int) -> list[tuple[str, int]]:
+    """The ``size`` most frequent of ``values`` (most first, as counted) and every value asked for, in count order."""
+    chosen, kept, others = set(asked), [], 0
+    for value, count in values:
+        if value in chosen:
+            kept.append((value, count))
+        elif others < size:
+            kept.append((value, count))
+            others += 1
+    return kept
 
 
 def _facet(server, name: str, values: list[tuple[str, int]], lang: str, items: list[dict]) -> list[FacetValue]:
@@ -425,15 +448,8 @@ def _provider_name(server, iri: str, lang: str) -> str:
     published = server.refresh()
     if published.search is None:
         return iri
-    row = published.search.db.execute(
-        "SELECT summary FROM offers WHERE provider = ? LIMIT 1", (iri,)
-    ).fetchone()
-    if row is None:
-        return iri
-    import json
-
-    provider = json.loads(row[0]).get("provider") or {}
-    return display_text(pick(provider.get("names", {}), lang)[0]) or iri
+    names = published.search.provider_names([iri]).get(iri, {})
+    return display_text(pick(names, lang)[0]) or iri
 
 
 def _links(request: Request, page: int, pages: int) -> dict[str, str | None]:
