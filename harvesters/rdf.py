@@ -20,6 +20,7 @@ raise ``max_megabytes``, 50 by default, to read such a document at all).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from urllib.parse import urldefrag
 
 import pyoxigraph as ox
@@ -105,6 +106,9 @@ class RdfHarvester(Harvester):
             # The documents of one source are cut into offers together (one may describe another's nodes), so a
             # large one loaded on disk is parsed into memory after all.
             read = [(location, _in_memory(document)) for location, document in read]
+        for _, document in read:
+            if isinstance(document, StoredDocument):
+                document.fetched = None  # its bytes are on disk now: not held while its offers are admitted
         read.reverse()
         while read:
             location, document = read.pop()
@@ -119,7 +123,7 @@ class RdfHarvester(Harvester):
         """The document (or, when its bytes are those last published and its links are known from then, the bytes
         not parsed) and the documents it leads to."""
         fetched = self.context.http.get(location, accept=RDF_ACCEPT, found_in=found_in)
-        self.context.fetched.append(fetched)
+        self.context.fetched.append(replace(fetched, content=b""))  # what was answered; the bytes go with the document
         if self.context.unchanged(location, fetched.content):
             links = self.context.http.recall(location, fetched.content, "links")
             if isinstance(links, list):

@@ -412,3 +412,17 @@ def test_a_catalogue_page_that_leads_to_offers_is_not_reported(server, catalogue
     pages = _pages(server, NORRSUNDA, 3, "tree")
     outcome = catalogue.harvest(pages[0])
     assert not outcome.errors and outcome.run.published == NORRSUNDA_OFFERS
+
+
+def test_valid_utf8_is_read_as_it_is_and_invalid_utf8_is_named_by_its_place():
+    from catalogue.errors import InputError
+    from catalogue.harvest.rdfio import to_utf8
+
+    content = "<https://example.org/o> <http://purl.org/dc/terms/title> \"Vård och omsorg – grund\"@sv .\n".encode() * 3
+    assert to_utf8(content, "feed.nt", None, ox.RdfFormat.N_TRIPLES) is content  # no copy of a large export
+    with_bom = b"\xef\xbb\xbf" + content
+    assert to_utf8(with_bom, "feed.nt", None, ox.RdfFormat.N_TRIPLES) == content
+    broken = content + b"<https://example.org/o> <http://purl.org/dc/terms/title> \"V\xe5rd\"@sv .\n"
+    with pytest.raises(InputError) as raised:
+        to_utf8(broken, "feed.nt", None, ox.RdfFormat.N_TRIPLES)
+    assert raised.value.line == 4 and "UTF-8" in str(raised.value)

@@ -190,6 +190,8 @@ def to_utf8(content: bytes, source: str, charset: str | None, rdf_format: ox.Rdf
         codec = codecs.lookup(encoding)
     except LookupError:
         raise InputError(f"{declared_by} declares the unknown character encoding {encoding!r}.", source) from None
+    if codec.name == "utf-8" and not content.startswith(codecs.BOM_UTF8) and _valid_utf8(content):
+        return content  # already what the parsers read: no copy (a national export is hundreds of megabytes)
     try:
         text = content.decode(codec.name)
     except UnicodeDecodeError as error:
@@ -209,6 +211,19 @@ def to_utf8(content: bytes, source: str, charset: str | None, rdf_format: ox.Rdf
         # UTF-8 only, and other XML parsers would decode the bytes as the old declaration says.
         text = re.sub(r"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9._-]+([\"'])", r"\1UTF-8\2", text)
     return text.encode("utf-8")
+
+
+def _valid_utf8(content: bytes, slice_bytes: int = 1 << 24) -> bool:
+    """Whether ``content`` is valid UTF-8, decoded a slice at a time so that no copy of the whole is made."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(content)
+    try:
+        for start in range(0, len(view), slice_bytes):
+            decoder.decode(view[start:start + slice_bytes])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False  # decoded whole by the caller, to name the place
+    return True
 
 
 ENTITY_DECLARATION = b"<!ENTITY"
