@@ -13,6 +13,12 @@ import pyoxigraph as ox
 if TYPE_CHECKING:  # for the annotation only: the shared modules import no stage
     from catalogue.harvest.fetch import Fetched
 
+# Said of a document in the ELM 3.3 namespace, however it was read (held in memory or on disk).
+ELM33_NOTE = (
+    "The document uses the ELM 3.3 namespace <http://data.europa.eu/snb/model/ontology/>; "
+    "its terms were read as ELM 3.2 <http://data.europa.eu/snb/model/elm/>, which the catalogue publishes."
+)
+
 
 @dataclass
 class RdfDocument:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -23,7 +25,7 @@ import pyoxigraph as ox
 
 from catalogue.errors import InputError
 from catalogue.namespaces import ELM, ELM_33
-from catalogue.rdf_document import RdfDocument
+from catalogue.rdf_document import ELM33_NOTE, RdfDocument
 
 from .fetch import Fetched, FetchLimits, fetch, is_url, read_local
 from .stored_document import StoredDocument
@@ -84,22 +86,9 @@ def parse_fetched(fetched: Fetched, location: str, format: ox.RdfFormat | None =
 def store_fetched(fetched: Fetched, location: str, scratch: Path | None, name: str) -> StoredDocument:
     """What was fetched from ``location``, loaded into a temporary store on disk (``stored_document``) rather than
     parsed into terms; the same errors as ``parse_fetched``. Only for formats of triples (``can_store``)."""
-    content = fetched.content
-    if not content.strip():
-        raise InputError("the document is empty.", location)
-    rdf_format = guess_format(location, fetched.content_type, content)
-    text = to_utf8(content, location, fetched.charset, rdf_format)
-    if rdf_format == ox.RdfFormat.RDF_XML:
-        check_xml_entities(text, location, content)
-    try:
+    rdf_format, text = _prepared(fetched.content, location, None, fetched.content_type, fetched.charset)
+    with _parser_errors(location, rdf_format, text):
         return StoredDocument.load(text, location, rdf_format, scratch, name, base_iri=fetched.url if is_url(location) else None)
-    except SyntaxError as error:
-        raise _syntax_error(error, location, rdf_format, text) from None
-    except MemoryError as error:
-        raise InputError(f"the {rdf_format.name} cannot be read within the memory the catalogue allows ({_parser_message(error)}).",
-                         location) from None
-    except (ValueError, OSError) as error:
-        raise InputError(f"the {rdf_format.name} cannot be parsed: {_parser_message(error)}", location) from None
 
 
 def can_store(fetched: Fetched, location: str) -> bool:
@@ -119,14 +108,33 @@ def parse_rdf(
     charset: str | None = None,
     base_iri: str | None = None,
 ) -> RdfDocument:
+    rdf_format, text = _prepared(content, source, format, content_type, charset)
+    with _parser_errors(source, rdf_format, text):
+        quads = list(ox.parse(text, format=rdf_format, base_iri=base_iri))
+    notes: list[str] = []
+    if any(_uses_elm33(q) for q in quads[:5000]):
+        quads = [_elm33_to_elm(q) for q in quads]
+        notes.append(ELM33_NOTE)
+    return RdfDocument(source, rdf_format, quads, notes, content)
+
+
+def _prepared(content: bytes, source: str, rdf_format: ox.RdfFormat | None, content_type: str | None,
+              charset: str | None) -> tuple[ox.RdfFormat, bytes]:
+    """The document's format and its text as the parsers read it (UTF-8), after the checks every reading makes."""
     if not content.strip():
         raise InputError("the document is empty.", source)
-    rdf_format = format or guess_format(source, content_type, content)
+    rdf_format = rdf_format or guess_format(source, content_type, content)
     text = to_utf8(content, source, charset, rdf_format)
     if rdf_format == ox.RdfFormat.RDF_XML:
         check_xml_entities(text, source, content)
+    return rdf_format, text
+
+
+@contextmanager
+def _parser_errors(source: str, rdf_format: ox.RdfFormat, text: bytes) -> Iterator[None]:
+    """The parser's errors (in memory or the bulk loader's) as errors naming the source and the place."""
     try:
-        quads = list(ox.parse(text, format=rdf_format, base_iri=base_iri))
+        yield
     except SyntaxError as error:
         raise _syntax_error(error, source, rdf_format, text) from None
     except MemoryError as error:
@@ -138,14 +146,6 @@ def parse_rdf(
         ) from None
     except (ValueError, OSError) as error:
         raise InputError(f"the {rdf_format.name} cannot be parsed: {_parser_message(error)}", source) from None
-    notes: list[str] = []
-    if any(_uses_elm33(q) for q in quads[:5000]):
-        quads = [_elm33_to_elm(q) for q in quads]
-        notes.append(
-            "The document uses the ELM 3.3 namespace <http://data.europa.eu/snb/model/ontology/>; "
-            "its terms were read as ELM 3.2 <http://data.europa.eu/snb/model/elm/>, which the catalogue publishes."
-        )
-    return RdfDocument(source, rdf_format, quads, notes, content)
 
 
 def guess_format(source: str, content_type: str | None, content: bytes) -> ox.RdfFormat:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from catalogue.namespaces import ELM, ELM_33, LEARNING_OPPORTUNITY, RDF_TYPE
+from catalogue.rdf_document import ELM33_NOTE
 from catalogue.vocab import Vocabulary
 
 _TYPE = ox.NamedNode(RDF_TYPE)
@@ -53,10 +54,7 @@ class StoredDocument:
             if store.query(f"ASK {{ {{ ?s ?p ?o FILTER(STRSTARTS(STR(?p), \"{ELM_33}\")) }} "
                            f"UNION {{ ?s ?p ?o FILTER(isIRI(?o) && STRSTARTS(STR(?o), \"{ELM_33}\")) }} }}"):
                 _elm33_to_elm(store)
-                notes.append(
-                    "The document uses the ELM 3.3 namespace <http://data.europa.eu/snb/model/ontology/>; "
-                    "its terms were read as ELM 3.2 <http://data.europa.eu/snb/model/elm/>, which the catalogue publishes."
-                )
+                notes.append(ELM33_NOTE)
             return cls(source, folder, store, notes)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
