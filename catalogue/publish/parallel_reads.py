@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from catalogue.garbage_collection import tune_for_batch_work
 from catalogue.store.base import CatalogueStore
 from catalogue.store.oxigraph import OxigraphStore
 from catalogue.worker_watchdog import watch_parent
+from catalogue.worker_window import in_order
 
 from .offer_data import CHUNK, OfferSummary, merged_sources, read_chunk, read_offers
 
@@ -47,13 +47,9 @@ def _in_workers(path: Path, base: str, pairs: list[tuple[str, str]], workers: in
     # (A script that publishes needs the usual `if __name__ == "__main__":` guard, as for validation workers.)
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_open, initargs=(str(path), base, os.getpid())) as pool:
-        waiting: deque[Future] = deque()
-        for start in range(0, len(pairs), chunk):
-            waiting.append(pool.submit(_read, pairs[start:start + chunk]))
-            if len(waiting) > 2 * workers:
-                yield from waiting.popleft().result()
-        while waiting:
-            yield from waiting.popleft().result()
+        starts = range(0, len(pairs), chunk)
+        for _, summaries in in_order(pool, _read, starts, lambda start: (pairs[start:start + chunk],), 2 * workers):
+            yield from summaries
 
 
 def _open(path: str, base: str, owner: int) -> None:

@@ -24,9 +24,8 @@ import multiprocessing
 import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +34,7 @@ from catalogue.garbage_collection import tune_for_batch_work
 from catalogue.rdf_document import RdfDocument
 from catalogue.vocab import Vocabulary, load_vocabulary
 from catalogue.worker_watchdog import watch_parent
+from catalogue.worker_window import in_order
 
 from .cache import ValidationCache, document_key, offer_key
 from .offers import Extraction, OfferRecord, extract_offers
@@ -197,20 +197,12 @@ class Validator:
                 if progress:
                     progress(len(chunk))
             return
-        pool = self._executor()
-        waiting: deque[tuple[list[int], Future]] = deque()
-        for chunk in chunks:
-            waiting.append((chunk, pool.submit(_validate_batch, [_payload(records[i]) for i in chunk], self.engine_name)))
-            if len(waiting) > 2 * self._worker_count():
-                done, future = waiting.popleft()
-                yield done, future.result()
-                if progress:
-                    progress(len(done))
-        while waiting:
-            done, future = waiting.popleft()
-            yield done, future.result()
+        batches = in_order(self._executor(), _validate_batch, chunks,
+                           lambda chunk: ([_payload(records[i]) for i in chunk], self.engine_name), 2 * self._worker_count())
+        for chunk, findings in batches:
+            yield chunk, findings
             if progress:
-                progress(len(done))
+                progress(len(chunk))
 
     def _worker_count(self) -> int:
         return self.settings.workers or os.cpu_count() or 1
