@@ -8,6 +8,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,18 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "elm"
 SHARED = ROOT.parent / "shared"
 BASE = "http://127.0.0.1:8000/"
+
+
+def publish_example_sources(store, validator: Validator, base: str = BASE, now: datetime | None = None) -> None:
+    """Each ELM example file published into ``store`` as a source named after the file."""
+    from catalogue.harvest.admission import publish
+    from catalogue.harvest.rdfio import read_rdf
+    from catalogue.validation.offers import extract_offers
+    from catalogue.vocab import load_vocabulary
+
+    for path in sorted(EXAMPLES.glob("*.ttl")):
+        records = extract_offers(read_rdf(str(path)).quads, load_vocabulary(), base).offers
+        publish(store, path.stem, records, validator.validate_records(records), now=now)
 
 
 @pytest.fixture(scope="session")

@@ -8,22 +8,16 @@ from datetime import datetime, timezone
 import pyoxigraph as ox
 
 from catalogue.harvest import admission
-from catalogue.harvest.admission import publish
-from catalogue.harvest.rdfio import read_rdf
 from catalogue.store.oxigraph import OxigraphStore
-from catalogue.validation.offers import extract_offers
-from catalogue.vocab import load_vocabulary
 
-from .conftest import BASE, EXAMPLES
+from .conftest import BASE, publish_example_sources
 
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
 def _published(validator) -> set[ox.Quad]:
     store = OxigraphStore.open(None, BASE)
-    for path in sorted(EXAMPLES.glob("*.ttl")):
-        records = extract_offers(read_rdf(str(path)).quads, load_vocabulary(), BASE).offers
-        publish(store, path.stem, records, validator.validate_records(records), now=NOW)
+    publish_example_sources(store, validator, now=NOW)
     return set(store.store)
 
 

@@ -25,16 +25,13 @@ from rdflib.namespace import RDF
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from catalogue.config import load_config
-from catalogue.harvest.admission import publish
-from catalogue.harvest.rdfio import read_rdf
 from catalogue.publish.generations import current_generation, publish_generation
 from catalogue.store.factory import open_store
-from catalogue.validation.offers import extract_offers
 from catalogue.validation.validator import Validator
 from catalogue.vocab import load_vocabulary
 
 from .apiserver import LiveServer, publish_examples, settings_for
-from .conftest import EXAMPLES, free_port
+from .conftest import free_port, publish_example_sources
 
 PORT = free_port()
 BASE = f"http://127.0.0.1:{PORT}/"
@@ -159,9 +156,7 @@ def remote(request, tmp_path_factory):
         store = open_store(config)
         validator = Validator(base)
         store.ensure_vocabulary(load_vocabulary())
-        for path in sorted(EXAMPLES.glob("*.ttl")):
-            records = extract_offers(read_rdf(str(path)).quads, load_vocabulary(), base).offers
-            publish(store, path.stem, records, validator.validate_records(records))
+        publish_example_sources(store, validator, base)
         generation = publish_generation(config, store)
         store.close()
         assert not generation.has_snapshot

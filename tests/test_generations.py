@@ -16,7 +16,7 @@ from pyroaring import BitMap
 
 from catalogue.config import Config
 from catalogue.harvest.admission import publish
-from catalogue.harvest.rdfio import parse_rdf, read_rdf
+from catalogue.harvest.rdfio import parse_rdf
 from catalogue.publish.generations import current_generation, publish_generation
 from catalogue.publish.offer_data import offer_listing, read_offers
 from catalogue.publish.search_index import SearchIndex, SearchQuery, refresh
@@ -24,7 +24,7 @@ from catalogue.store.oxigraph import OxigraphStore
 from catalogue.validation.offers import extract_offers
 from catalogue.vocab import load_vocabulary
 
-from .conftest import BASE, EXAMPLES
+from .conftest import BASE, EXAMPLES, publish_example_sources
 
 CHANGED_TITLE = "Dataanalys med Python för forskare"
 
@@ -58,9 +58,7 @@ def catalogue(tmp_path, validator):
     config = Config(base=BASE, data_dir=tmp_path / "data")
     store = OxigraphStore.open(tmp_path / "data" / "store", BASE)
     store.ensure_vocabulary(load_vocabulary())
-    for path in sorted(EXAMPLES.glob("*.ttl")):
-        records = extract_offers(read_rdf(str(path)).quads, load_vocabulary(), BASE).offers
-        publish(store, path.stem, records, validator.validate_records(records), now=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    publish_example_sources(store, validator, now=datetime(2026, 11, 1, tzinfo=timezone.utc))
     first = publish_generation(config, store)
     yield config, store, first
     store.close()

@@ -24,7 +24,7 @@ from catalogue.store.oxigraph import OxigraphStore
 from catalogue.validation.offers import extract_offers
 from catalogue.vocab import load_vocabulary
 
-from .conftest import BASE, EXAMPLES
+from .conftest import BASE, EXAMPLES, publish_example_sources
 
 FIRST_PUBLISH = datetime(2026, 11, 2, tzinfo=timezone.utc)
 
@@ -99,9 +99,7 @@ def catalogue(tmp_path, validator):
     config = Config(base=BASE, data_dir=tmp_path / "data")
     store = OxigraphStore.open(tmp_path / "data" / "store", BASE)
     store.ensure_vocabulary(load_vocabulary())
-    for path in sorted(EXAMPLES.glob("*.ttl")):
-        records = extract_offers(read_rdf(str(path)).quads, load_vocabulary(), BASE).offers
-        publish(store, path.stem, records, validator.validate_records(records), now=FIRST_PUBLISH)
+    publish_example_sources(store, validator, now=FIRST_PUBLISH)
     yield config, store
     store.close()
 

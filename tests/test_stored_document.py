@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from catalogue.cli.commands import main
@@ -57,19 +58,25 @@ def _graphs(config_path) -> dict[str, list[str]]:
         store.close()
 
 
-def test_a_document_on_disk_gives_what_the_document_in_memory_gives(tmp_path, monkeypatch):
+@pytest.fixture()
+def loaded(monkeypatch) -> list[str]:
+    """The documents loaded on disk during the test (their sources), as the harvest loads them."""
+    found: list[str] = []
+    original = StoredDocument.load.__func__
+
+    def counted(cls, *args, **kwargs):
+        found.append(args[1])
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(StoredDocument, "load", classmethod(counted))
+    return found
+
+
+def test_a_document_on_disk_gives_what_the_document_in_memory_gives(tmp_path, monkeypatch, loaded):
     documents = _documents(tmp_path)
     held = _config(tmp_path / "held", documents)
     run(held, "harvest", "--no-publish")
 
-    loaded = []
-    original = StoredDocument.load.__func__
-
-    def counted(cls, *args, **kwargs):
-        loaded.append(args[1])
-        return original(cls, *args, **kwargs)
-
-    monkeypatch.setattr(StoredDocument, "load", classmethod(counted))
     monkeypatch.setattr(pipeline, "BATCH_OFFERS", 7)  # many slices, so offers of one slice point to offers of others
     on_disk = _config(tmp_path / "disk", documents, "in_memory_megabytes = 0\n")
     run(on_disk, "harvest", "--no-publish")
@@ -94,17 +101,9 @@ def test_a_broken_document_on_disk_is_reported_with_its_line_and_nothing_is_left
     assert not staging.exists() or not any(staging.glob("document-*"))
 
 
-def test_the_documents_of_a_source_of_several_are_cut_together_in_memory(tmp_path, monkeypatch):
+def test_the_documents_of_a_source_of_several_are_cut_together_in_memory(tmp_path, loaded):
     # One document may describe the nodes of another (a provider on the first page, its offers on the last), so a
     # source of several documents is cut as one, in memory, even past the size.
-    loaded = []
-    original = StoredDocument.load.__func__
-
-    def counted(cls, *args, **kwargs):
-        loaded.append(args[1])
-        return original(cls, *args, **kwargs)
-
-    monkeypatch.setattr(StoredDocument, "load", classmethod(counted))
     pages = [ROOT / "examples" / "elm" / name for name in ("norrsunda-universitet.ttl", "norrkust-kompetens.ttl")]
     urls = "urls = [" + ", ".join(f'"{p.as_posix()}"' for p in pages) + "]\n"
 
