@@ -6,6 +6,7 @@ import html
 import json
 import re
 import shutil
+import sqlite3
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -307,9 +308,8 @@ def test_internal_links_resolve_and_the_sitemap_lists_real_pages(bundled_site):
 def test_a_sitemap_holds_at_most_its_share_of_addresses(bundled_site, monkeypatch):
     """A national catalogue passes the protocol's 50,000 addresses at about 25,000 offers: the index lists parts."""
     monkeypatch.setattr(site_pages, "SITEMAP_URLS", 7)
-    made = object.__new__(site_pages.Pages)  # the sitemaps need only the base, the offers and the providers
-    made.config, made.summaries, made.providers = bundled_site.config, bundled_site.listed_offers, {"https://p.example/1": {}}
-    files = dict(made._sitemaps())
+    offers = [(s["iri"], s["source"]) for s in bundled_site.listed_offers]
+    files = dict(site_pages.sitemaps(bundled_site.config.base, offers, ["https://p.example/1"]))
     parts = [name for name in files if name.startswith("sitemaps/")]
     every = [loc for name in parts for loc in re.findall(r"<loc>([^<]+)</loc>", files[name])]
     assert len(parts) == -(-len(every) // 7) and all(len(re.findall("<loc>", files[name])) <= 7 for name in parts)
@@ -426,10 +426,10 @@ def test_rebuilding_writes_only_what_changed(bundled_site, tmp_path):
     stale = site / "en" / "offer" / "gone" / "old.html"
     stale.parent.mkdir(parents=True)
     stale.write_text("old", encoding="utf-8")
-    manifest = json.loads((site / ".build-manifest.json").read_text(encoding="utf-8"))
-    manifest["pages"]["en/offer/gone/old.html"] = "x"  # as if written from an earlier generation
-    manifest["generation"] = "earlier"
-    (site / ".build-manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with sqlite3.connect(site / ".build-manifest.sqlite") as manifest:  # as if written from an earlier generation
+        manifest.execute("INSERT INTO pages VALUES ('en/offer/gone/old.html', 'x', 'fixed', 'en/offer/gone')")
+        manifest.execute("UPDATE meta SET value = 'earlier' WHERE key = 'generation'")
+    manifest.close()
     cleaned = SiteBuilder(bundled_site.config, site).build()
     assert cleaned.removed == 1 and not stale.exists()
 

@@ -25,6 +25,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from catalogue.config import Config
@@ -36,27 +37,31 @@ from catalogue.publish.generations import (
     current_generation,
     published_store,
 )
+from catalogue.publish.offer_data import pick
 from catalogue.publish.parallel_reads import read_published_offers
 from catalogue.publish.search_index import SearchIndex
 from catalogue.resources import data_dir, module_file, rules_fingerprint
 from catalogue.store.base import CatalogueStore
-from catalogue.urls import offer_page
+from catalogue.urls import offer_page, provider_page
 
 from . import i18n
+from .cards import card, next_deadline
 from .environment import common_context, environment
-from .pages import Deferred, Pages, summary_digest
+from .manifest import BuildManifest, listed
+from .pages import Listings, LiveFacets, Pages, sitemaps, summary_digest
+from .providers import PROVIDER_SLICE, provider_data, provider_details, provider_view
 from .schema_org import schema_org
 from .static_search import (
     fingerprint,
     is_written,
-    offer_shards,
     remove_index,
+    shard,
+    shard_file,
     write_index,
 )
 from .view import Presenter, offer_view
 
 Progress = Callable[[str, int], None]
-MANIFEST = ".build-manifest.json"
 PAGEFIND_KEY = "pagefind/pagefind-entry.json"  # the manifest's note of what the search index holds
 
 
@@ -69,29 +74,6 @@ class BuildReport:
     offers: int = 0
     seconds: float = 0.0
     generation: str = ""
-
-
-@dataclass
-class _Manifest:
-    version: str = ""
-    pages: dict[str, str] = field(default_factory=dict)
-    offers: dict[str, str] = field(default_factory=dict)
-    generation: str = ""  # the published generation the folder was last built from
-    inputs: dict[str, str] = field(default_factory=dict)  # listing page -> digest of what it showed
-
-    @classmethod
-    def load(cls, path: Path) -> _Manifest:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(data.get("version", ""), data.get("pages", {}), data.get("offers", {}), data.get("generation", ""), data.get("inputs", {}))
-        except (OSError, ValueError):
-            return cls()
-
-    def save(self, path: Path) -> None:
-        tmp = path.with_suffix(".tmp")
-        data = {"version": self.version, "generation": self.generation, "pages": self.pages, "offers": self.offers, "inputs": self.inputs}
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(path)
 
 
 def site_fingerprint() -> str:
@@ -108,7 +90,7 @@ def site_fingerprint() -> str:
 
 # The code that decides what a page says (the provider's template is added from the harvester registry).
 SITE_CODE = (
-    "catalogue.site.view", "catalogue.site.pages", "catalogue.site.builder", "catalogue.site.environment",
+    "catalogue.site.view", "catalogue.site.pages", "catalogue.site.providers", "catalogue.site.builder", "catalogue.site.environment",
     "catalogue.site.schema_org", "catalogue.site.i18n", "catalogue.site.static_search", "catalogue.publish.offer_data", "catalogue.text", "catalogue.urls",
 )
 
@@ -122,6 +104,19 @@ def template_modules() -> tuple[str, ...]:
 
 
 
+OFFER_BATCH = 2_000  # offers whose summaries are read from the index at once
+FIXED, LISTINGS, REGISTER, SITEMAPS, ASSETS, TEMPLATE = "fixed", "listings", "register", "sitemaps", "assets", "template"
+
+
+@dataclass
+class _Changes:
+    """What the offers that changed since the last build touch besides their own pages."""
+
+    providers: set[str] = field(default_factory=set)
+    shards: set[str] = field(default_factory=set)
+    listing: bool = False  # the listed offers (or where their pages are) changed: the sitemaps are made again
+
+
 class SiteBuilder:
     def __init__(self, config: Config, out: Path, generation: Generation | None = None, progress: Progress | None = None):
         self.config = config
@@ -129,71 +124,72 @@ class SiteBuilder:
         self.generation = generation or current_generation(config)
         self.progress = progress
         self.report = BuildReport()
-        self.manifest = _Manifest.load(out / MANIFEST)
-        self.seen_pages: set[str] = set()
-        self.current_offers: set[str] = set()
         self._listed: dict[str, set[str]] = {}  # folder -> the names in it, listed once, kept up to date by _write
+        self._seen: dict[str, set[str]] = {}  # unit -> pages written or found unchanged in this build
 
     def build(self) -> BuildReport:
         started = time.perf_counter()
         if self.generation is None:
             raise CatalogueError("Nothing has been published yet: run catalogue harvest (or load) before building the site.")
         self.out.mkdir(parents=True, exist_ok=True)
-        version = site_fingerprint()
-        if self._up_to_date(version):
-            self.report.unchanged = len(self.manifest.pages)
-            self.report.offers = len(self.manifest.offers)
-            self.report.seconds = time.perf_counter() - started
-            self.report.generation = self.generation.id
-            return self.report
-        rebuild = version != self.manifest.version
-        if rebuild:
-            self.manifest.offers = {}
-            self.manifest.inputs = {}
-            self.manifest.version = version
-        index = SearchIndex(self.generation.search_path)
-        store = published_store(self.config, self.generation)
-        state = HarvestState(self.config.data_dir / "state.sqlite")
+        self.manifest = BuildManifest(self.out, self.generation.search_path)
         try:
-            summaries, digests = [], {}
-            for (text,) in index.db.execute("SELECT summary FROM offers ORDER BY iri"):
-                summaries.append(json.loads(text))
-                digests[summaries[-1]["iri"]] = summary_digest(text)
-            self.report.offers = len(summaries)
-            self.current_offers = {s["iri"] for s in summaries}
-            last_harvest = {s.id: (r.started if (r := state.last_run(s.id, successful=True)) else None) for s in self.config.sources}
-            pages = Pages(self.config, summaries, store, last_harvest, self.generation, digests,
-                          search_action=None if self._browser_search() else self.config.base)
-            self._offer_pages(store, summaries, last_harvest)
-            for path, content in pages.everything():
-                if isinstance(content, Deferred):
-                    if self.manifest.inputs.get(path) == content.key and path in self.manifest.pages and self._exists(path):
-                        self.seen_pages.add(path)
-                        self.report.unchanged += 1
-                        continue
-                    self.manifest.inputs[path] = content.key
-                    content = content.render()
-                self._write(path, content)
-            self._search(pages)
-            self._assets(rebuild)
-        finally:
-            index.close()
-            store.close()
-            state.close()
-        self._remove_stale()
-        self.manifest.generation = self.generation.id
-        self.manifest.save(self.out / MANIFEST)
+            self._build(site_fingerprint())
+            self.manifest.commit()
+        except BaseException:
+            self.manifest.abandon()
+            raise
         self.report.seconds = time.perf_counter() - started
         self.report.generation = self.generation.id
         return self.report
 
-    def _up_to_date(self, version: str) -> bool:
-        """Same generation, same templates and rules, every page still there: nothing to do."""
-        if version != self.manifest.version or self.generation.id != self.manifest.generation or not self.manifest.pages:
-            return False
-        if is_written(self.out) != self._browser_search():
-            return False
-        return all(self._exists(relative) for relative in self.manifest.pages)
+    def _build(self, version: str) -> None:
+        manifest = self.manifest
+        search = "browser" if self._browser_search() else "server"
+        missing = self._missing_pages()
+        if (version == manifest.get("version") and self.generation.id == manifest.get("generation") and search == manifest.get("search")
+                and not missing and (is_written(self.out) == (search == "browser"))):
+            self.report.unchanged = manifest.page_count()
+            self.report.offers = manifest.offer_count()
+            return
+        first = version != manifest.get("version")
+        if first:
+            manifest.forget_content()
+        index = SearchIndex(self.generation.search_path)
+        store = published_store(self.config, self.generation)
+        state = HarvestState(self.config.data_dir / "state.sqlite")
+        try:
+            last_harvest = {s.id: (r.started if (r := state.last_run(s.id, successful=True)) else None) for s in self.config.sources}
+            harvest_days = {source: (day or "")[:10] for source, day in last_harvest.items()}
+            repair = {unit for _, unit in missing}
+            changes = self._offers(store, last_harvest, {unit[6:] for unit in repair if unit.startswith("offer:")})
+            self.report.offers = manifest.offer_count()
+            providers = changes.providers | {unit[9:] for unit in repair if unit.startswith("provider:")}
+            providers |= self._providers_of_harvested(json.loads(manifest.get("harvest_days") or "{}"), harvest_days)
+            if first:
+                providers |= {p for (p,) in manifest.db.execute("SELECT DISTINCT provider FROM published.offers WHERE provider IS NOT NULL")}
+            changes.listing |= self._providers(store, providers, last_harvest)
+            self._fixed_pages(index, last_harvest, search == "browser")
+            if changes.listing or first or SITEMAPS in repair or not manifest.pages_of(SITEMAPS):
+                for path, content in sitemaps(self.config.base, manifest.listed_offers(), manifest.provider_iris()):
+                    self._write(path, content, SITEMAPS)
+                self._close(SITEMAPS)
+            shards = changes.shards | {unit[6:] for unit in repair if unit.startswith("shard:")}
+            if first:
+                shards |= {s for (s,) in manifest.db.execute("SELECT DISTINCT shard FROM offers")}
+            self._shards(shards)
+            self._assets(first)
+        finally:
+            index.close()
+            store.close()
+            state.close()
+        for unit in (FIXED, LISTINGS, REGISTER, ASSETS, TEMPLATE):
+            self._close(unit)
+        manifest.set("version", version)
+        manifest.set("generation", self.generation.id)
+        manifest.set("search", search)
+        manifest.set("harvest_days", json.dumps(harvest_days, sort_keys=True))
+        self.report.unchanged = manifest.page_count() - self.report.written
 
     def _browser_search(self) -> bool:
         """Whether the site's search runs in the browser (a Pagefind index), or, for a catalogue too large for
@@ -202,23 +198,45 @@ class SiteBuilder:
 
     # -- offer pages --------------------------------------------------------------------
 
-    def _offer_pages(self, store: CatalogueStore, summaries: list[dict], last_harvest: dict[str, str | None]) -> None:
-        stale = []
-        for summary in summaries:
-            paths = [offer_page(summary["iri"], summary["source"], self.config.base, lang).lstrip("/") for lang in i18n.LANGUAGES]
-            current = self.manifest.offers.get(summary["iri"]) == _page_key(summary.get("content_hash"), summary.get("sources"), summary.get("disagreements"))
-            if current and all(self._exists(path) for path in paths):
-                self.seen_pages.update(paths)
-                self.report.unchanged += len(paths)
-            else:
+    def _offers(self, store: CatalogueStore, last_harvest: dict[str, str | None], repair: set[str]) -> _Changes:
+        """Render the pages of every offer that is new or changed since the last build (or whose page went missing),
+        and remove those of offers no longer published."""
+        manifest = self.manifest
+        changes = _Changes()
+        for iri, provider, was_listed, key in manifest.gone_offers():
+            self._close(f"offer:{iri}")
+            manifest.forget_offer(iri)
+            changes.providers.add(provider)
+            changes.shards.add(key)
+            changes.listing |= bool(was_listed)
+        numbers = manifest.changed_offers()
+        if repair:
+            numbers = sorted(set(numbers) | set(manifest.index_numbers(sorted(repair))))
+        today = date.today()
+        pairs: list[tuple[str, str]] = []
+        for first in range(0, len(numbers), OFFER_BATCH):
+            for iri, row_key, provider, text in manifest.index_rows(numbers[first:first + OFFER_BATCH]):
+                summary = json.loads(text)
+                source, is_listed, key = summary["source"], listed(summary.get("status")), shard(iri)
+                before = manifest.offer(iri)
+                if before is None or before[0] != source or bool(before[2]) != is_listed:
+                    changes.listing = True
+                if before is not None:
+                    changes.providers.add(before[1])
+                changes.providers.add(provider)
+                changes.shards.add(key)
+                manifest.keep_offer(iri, row_key or f"summary {summary_digest(text)}", source, provider, is_listed,
+                                    next_deadline(summary, today), key)
                 # Every source that publishes the offer: the page names them and where they disagree.
-                stale += [(summary["iri"], source) for source in summary.get("sources") or [summary["source"]]]
-        if not stale:
-            return
+                pairs += [(iri, s) for s in summary.get("sources") or [source]]
+        changes.providers.discard(None)  # type: ignore[arg-type]
+        if not pairs:
+            return changes
         environments = {lang: environment(lang) for lang in i18n.LANGUAGES}
         presenters = {lang: Presenter(lang) for lang in i18n.LANGUAGES}
         sources = {s.id: s.name for s in self.config.sources}
-        for offer in read_published_offers(store, stale):  # a snapshot is read by workers while this process renders
+        for offer in read_published_offers(store, pairs):  # a snapshot is read by workers while this process renders
+            unit = f"offer:{offer.iri}"
             for lang in i18n.LANGUAGES:
                 view = offer_view(offer, presenters[lang], self.config.base, sources.get(offer.source, offer.source), last_harvest.get(offer.source),
                                   source_names=sources)
@@ -228,36 +246,129 @@ class SiteBuilder:
                     p=presenters[lang],
                     jsonld=schema_org(offer, self.config.base, lang),
                 )
-                self._write(view.url.lstrip("/"), page)
-            self.manifest.offers[offer.iri] = _page_key(offer.content_hash, offer.sources, offer.disagreements)
+                self._write(view.url.lstrip("/"), page, unit)
+            self._close(unit)
             self.report.offers_rendered += 1
             if self.progress:
                 self.progress("offers", 1)
+        return changes
 
-    # -- search -----------------------------------------------------------------------------
+    # -- providers --------------------------------------------------------------------------
 
-    def _search(self, pages: Pages) -> None:
-        """The comparison's lookup files, and the Pagefind index when its records changed since the last build."""
-        located = ((s["iri"], offer_page(s["iri"], s["source"], self.config.base, "xx")[4:]) for s in pages.summaries)
-        for path, content in offer_shards(located):
-            self._write(path, content)
-        if not self._browser_search():
+    def _providers_of_harvested(self, before: dict[str, str], now: dict[str, str]) -> set[str]:
+        """Providers of the sources harvested on another day than at the last build: their pages show the day."""
+        sources = {source for source, day in now.items() if before.get(source) != day}
+        if not sources:
+            return set()
+        return {data["iri"] for data in map(json.loads, self.manifest.provider_data()) if sources & set(data["sources"])}
+
+    def _providers(self, store: CatalogueStore, affected: set[str], last_harvest: dict[str, str | None]) -> bool:
+        """Render the pages of the ``affected`` providers, and of those whose offers' cards changed with the day; then
+        the register. Returns whether a provider came or went."""
+        manifest = self.manifest
+        today = date.today()
+        affected = (affected | manifest.providers_with_changed_cards(today.isoformat())) - {None}  # type: ignore[operator]
+        came_or_went = False
+        iris = sorted(affected)
+        presenters = {lang: Presenter(lang) for lang in i18n.LANGUAGES}
+        for first in range(0, len(iris), PROVIDER_SLICE):
+            chunk = iris[first:first + PROVIDER_SLICE]
+            details = provider_details(store, chunk)
+            for iri in chunk:
+                summaries = [s for s in map(json.loads, manifest.provider_offers(iri)) if listed(s.get("status"))]
+                for summary in summaries:
+                    manifest.card_until(summary["iri"], next_deadline(summary, today))
+                unit = f"provider:{iri}"
+                if not summaries:
+                    came_or_went |= manifest.forget_provider(iri)
+                    self._close(unit)
+                    continue
+                data = provider_data(iri, summaries, details[iri])
+                came_or_went |= manifest.provider_is_new(iri)
+                manifest.keep_provider(iri, json.dumps(data, ensure_ascii=False))
+                for lang in i18n.LANGUAGES:
+                    p = presenters[lang]
+                    other = "en" if lang == "sv" else "sv"
+                    path = provider_page(iri, lang).lstrip("/")
+                    offers = sorted(summaries, key=lambda s: pick(s["titles"], lang)[0])
+                    page = environment(lang).get_template("provider.html").render(
+                        **common_context(self.config, lang, "/" + path, provider_page(iri, other)),
+                        p=p, provider=provider_view(data, lang, p, last_harvest), offers=[card(s, lang, p, self.config.base) for s in offers],
+                    )
+                    self._write(path, page, unit)
+                self._close(unit)
+        return came_or_went
+
+    # -- the other pages --------------------------------------------------------------------
+
+    def _fixed_pages(self, index: SearchIndex, last_harvest: dict[str, str | None], browser: bool) -> None:
+        """Home, search, browse, about …, the register; in a catalogue searched in the browser, the browse pages per
+        facet value and the Pagefind index."""
+        manifest = self.manifest
+        if browser:
+            summaries, digests = [], {}
+            for (text,) in index.db.execute("SELECT summary FROM offers ORDER BY iri"):
+                summaries.append(json.loads(text))
+                digests[summaries[-1]["iri"]] = summary_digest(text)
+            facets: Listings | LiveFacets = Listings(summaries, digests, self.config.base)
+        else:
+            facets = LiveFacets(index, self.config.base)
+        pages = Pages(self.config, self.generation, facets, len(manifest.provider_iris()), last_harvest,
+                      search_action=None if browser else self.config.base)
+        for path, content in pages.everything():
+            self._write(path, content, FIXED)
+        for path, content in pages.register([json.loads(data) for data in manifest.provider_data()]):
+            self._write(path, content, REGISTER)
+        for path, deferred in pages.browse_pages():
+            if manifest.input_key(path) == deferred.key and manifest.digest(path) is not None and self._exists(path):
+                self._seen.setdefault(LISTINGS, set()).add(path)
+                continue
+            manifest.keep_input(path, deferred.key)
+            self._write(path, deferred.render(), LISTINGS)
+        manifest.forget_inputs_except(self._seen.get(LISTINGS, set()) | {PAGEFIND_KEY})
+        if isinstance(facets, Listings):
+            self._pagefind(facets)
+        else:
             # Past the size the browser can search, an index would cost minutes after every change: none is
             # made, and an earlier one is removed so that no stale search is served.
-            self.manifest.inputs.pop(PAGEFIND_KEY, None)
+            manifest.forget_input(PAGEFIND_KEY)
             remove_index(self.out)
+
+    def _pagefind(self, listings: Listings) -> None:
+        """The Pagefind index, made again only when its records changed since the last build."""
+        digest = fingerprint(listings.search_records())
+        if self.manifest.input_key(PAGEFIND_KEY) == digest and is_written(self.out):
             return
-        self.seen_pages.add(PAGEFIND_KEY)
-        digest = fingerprint(pages.search_records())
-        if self.manifest.inputs.get(PAGEFIND_KEY) == digest and is_written(self.out):
-            self.report.unchanged += 1
-            return
-        self.manifest.inputs.pop(PAGEFIND_KEY, None)  # an interrupted index build is not taken for a finished one
-        write_index(pages.search_records(), self.out)
-        self.manifest.inputs[PAGEFIND_KEY] = digest
+        self.manifest.forget_input(PAGEFIND_KEY)  # an interrupted index build is not taken for a finished one
+        write_index(listings.search_records(), self.out)
+        self.manifest.keep_input(PAGEFIND_KEY, digest)
         self.report.written += 1
 
+    def _shards(self, keys: set[str]) -> None:
+        """The comparison's lookup files that hold an offer that came, went or moved."""
+        for key in sorted(keys):
+            unit = f"shard:{key}"
+            located = [(iri, offer_page(iri, source, self.config.base, "xx")[4:]) for iri, source in self.manifest.shard_offers(key)]
+            if located:
+                self._write(*shard_file(key, located), unit)
+            self._close(unit)
+
     # -- files ----------------------------------------------------------------------------
+
+    def _missing_pages(self) -> list[tuple[str, str]]:
+        """(path, unit) of the pages the manifest lists that are not on disk. A folder holding as many files as the
+        manifest lists in it is taken as whole; the others are compared name by name."""
+        missing = []
+        for folder, expected in self.manifest.folders(""):
+            try:
+                names = {name for name in os.listdir(self.out / folder) if not name.startswith(".")}
+            except (FileNotFoundError, NotADirectoryError):
+                names = set()
+            self._listed[folder] = names
+            if len(names) >= expected and folder:
+                continue
+            missing += [(path, unit) for path, unit in self.manifest.units_in(folder) if path.rpartition("/")[2] not in names]
+        return missing
 
     def _exists(self, relative: str) -> bool:
         """Whether the page is on disk, from one listing of its folder (a stat per page cost 2 s at 100,000 offers)."""
@@ -265,20 +376,20 @@ class SiteBuilder:
         names = self._listed.get(folder)
         if names is None:
             try:
-                names = {entry.name for entry in os.scandir(self.out / folder)}
+                names = set(os.listdir(self.out / folder))
             except (FileNotFoundError, NotADirectoryError):
                 names = set()
             self._listed[folder] = names
         return name in names
 
-    def _write(self, relative: str, content: str | bytes) -> None:
+    def _write(self, relative: str, content: str | bytes, unit: str) -> None:
         data = content.encode("utf-8") if isinstance(content, str) else content
         digest = hashlib.sha256(data).hexdigest()
-        self.seen_pages.add(relative)
-        target = self.out / relative
-        if self.manifest.pages.get(relative) == digest and self._exists(relative):
-            self.report.unchanged += 1
+        self._seen.setdefault(unit, set()).add(relative)
+        if self.manifest.digest(relative) == digest and self._exists(relative):
+            self.manifest.seen(relative, unit)
             return
+        target = self.out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
@@ -286,56 +397,37 @@ class SiteBuilder:
         folder, _, name = relative.rpartition("/")
         if folder in self._listed:
             self._listed[folder].add(name)
-        self.manifest.pages[relative] = digest
+        self.manifest.written(relative, digest, unit)
         self.report.written += 1
+
+    def _close(self, unit: str) -> None:
+        """Remove the pages ``unit`` wrote in earlier builds and did not write in this one."""
+        seen = self._seen.pop(unit, set())
+        for relative in self.manifest.pages_of(unit):
+            if relative not in seen:
+                (self.out / relative).unlink(missing_ok=True)
+                self.manifest.forget_page(relative)
+                self.report.removed += 1
 
     def _assets(self, rebuild: bool) -> None:
         static = data_dir("site") / "static"
         for path in sorted(static.rglob("*")):
             if path.is_file():
-                self._write(f"assets/{path.relative_to(static)}", path.read_bytes())
+                self._write(f"assets/{path.relative_to(static)}", path.read_bytes(), ASSETS)
         self._provider_template(rebuild)
 
     def _provider_template(self, rebuild: bool) -> None:
         """The spreadsheet template for download; XLSX files carry timestamps, so they are made only when the rules change."""
-        names = ("offers-template.xlsx", "offers-template.csv", "offers-template-columns.md")
-        relative = [f"assets/{name}" for name in names]
-        if not rebuild and all((self.out / r).exists() and r in self.manifest.pages for r in relative):
-            self.seen_pages.update(relative)
-            self.report.unchanged += len(relative)
+        relative = [f"assets/{name}" for name in ("offers-template.xlsx", "offers-template.csv", "offers-template-columns.md")]
+        if not rebuild and all(self.manifest.digest(r) is not None and self._exists(r) for r in relative):
+            self._seen.setdefault(TEMPLATE, set()).update(relative)
             return
         import tempfile
 
         with tempfile.TemporaryDirectory() as folder:
             for path in template_writer("spreadsheet")(Path(folder)):
-                self._write(f"assets/{path.name}", path.read_bytes())
-
-    def _remove_stale(self) -> None:
-        for relative in list(self.manifest.pages):
-            if relative not in self.seen_pages:
-                (self.out / relative).unlink(missing_ok=True)
-                del self.manifest.pages[relative]
-                self.report.removed += 1
-        for iri in list(self.manifest.offers):
-            if iri not in self.current_offers:
-                del self.manifest.offers[iri]
-        for relative in list(self.manifest.inputs):
-            if relative not in self.seen_pages:
-                del self.manifest.inputs[relative]
-
-
-
-
+                self._write(f"assets/{path.name}", path.read_bytes(), TEMPLATE)
 
 
 def build_site(config: Config, out: Path, progress: Progress | None = None) -> BuildReport:
     return SiteBuilder(config, out, progress=progress).build()
-
-
-
-def _page_key(content_hash: str | None, sources: list[str] | None, disagreements: list[dict] | None) -> str:
-    """What an offer page is made from: its content, and, when several sources publish it, what they say apart."""
-    if not sources or len(sources) < 2:
-        return content_hash or ""
-    apart = json.dumps([sources, disagreements], sort_keys=True, ensure_ascii=False)
-    return f"{content_hash}+{hashlib.sha256(apart.encode('utf-8')).hexdigest()[:16]}"

@@ -1,29 +1,33 @@
-"""Every page of the guidance site except the offer pages, with the data each needs.
+"""The guidance site's pages other than the offer and provider pages, with the data each needs.
 
 Pages are produced as (path, content) pairs; the builder decides what to
-write. Listing pages work from the offer summaries of the search index (no
-store scan); provider pages add what only the store knows (quality assurance,
-identifiers) with one small query per provider.
+write. Listings work from the offer summaries of the search index (no store
+scan). A catalogue searched in the browser has its summaries in memory
+(``Listings``) and a browse page per facet value; a larger one counts its
+facets with the published search index (``LiveFacets``) and links each value
+to the server's search, so no page needs every offer in memory.
 """
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from catalogue.config import Config
 from catalogue.publish.generations import Generation
-from catalogue.publish.offer_data import pick, rows_within_graphs
-from catalogue.publish.time_relevance import CURRENT, HIDDEN
+from catalogue.publish.offer_data import pick
+from catalogue.publish.search_index import SearchIndex, SearchQuery
+from catalogue.publish.time_relevance import CURRENT
 from catalogue.resources import data_dir
-from catalogue.store.base import CatalogueStore
 from catalogue.templates import is_http
 from catalogue.text import display_text
 from catalogue.urls import offer_page, provider_page
@@ -32,8 +36,10 @@ from catalogue.vocab import load_vocabulary
 from . import i18n
 from .cards import card, next_deadline
 from .environment import common_context, environment
+from .manifest import listed
+from .providers import provider_view
 from .static_search import EVERY_OFFER, Record
-from .view import Presenter, http_only
+from .view import Presenter
 
 PAGE_SIZE = 50
 SITEMAP_URLS = 40_000  # under the protocol's 50,000 and 50 MB, with room for long addresses
@@ -49,7 +55,6 @@ SELECT ?offer ?title WHERE {
   FILTER(LANGMATCHES(LANG(?title), "en"))
 }
 ORDER BY ?title"""
-QUALITY_TOPIC = "http://data.europa.eu/snb/qualification-topics#accreditation-and-quality-assurance"
 ECTS_BANDS = [("0-3", 0, 3), ("3-7.5", 3, 7.5), ("7.5-15", 7.5, 15), ("15-", 15, math.inf)]
 
 
@@ -64,10 +69,6 @@ class Deferred:
 def summary_digest(text: str) -> str:
     """A digest of an offer summary's JSON text, as the search index holds it."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
-
-
-PROVIDER_SLICE = 500  # providers whose details one query asks for
-QUALITY_NOTES_READ = 200  # notes on quality assurance read per provider, of which the register shows ten distinct
 
 
 def _key(*parts) -> str:
@@ -94,20 +95,53 @@ def _slug(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", value).strip("-") or "x"
 
 
-class Pages:
-    def __init__(self, config: Config, summaries: list[dict], store: CatalogueStore, last_harvest: dict[str, str | None], generation: Generation,
-                 digests: dict[str, str], search_action: str | None = None):
-        self.config = config
-        # Where the site's search forms send a search when the catalogue is too large to search in the browser
-        # (the live search of the catalogue's server); None: the search page searches in the browser.
-        self.search_action = search_action
+FACET_NAMES = ("broad_field", "eqf", "mode", "language", "country", "provider", "start", "ects", "price", "microcredential")
+# The facets a large catalogue's browse page lists, each value a link to the server's search (which has them as filters).
+LIVE_FACETS = ("broad_field", "eqf", "mode", "language", "country", "start", "microcredential")
+
+
+def _facet_label(name: str, p: Presenter) -> str:
+    _ = p._
+    return {
+        "broad_field": _("Field of education"), "eqf": _("EQF level"), "mode": _("Form of participation"), "language": _("Language"),
+        "country": _("Country"), "provider": _("Provider"), "start": _("Start"), "ects": _("Workload (ECTS)"), "price": _("Price"),
+        "microcredential": _("Micro-credential"),
+    }[name]
+
+
+def value_label(facet: str, value: str, p: Presenter, provider_names: dict[str, dict[str, str]]) -> str:
+    _ = p._
+    if facet == "microcredential":
+        return _("Complete micro-credential") if value == "yes" else _("Not a complete micro-credential")
+    if facet == "provider":
+        return pick(provider_names.get(value, {}), p.lang)[0] or value
+    if facet == "start":
+        return i18n.month(value, p.lang)
+    if facet == "ects":
+        low, _sep, high = value.partition("-")
+        return f"{p.number(float(low))}–{p.number(float(high))} ECTS" if high else f"{p.number(float(low))}+ ECTS"
+    if facet == "price":
+        return _("Free of charge") if value == "free" else _("With a fee")
+    return p.label(value)
+
+
+class Listings:
+    """A catalogue searched in the browser: every listed offer's summary in memory, the facets counted from them,
+    a browse page per facet value (so that every offer is reached without JavaScript), the Pagefind records and the
+    search page's ranges."""
+
+    live = False
+
+    def __init__(self, summaries: list[dict], digests: dict[str, str], base: str):
+        self.base = base
         # Ended and cancelled offers keep their own pages (opened by link) but leave listings and counts.
-        self.summaries = [s for s in summaries if s.get("status", CURRENT) not in HIDDEN]
-        self.store = store
-        self.last_harvest = last_harvest
-        self.generation = generation
+        self.summaries = [s for s in summaries if listed(s.get("status", CURRENT))]
         self.vocabulary = load_vocabulary()
-        self.providers = self._providers()
+        self.provider_names: dict[str, dict[str, str]] = {}
+        for summary in self.summaries:
+            provider = summary.get("provider")
+            if provider and provider["iri"] not in self.provider_names:
+                self.provider_names[provider["iri"]] = {k: v for k, v in ((k, display_text(n)) for k, n in (provider.get("names") or {}).items()) if v}
         self._cards: dict[tuple[str, str], dict] = {}
         self._facet_lists: dict[str, list[Facet]] = {}
         self._counts: dict[str, Counter[str]] = {}
@@ -117,71 +151,50 @@ class Pages:
         today = date.today()
         self._card_inputs = {s["iri"]: (digests[s["iri"]], next_deadline(s, today)) for s in self.summaries}
 
-    def everything(self) -> Iterator[tuple[str, str | Deferred]]:
-        yield "index.html", environment("en").get_template("root.html").render(
-            site_title=self.config.title, languages=i18n.LANGUAGES, **{"lang": "en"}
-        )
-        for lang in i18n.LANGUAGES:
-            env = environment(lang)
-            p = Presenter(lang, self.vocabulary)
-            other = "en" if lang == "sv" else "sv"
+    @property
+    def total(self) -> int:
+        return len(self.summaries)
 
-            def render(template: str, path: str, **context) -> str:
-                return env.get_template(template).render(
-                    **common_context(self.config, lang, f"/{lang}/{path}", f"/{other}/{path}"), p=p,
-                    search_action=self.search_action and f"{self.search_action}{lang}/search.html", **context
-                )
+    def facets(self, lang: str, p: Presenter) -> list[Facet]:
+        """The facets of the search and browse pages, counted once per language (pages and search records share them)."""
+        if lang not in self._facet_lists:
+            facets = []
+            for name in FACET_NAMES:
+                facet = Facet(name, _facet_label(name, p))
+                for value, count in self._value_counts(name).items():
+                    key = self._value_key(name, value)
+                    facet.values.append(FacetValue(key, value, value_label(name, value, p, self.provider_names), count,
+                                                   f"/{lang}/browse/{name}/{key}/"))
+                facet.values.sort(key=_value_order(name))
+                facets.append(facet)
+            self._facet_lists[lang] = facets
+        return self._facet_lists[lang]
 
-            facets = self._facets(lang, p)
-            yield f"{lang}/index.html", render("home.html", "", offers=len(self.summaries), facets=facets, providers=len(self.providers))
-            yield f"{lang}/search.html", render("search.html", "search.html", facets=facets, ranges=self._ranges(), every=EVERY_OFFER, total=len(self.summaries))
-            yield f"{lang}/browse/index.html", render("browse_index.html", "browse/", facets=facets)
-            in_listing_order = sorted(self.summaries, key=lambda s: (s.get("start") or "9999", pick(s["titles"], lang)[0]))
-            for facet in facets:
-                # One pass per facet groups the offers under their values (a pass per value cost values x offers:
-                # 2,500 providers x 100,000 offers), already in listing order, so each page is a slice.
-                by_value: dict[str, list[dict]] = {}
-                values_of = self._values(facet.name)
-                for summary in in_listing_order:
-                    for facet_value in values_of[summary["iri"]]:
-                        by_value.setdefault(facet_value, []).append(summary)
-                for value in facet.values:
-                    members = by_value.get(value.value, [])
-                    pages = max(1, math.ceil(len(members) / PAGE_SIZE))
-                    for number in range(1, pages + 1):
-                        name = "index.html" if number == 1 else f"{number}.html"
-                        chunk = members[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
-                        yield f"{lang}/browse/{facet.name}/{value.key}/{name}", Deferred(
-                            _key(facet.label, value.label, value.url, number, pages, len(members), self._cards_key(chunk)),
-                            lambda facet=facet, value=value, chunk=chunk, number=number, pages=pages, total=len(members), name=name: render(
-                                "browse.html",
-                                f"browse/{facet.name}/{value.key}/{name if number > 1 else ''}",
-                                facet=facet, value=value, offers=[self._card(s, lang, p) for s in chunk], page=number, pages=pages, total=total,
-                            ),
-                        )
-            providers = sorted(self.providers.values(), key=lambda pr: pick(pr["names"], lang)[0].casefold())
-            yield f"{lang}/providers.html", render("providers.html", "providers.html", providers=[self._provider_view(pr, lang, p) for pr in providers])
-            for provider in providers:
-                view = self._provider_view(provider, lang, p)
-                path = provider_page(provider["iri"], lang).lstrip("/")
-                offers = sorted(provider["offers"], key=lambda s: pick(s["titles"], lang)[0])
-                yield path, Deferred(
-                    _key(view, self._cards_key(offers)),
-                    lambda path=path, view=view, offers=offers, provider=provider: env.get_template("provider.html").render(
-                        **common_context(self.config, lang, "/" + path, provider_page(provider["iri"], other)),
-                        p=p, provider=view, offers=[self._card(s, lang, p) for s in offers],
-                    ),
-                )
-            yield f"{lang}/compare.html", render("compare.html", "compare.html")
-            yield f"{lang}/about.html", render("about.html", "about.html", sources=self._sources(lang, p), meta=self.generation.meta, licence=self.config.licence if is_http(self.config.licence) else "", example_query=EXAMPLE_QUERY)
-            yield f"{lang}/for-providers.html", render(
-                "for_providers.html", "for-providers.html", guide=self._annex_guide(lang), example=self._example_offer()
-            )
-            yield f"{lang}/accessibility.html", render("accessibility.html", "accessibility.html")
-        yield from self._sitemaps()
-        yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.config.base}sitemap.xml\n"
-
-    # -- data -------------------------------------------------------------------------------------
+    def browse_pages(self, lang: str, p: Presenter, render: Callable[..., str]) -> Iterator[tuple[str, Deferred]]:
+        """One page (or pages of ``PAGE_SIZE``) per facet value, each rendered only when what it shows changed."""
+        in_listing_order = sorted(self.summaries, key=lambda s: (s.get("start") or "9999", pick(s["titles"], lang)[0]))
+        for facet in self.facets(lang, p):
+            # One pass per facet groups the offers under their values (a pass per value cost values x offers:
+            # 2,500 providers x 100,000 offers), already in listing order, so each page is a slice.
+            by_value: dict[str, list[dict]] = {}
+            values_of = self._values(facet.name)
+            for summary in in_listing_order:
+                for facet_value in values_of[summary["iri"]]:
+                    by_value.setdefault(facet_value, []).append(summary)
+            for value in facet.values:
+                members = by_value.get(value.value, [])
+                pages = max(1, math.ceil(len(members) / PAGE_SIZE))
+                for number in range(1, pages + 1):
+                    name = "index.html" if number == 1 else f"{number}.html"
+                    chunk = members[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
+                    yield f"{lang}/browse/{facet.name}/{value.key}/{name}", Deferred(
+                        _key(facet.label, value.label, value.url, number, pages, len(members), self._cards_key(chunk)),
+                        lambda facet=facet, value=value, chunk=chunk, number=number, pages=pages, total=len(members), name=name: render(
+                            "browse.html",
+                            f"browse/{facet.name}/{value.key}/{name if number > 1 else ''}",
+                            facet=facet, value=value, offers=[self._card(s, lang, p) for s in chunk], page=number, pages=pages, total=total,
+                        ),
+                    )
 
     def _cards_key(self, summaries: list[dict]) -> list[tuple[str, str | None]]:
         """What the cards of ``summaries`` are made from, so that a listing page is known to be unchanged without
@@ -192,42 +205,8 @@ class Pages:
         """What a listing shows of an offer; made once per offer and language, since every listing reuses it."""
         key = (summary["iri"], lang)
         if key not in self._cards:
-            self._cards[key] = self._make_card(summary, lang, p)
+            self._cards[key] = card(summary, lang, p, self.base)
         return self._cards[key]
-
-    def _make_card(self, summary: dict, lang: str, p: Presenter) -> dict:
-        return card(summary, lang, p, self.config.base)
-
-    def _facets(self, lang: str, p: Presenter) -> list[Facet]:
-        """The facets of the search and browse pages, counted once per language (pages and search records share them)."""
-        if lang not in self._facet_lists:
-            self._facet_lists[lang] = self._count_facets(lang, p)
-        return self._facet_lists[lang]
-
-    def _count_facets(self, lang: str, p: Presenter) -> list[Facet]:
-        _ = p._
-        names = [
-            ("broad_field", _("Field of education")),
-            ("eqf", _("EQF level")),
-            ("mode", _("Form of participation")),
-            ("language", _("Language")),
-            ("country", _("Country")),
-            ("provider", _("Provider")),
-            ("start", _("Start")),
-            ("ects", _("Workload (ECTS)")),
-            ("price", _("Price")),
-            ("microcredential", _("Micro-credential")),
-        ]
-        facets = []
-        for name, label in names:
-            counts = self._value_counts(name)
-            facet = Facet(name, label)
-            for value, count in counts.items():
-                key = self._value_key(name, value)
-                facet.values.append(FacetValue(key, value, self._value_label(name, value, p), count, f"/{lang}/browse/{name}/{key}/"))
-            facet.values.sort(key=_value_order(name))
-            facets.append(facet)
-        return facets
 
     def _value_counts(self, facet: str) -> Counter[str]:
         """How many listed offers have each value of ``facet``: the same in every language, so counted once."""
@@ -252,134 +231,169 @@ class Pages:
             return _slug(self.vocabulary.notations.get(value) or value.rsplit("/", 1)[-1])
         return _slug(value)
 
-    def _value_label(self, facet: str, value: str, p: Presenter) -> str:
-        _ = p._
-        if facet == "microcredential":
-            return _("Complete micro-credential") if value == "yes" else _("Not a complete micro-credential")
-        if facet == "provider":
-            return pick(self.providers.get(value, {}).get("names", {}), p.lang)[0] or value
-        if facet == "start":
-            return i18n.month(value, p.lang)
-        if facet == "ects":
-            low, _sep, high = value.partition("-")
-            return f"{p.number(float(low))}–{p.number(float(high))} ECTS" if high else f"{p.number(float(low))}+ ECTS"
-        if facet == "price":
-            return _("Free of charge") if value == "free" else _("With a fee")
-        return p.label(value)
+    def search_records(self) -> Iterator[Record]:
+        """One Pagefind record per listed offer and language: what a result card shows (meta), the facet value keys
+        the search page's checkboxes carry (filters), and the sort keys; words from every title, description,
+        provider name and place."""
+        for lang in i18n.LANGUAGES:
+            p = Presenter(lang, self.vocabulary)
+            facets = self.facets(lang, p)
+            keys = {(facet.name, value.value): value.key for facet in facets for value in facet.values}
+            for summary in self.summaries:
+                yield self._record(summary, lang, p, facets, keys)
 
-    def _providers(self) -> dict[str, dict]:
-        providers: dict[str, dict] = {}
-        for summary in self.summaries:
-            provider = summary.get("provider")
-            if not provider:
-                continue
-            names = {lang: display_text(name) for lang, name in (provider.get("names") or {}).items()}
-            entry = providers.setdefault(provider["iri"], {**provider, "names": {k: v for k, v in names.items() if v}, "offers": []})
-            entry["offers"].append(summary)
-        details = self._provider_details(list(providers))
-        for iri, entry in providers.items():
-            entry.update(details[iri])
-        return providers
-
-    def _provider_details(self, iris: list[str]) -> dict[str, dict]:
-        """Each provider's web page, identifiers, accreditations and what its offers say about quality assurance.
-
-        Asked of all providers at once (web pages and identifiers ``PROVIDER_SLICE`` providers at a time), each
-        pattern matched within one public graph, where a provider's description lives (``rows_within_graphs``)."""
-        details: dict[str, dict] = {iri: {"homepage": None, "identifiers": [], "accreditations": [], "offer_quality_notes": []} for iri in iris}
-        accreditations: dict[str, dict[str, dict]] = {iri: {} for iri in iris}
-        for first in range(0, len(iris), PROVIDER_SLICE):
-            values = "VALUES ?p { " + " ".join(f"<{iri}>" for iri in iris[first:first + PROVIDER_SLICE]) + " }"
-            for row in self._public_rows("?p ?home ?notation ?scheme", "{ ?p foaf:homepage/elm:contentUrl ?home } UNION "
-                                         "{ ?p adms:identifier ?id . ?id skos:notation ?notation OPTIONAL { ?id elm:schemeName ?scheme } }", values):
-                entry = details[row["p"].value]
-                if row["home"] is not None:
-                    entry["homepage"] = row["home"].value
-                if row["notation"] is not None:
-                    identifier = (row["scheme"].value if row["scheme"] is not None else "", row["notation"].value)
-                    if identifier not in entry["identifiers"]:
-                        entry["identifiers"].append(identifier)
-        rows = self._public_rows(
-            "?p ?a ?type ?title ?agent ?report ?issued",
-            "?p elm:accreditation ?a . OPTIONAL { ?a dcterms:type ?type } OPTIONAL { ?a dcterms:title ?title } "
-            "OPTIONAL { ?a elm:accreditingAgent/rov:legalName ?agent } OPTIONAL { ?a elm:report/elm:contentUrl ?report } "
-            "OPTIONAL { ?a dcterms:issued ?issued }",
-        )
-        for row in rows:
-            if row["p"].value not in accreditations:
-                continue  # an organisation that provides none of the listed offers (an accrediting agency, say)
-            entry = accreditations[row["p"].value].setdefault(row["a"].value, {"type": None, "titles": {}, "agent": {}, "report": None, "issued": None})
-            if row["type"] is not None:
-                entry["type"] = row["type"].value
-            if row["title"] is not None:
-                entry["titles"][row["title"].language or ""] = display_text(row["title"].value)
-            if row["agent"] is not None:
-                entry["agent"][row["agent"].language or ""] = display_text(row["agent"].value)
-            if row["report"] is not None:
-                entry["report"] = row["report"].value
-            if row["issued"] is not None:
-                entry["issued"] = row["issued"].value
-        for iri in iris:
-            details[iri]["accreditations"] = list(accreditations[iri].values())
-        # What the provider's offers say about quality assurance (an accreditation by a national agency, say),
-        # when the provider's own description says nothing: the register shows it rather than "not stated".
-        # Asked from the notes on that topic, which few offers have.
-        notes: dict[str, dict[str, dict[str, str]]] = {}
-        rows = self._public_rows(
-            "?p ?n ?text",
-            f"?n dcterms:subject <{QUALITY_TOPIC}> ; elm:noteLiteral ?text . "
-            "{ ?o elm:additionalNote ?n } UNION { ?o elm:learningAchievementSpecification/elm:additionalNote ?n } ?o elm:providedBy ?p",
-        )
-        for row in rows:
-            by_note = notes.setdefault(row["p"].value, {})
-            if row["n"].value in by_note or len(by_note) < QUALITY_NOTES_READ:
-                by_note.setdefault(row["n"].value, {})[row["text"].language or ""] = display_text(row["text"].value)
-        for iri, by_note in notes.items():
-            if iri in details:
-                details[iri]["offer_quality_notes"] = list({tuple(sorted(t.items())): t for t in by_note.values()}.values())[:10]
-        return details
-
-    def _public_rows(self, variables: str, pattern: str, values: str = ""):
-        """Distinct answers to ``pattern``, matched within each public graph (quarantine and provenance are not)."""
-        return rows_within_graphs(self.store, self.store.public_graphs(), variables, pattern, values)
-
-    def _provider_view(self, provider: dict, lang: str, p: Presenter) -> dict:
-        offers = provider["offers"]
-        complete = sum(1 for s in offers if s["microcredential"])
-        sources = sorted({s["source"] for s in offers})
-        harvested = [self.last_harvest.get(s) for s in sources if self.last_harvest.get(s)]
-        identifiers = []
-        for scheme, notation in provider["identifiers"]:
-            link = f"https://www.eqar.eu/qa-results/search/by-institution/institution/?id={notation.removeprefix('DEQARINST')}" if "deqar" in scheme.lower() or notation.startswith("DEQARINST") else None
-            identifiers.append({"scheme": scheme, "notation": notation, "link": link})
-        accreditations = []
-        for a in provider["accreditations"]:
-            accreditations.append({
-                "type": p.label(a["type"]) if a.get("type") else "",
-                "explanation": p.explain(a.get("type")),
-                "title": p.text(a.get("titles", {})),
-                "agent": p.text(a.get("agent", {})),
-                "report": http_only(a.get("report")),
-                "issued": p.day(a.get("issued")),
-            })
-        names = provider.get("names", {})
-        return {
-            "iri": provider["iri"],
-            "url": provider_page(provider["iri"], lang),
-            "name": p.text(names) or p.plain(provider["iri"]),
-            "other_names": [{"text": t, "lang": lg} for lg, t in sorted(names.items()) if t != pick(names, lang)[0]],
-            "country": p.label(provider.get("country")) if provider.get("country") else "",
-            "homepage": http_only(provider.get("homepage")),
-            "identifiers": identifiers,
-            "accreditations": accreditations,
-            "offer_quality_notes": [p.text(t) for t in provider.get("offer_quality_notes", [])],
-            "offers": len(offers),
-            "complete": complete,
-            "share": round(100 * complete / len(offers)) if offers else 0,
-            "warnings": sum(int(s.get("warnings") or 0) for s in offers),
-            "last_harvest": p.day(max(harvested)) if harvested else "",
-            "sources": sources,
+    def _record(self, summary: dict, lang: str, p: Presenter, facets: list[Facet], keys: dict[tuple[str, str], str]) -> Record:
+        card = self._card(summary, lang, p)
+        provider = summary.get("provider") or {}
+        words = [*summary["titles"].values(), *(summary.get("descriptions") or {}).values(), *(provider.get("names") or {}).values(),
+                 *(name for place in summary.get("places") or [] for name in (place.get("names") or {}).values())]
+        meta = {
+            "title": card["title"], "provider": card["provider"], "iri": summary["iri"], "level": card["level"],
+            "level_label": card["level_label"], "eqf": card["eqf"], "national": card["national_level"], "ects": card["ects"],
+            "hours": card["hours"], "modes": ", ".join(card["modes"]), "start": card["start"], "deadline": card["deadline"],
+            "languages": ", ".join(card["languages"]), "places": json.dumps(card["places"], ensure_ascii=False), "price": card["price"],
         }
+        if card["fallback"]:
+            meta.update(title_lang=card["title_lang"], title_language=i18n.language_name(card["title_lang"], lang))
+        filters = {facet.name: sorted({keys[(facet.name, v)] for v in _facet_values(summary, facet.name) if (facet.name, v) in keys})
+                   for facet in facets}
+        filters.update({name: [value] for name, value in _range_values(summary).items()})
+        # Pagefind leaves out of a sorted result every record without that sort key: offers with no start or no
+        # workload get one that sorts them last. Numbers are padded, so they sort as text in their order.
+        ects = summary.get("ects")
+        sort = {"title": card["title"].casefold(), "start": (summary.get("start") or "9999")[:10],
+                "ects": f"{ects:012.3f}" if ects is not None else "99999999.999"}
+        return {"url": card["url"], "content": display_text(" ".join(words)) + " " + EVERY_OFFER, "language": lang,
+                "meta": {k: v for k, v in meta.items() if v}, "filters": {k: v for k, v in filters.items() if v}, "sort": sort}
+
+    def ranges(self) -> dict[str, list[str]]:
+        """Every start day, workload and price the listed offers have, for the search page's "between" fields: the
+        script turns "from 2027-03-01" into the days in range, since Pagefind filters match values exactly."""
+        found: dict[str, set[str]] = {}
+        for summary in self.summaries:
+            for name, value in _range_values(summary).items():
+                found.setdefault(name, set()).add(value)
+        return {name: sorted(values, key=float if name != "start_day" else str) for name, values in found.items()}
+
+class LiveFacets:
+    """A catalogue too large to search in the browser: the facets counted by the published search index, among the
+    current offers (what the server's search shows), each value a link to that search with the value chosen. No
+    browse page per value is written: at a million offers that would be hundreds of thousands of pages."""
+
+    live = True
+
+    def __init__(self, index: SearchIndex, search_action: str):
+        self.index = index
+        self.search_action = search_action
+        self.vocabulary = load_vocabulary()
+        found = index.search(SearchQuery(filters={"status": [CURRENT]}, page_size=0, facets=tuple(n for n in LIVE_FACETS if n != "start")))
+        self.total = found.total
+        self._counts = {name: dict(values) for name, values in found.facets.items()}
+        self._counts["start"] = self._months()
+        self._facet_lists: dict[str, list[Facet]] = {}
+
+    def _months(self) -> dict[str, int]:
+        """Offers starting in each month, counted by the same search a month's link asks for."""
+        months = [m for (m,) in self.index.db.execute(
+            "SELECT DISTINCT substr(start_date, 1, 7) FROM offers WHERE start_date IS NOT NULL ORDER BY 1")]
+        counts = {}
+        for month in months:
+            first, last = _month_days(month)
+            total = self.index.search(SearchQuery(filters={"status": [CURRENT]}, start_from=first, start_to=last, page_size=0, facets=())).total
+            if total:
+                counts[month] = total
+        return counts
+
+    def facets(self, lang: str, p: Presenter) -> list[Facet]:
+        if lang not in self._facet_lists:
+            facets = []
+            for name in LIVE_FACETS:
+                facet = Facet(name, _facet_label(name, p))
+                for value, count in self._counts.get(name, {}).items():
+                    if count:
+                        facet.values.append(FacetValue(_slug(value), value, value_label(name, value, p, {}), count, self._url(lang, name, value)))
+                facet.values.sort(key=_value_order(name))
+                facets.append(facet)
+            self._facet_lists[lang] = facets
+        return self._facet_lists[lang]
+
+    def _url(self, lang: str, facet: str, value: str) -> str:
+        if facet == "start":
+            first, last = _month_days(value)
+            params = [("start_from", first), ("start_to", last)]
+        else:
+            params = [(facet, value)]
+        return f"{self.search_action}{lang}/search.html?{urlencode(params)}"
+
+
+def _month_days(month: str) -> tuple[str, str]:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{month}-01", f"{month}-{calendar.monthrange(year, number)[1]:02d}"
+
+
+class Pages:
+    """The pages every build writes afresh when their bytes change: home, search, browse, comparison, about, for
+    providers, accessibility, in both languages, and robots.txt; with ``Listings``, the browse pages per value."""
+
+    def __init__(self, config: Config, generation: Generation, facets: Listings | LiveFacets, providers: int,
+                 last_harvest: dict[str, str | None], search_action: str | None = None):
+        self.config = config
+        self.generation = generation
+        self.listings = facets
+        self.providers = providers
+        self.last_harvest = last_harvest
+        # Where the site's search forms send a search when the catalogue is too large to search in the browser
+        # (the live search of the catalogue's server); None: the search page searches in the browser.
+        self.search_action = search_action
+        self.vocabulary = load_vocabulary()
+
+    def _renderer(self, lang: str) -> tuple[Presenter, Callable[..., str]]:
+        env = environment(lang)
+        p = Presenter(lang, self.vocabulary)
+        other = "en" if lang == "sv" else "sv"
+
+        def render(template: str, path: str, **context) -> str:
+            return env.get_template(template).render(
+                **common_context(self.config, lang, f"/{lang}/{path}", f"/{other}/{path}"), p=p,
+                search_action=self.search_action and f"{self.search_action}{lang}/search.html", **context
+            )
+
+        return p, render
+
+    def everything(self) -> Iterator[tuple[str, str]]:
+        yield "index.html", environment("en").get_template("root.html").render(
+            site_title=self.config.title, languages=i18n.LANGUAGES, **{"lang": "en"}
+        )
+        for lang in i18n.LANGUAGES:
+            p, render = self._renderer(lang)
+            facets = self.listings.facets(lang, p)
+            total = self.listings.total
+            yield f"{lang}/index.html", render("home.html", "", offers=total, facets=facets, providers=self.providers)
+            ranges = self.listings.ranges() if isinstance(self.listings, Listings) else {}
+            yield f"{lang}/search.html", render("search.html", "search.html", facets=facets, ranges=ranges, every=EVERY_OFFER, total=total)
+            yield f"{lang}/browse/index.html", render("browse_index.html", "browse/", facets=facets, live=self.listings.live)
+            yield f"{lang}/compare.html", render("compare.html", "compare.html")
+            yield f"{lang}/about.html", render("about.html", "about.html", sources=self._sources(lang, p), meta=self.generation.meta, licence=self.config.licence if is_http(self.config.licence) else "", example_query=EXAMPLE_QUERY)
+            yield f"{lang}/for-providers.html", render(
+                "for_providers.html", "for-providers.html", guide=self._annex_guide(lang), example=self._example_offer()
+            )
+            yield f"{lang}/accessibility.html", render("accessibility.html", "accessibility.html")
+        yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.config.base}sitemap.xml\n"
+
+    def browse_pages(self) -> Iterator[tuple[str, Deferred]]:
+        if not isinstance(self.listings, Listings):
+            return
+        for lang in i18n.LANGUAGES:
+            p, render = self._renderer(lang)
+            yield from self.listings.browse_pages(lang, p, render)
+
+    def register(self, providers: list[dict]) -> Iterator[tuple[str, str]]:
+        """The provider register in both languages, from what ``providers.provider_data`` gave for each."""
+        for lang in i18n.LANGUAGES:
+            p, render = self._renderer(lang)
+            in_order = sorted(providers, key=lambda data: pick(data["names"], lang)[0].casefold())
+            views = [provider_view(data, lang, p, self.last_harvest) for data in in_order]
+            yield f"{lang}/providers.html", render("providers.html", "providers.html", providers=views)
 
     def _sources(self, lang: str, p: Presenter) -> list[dict]:
         counts = self.generation.meta.get("sources", {})
@@ -430,64 +444,39 @@ class Pages:
         markup = re.search(r'<script type="application/ld\+json">\s*(.*?)\s*</script>', page, re.DOTALL)
         return {"turtle": (static / "example-offer.ttl").read_text(encoding="utf-8"), "jsonld": markup.group(1) if markup else ""}
 
-    def search_records(self) -> Iterator[Record]:
-        """One Pagefind record per listed offer and language: what a result card shows (meta), the facet value keys
-        the search page's checkboxes carry (filters), and the sort keys; words from every title, description,
-        provider name and place."""
+def sitemaps(base: str, offers: Iterable[tuple[str, str]], providers: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """``sitemap.xml``, a sitemap index, and its sitemaps of at most ``SITEMAP_URLS`` addresses each (the protocol's
+    limit is 50,000, which a catalogue passes at about 25,000 offers in two languages): the site's own pages, then
+    ``offers`` ((IRI, source) of each listed offer) and ``providers`` (IRIs), written as they come."""
+    root = base.rstrip("/")
+
+    def paths() -> Iterator[str]:
         for lang in i18n.LANGUAGES:
-            p = Presenter(lang, self.vocabulary)
-            facets = self._facets(lang, p)
-            keys = {(facet.name, value.value): value.key for facet in facets for value in facet.values}
-            for summary in self.summaries:
-                yield self._record(summary, lang, p, facets, keys)
+            for page in ("", "search.html", "browse/", "providers.html", "about.html", "for-providers.html", "accessibility.html"):
+                yield f"/{lang}/{page}"
+        for iri, source in offers:
+            for lang in i18n.LANGUAGES:
+                yield offer_page(iri, source, base, lang)
+        for iri in providers:
+            for lang in i18n.LANGUAGES:
+                yield provider_page(iri, lang)
 
-    def _record(self, summary: dict, lang: str, p: Presenter, facets: list[Facet], keys: dict[tuple[str, str], str]) -> Record:
-        card = self._card(summary, lang, p)
-        provider = summary.get("provider") or {}
-        words = [*summary["titles"].values(), *(summary.get("descriptions") or {}).values(), *(provider.get("names") or {}).values(),
-                 *(name for place in summary.get("places") or [] for name in (place.get("names") or {}).values())]
-        meta = {
-            "title": card["title"], "provider": card["provider"], "iri": summary["iri"], "level": card["level"],
-            "level_label": card["level_label"], "eqf": card["eqf"], "national": card["national_level"], "ects": card["ects"],
-            "hours": card["hours"], "modes": ", ".join(card["modes"]), "start": card["start"], "deadline": card["deadline"],
-            "languages": ", ".join(card["languages"]), "places": json.dumps(card["places"], ensure_ascii=False), "price": card["price"],
-        }
-        if card["fallback"]:
-            meta.update(title_lang=card["title_lang"], title_language=i18n.language_name(card["title_lang"], lang))
-        filters = {facet.name: sorted({keys[(facet.name, v)] for v in _facet_values(summary, facet.name) if (facet.name, v) in keys})
-                   for facet in facets}
-        filters.update({name: [value] for name, value in _range_values(summary).items()})
-        # Pagefind leaves out of a sorted result every record without that sort key: offers with no start or no
-        # workload get one that sorts them last. Numbers are padded, so they sort as text in their order.
-        ects = summary.get("ects")
-        sort = {"title": card["title"].casefold(), "start": (summary.get("start") or "9999")[:10],
-                "ects": f"{ects:012.3f}" if ects is not None else "99999999.999"}
-        return {"url": card["url"], "content": display_text(" ".join(words)) + " " + EVERY_OFFER, "language": lang,
-                "meta": {k: v for k, v in meta.items() if v}, "filters": {k: v for k, v in filters.items() if v}, "sort": sort}
+    names: list[str] = []
+    entries: list[str] = []
 
-    def _ranges(self) -> dict[str, list[str]]:
-        """Every start day, workload and price the listed offers have, for the search page's "between" fields: the
-        script turns "from 2027-03-01" into the days in range, since Pagefind filters match values exactly."""
-        found: dict[str, set[str]] = {}
-        for summary in self.summaries:
-            for name, value in _range_values(summary).items():
-                found.setdefault(name, set()).add(value)
-        return {name: sorted(values, key=float if name != "start_day" else str) for name, values in found.items()}
+    def part() -> tuple[str, str]:
+        names.append(f"sitemaps/sitemap-{len(names) + 1}.xml")
+        return names[-1], f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{"".join(entries)}</urlset>\n'
 
-    def _sitemaps(self) -> Iterator[tuple[str, str]]:
-        """``sitemap.xml``, a sitemap index, and its sitemaps of at most ``SITEMAP_URLS`` addresses each (the
-        protocol's limit is 50,000, which a catalogue passes at about 25,000 offers in two languages)."""
-        base = self.config.base.rstrip("/")
-        paths = [f"/{lang}/{page}" for lang in i18n.LANGUAGES for page in ("", "search.html", "browse/", "providers.html", "about.html", "for-providers.html", "accessibility.html")]
-        paths += [offer_page(s["iri"], s["source"], self.config.base, lang) for s in self.summaries for lang in i18n.LANGUAGES]
-        paths += [provider_page(iri, lang) for iri in self.providers for lang in i18n.LANGUAGES]
-        names = []
-        for number, first in enumerate(range(0, max(1, len(paths)), SITEMAP_URLS), start=1):
-            entries = "".join(f"  <url><loc>{escape(base + path)}</loc></url>\n" for path in paths[first:first + SITEMAP_URLS])
-            names.append(f"sitemaps/sitemap-{number}.xml")
-            yield names[-1], f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n'
-        listed = "".join(f"  <sitemap><loc>{escape(f'{base}/{name}')}</loc></sitemap>\n" for name in names)
-        yield "sitemap.xml", f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{listed}</sitemapindex>\n'
+    for path in paths():
+        entries.append(f"  <url><loc>{escape(root + path)}</loc></url>\n")
+        if len(entries) == SITEMAP_URLS:
+            yield part()
+            entries = []
+    if entries or not names:
+        yield part()
+    listed_parts = "".join(f"  <sitemap><loc>{escape(f'{root}/{name}')}</loc></sitemap>\n" for name in names)
+    yield "sitemap.xml", f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{listed_parts}</sitemapindex>\n'
 
 
 def _facet_values(summary: dict, facet: str) -> list[str]:

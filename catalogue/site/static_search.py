@@ -12,7 +12,7 @@ service's answers with a pause of 0.1 s after each one (ten records a second); :
 reads them as they come, and records are sent in windows of :data:`WINDOW`, so a build is bound by
 the binary's own work.
 
-The comparison page needs, for a handful of IRIs, where each offer's page is: :func:`offer_shards`
+The comparison page needs, for a handful of IRIs, where each offer's page is: :func:`shard_file`
 splits that lookup into small JSON files by a hash of the IRI (the same FNV-1a the page computes), so
 a comparison downloads one small file per offer compared, whatever the size of the catalogue.
 """
@@ -24,7 +24,7 @@ import base64
 import hashlib
 import json
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from importlib.metadata import version
 from pathlib import Path
 from typing import TypedDict
@@ -134,10 +134,7 @@ def shard(iri: str) -> str:
     return f"{value:08x}"[:SHARD_DIGITS]
 
 
-def offer_shards(pages: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
-    """(IRI, offer page path below the language folder) -> (file path, JSON) of the comparison's lookup files."""
-    shards: dict[str, dict[str, str]] = {}
-    for iri, path in pages:
-        shards.setdefault(shard(iri), {})[iri] = path
-    for key in sorted(shards):
-        yield f"assets/offers/{key}.json", json.dumps(dict(sorted(shards[key].items())), ensure_ascii=False, separators=(",", ":"))
+def shard_file(key: str, pages: Iterable[tuple[str, str]]) -> tuple[str, str]:
+    """(file path, JSON) of the comparison's lookup file ``key``: (IRI, offer page path below the language folder)
+    of each offer in it, by IRI."""
+    return f"assets/offers/{key}.json", json.dumps(dict(sorted(pages)), ensure_ascii=False, separators=(",", ":"))
