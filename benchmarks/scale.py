@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import signal
 import sqlite3
 import statistics
@@ -286,7 +287,10 @@ def run_backend(n: int, backend: str, folder: Path, store: str, env: dict[str, s
 
     if n <= args.site_max:
         site = catalogue(config, "build-site", env=env)
-        result["site full build, s"] = f"{site.seconds:,.1f} ({site.peak_bytes / 2**20:,.0f} MiB)"
+        result["site full build, s"] = f"{site.seconds:,.1f} ({site.peak_bytes / 2**20:,.0f} MiB; {built(site.output)})"
+        floor = site_floor(config)
+        result["site full build against its floor"] = (f"{site.seconds:,.1f} s / plain jinja2 loop {floor.seconds:,.1f} s "
+                                                       f"({floor.peak_bytes / 2**20:,.0f} MiB) = {site.seconds / floor.seconds:,.1f}x")
     else:
         result["site full build, s"] = f"not run (over --site-max {args.site_max:,})"
     # One offer edited in one feed: the harvest, and the site after it, should cost what the change costs.
@@ -300,7 +304,9 @@ def run_backend(n: int, backend: str, folder: Path, store: str, env: dict[str, s
     result["one offer changed, stages (s)"] = timings(harvested.output)
     if n <= args.site_max:
         one = catalogue(config, "build-site", env=env)
-        result["site after one offer changed, s"] = f"{one.seconds:,.1f}"
+        result["site after one offer changed, s"] = f"{one.seconds:,.1f} ({one.peak_bytes / 2**20:,.0f} MiB; {built(one.output)})"
+        same = catalogue(config, "build-site", env=env)
+        result["site with nothing changed, s"] = f"{same.seconds:,.1f}"
     return result
 
 
@@ -416,6 +422,47 @@ STAGE_FLOORS = {
     "fetch and map": "parse", "extract offers": "parse", "validate": "validate", "write": "write",
     "publish: dumps": "dumps", "publish: search index": "search index",
 }
+
+
+# The site's floor: every offer's summary from the published search index, through one plain jinja2 template per
+# language (a page of the summary's fields), each page written to its own file.
+SITE_FLOOR = r"""
+import json, sqlite3, sys, tempfile
+from pathlib import Path
+from jinja2 import Environment
+sys.path.insert(0, sys.argv[1])
+from catalogue.publish.generations import current_generation
+from catalogue.config import load_config
+config = load_config(Path(sys.argv[2]))
+index = sqlite3.connect(current_generation(config).search_path)
+template = Environment(autoescape=True).from_string(
+    "<!doctype html><html lang={{ lang }}><title>{{ s.titles.get(lang) or s.titles.values()|first }}</title><main><h1>{{ s.titles.get(lang) }}</h1>"
+    "<p>{{ s.descriptions.get(lang) }}</p><dl>{% for k, v in s.items() %}<dt>{{ k }}</dt><dd>{{ v }}</dd>{% endfor %}</dl></main></html>")
+with tempfile.TemporaryDirectory() as out:
+    pages = 0
+    for number, (text,) in enumerate(index.execute("SELECT summary FROM offers")):
+        summary = json.loads(text)
+        for lang in ("sv", "en"):
+            folder = Path(out, lang, str(number // 10000))
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{number}.html").write_text(template.render(s=summary, lang=lang), encoding="utf-8")
+            pages += 1
+print("PAGES", pages)
+"""
+
+
+def site_floor(config: Path) -> Measured:
+    measured = measure([sys.executable, "-c", SITE_FLOOR, str(ROOT), str(config)], cwd=config.parent)
+    if "PAGES" not in measured.output:
+        raise RuntimeError(f"the site floor failed: {measured.output.strip()[-1500:]}")
+    return measured
+
+
+def built(output: str) -> str:
+    """What ``catalogue build-site`` says it did: pages rendered, files written, unchanged, removed."""
+    words = " ".join(output.split())  # the line may be wrapped at the width of a terminal
+    found = re.search(r"(\d[\d,]* offer pages rendered, \d[\d,]* files written, \d[\d,]* unchanged, \d[\d,]* removed)", words)
+    return found.group(1) if found else "?"
 
 
 def floors(paths: list[Path]) -> tuple[dict[str, float], int]:
