@@ -3,6 +3,7 @@ over the bundled site, through real HTTP and a real Chromium."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode, urlparse
@@ -233,6 +234,16 @@ def test_past_the_browser_search_size_the_sites_search_forms_go_to_the_servers_s
         action = urlparse(actions[0]).path
         answered = _page(server, action, q="data")
         assert answered.status_code == 200 and _count(answered.text) == _api_total(server, q="data") > 0
+    # No page per facet value: the browse page links each value to the server's search, and counts what it finds.
+    assert not (site / "en" / "browse" / "eqf").exists()
+    browse = (site / "en" / "browse" / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a href="([^"]+)"><bdi class="facet-label">[^<]*</bdi></a> <span class="count">\((\d+)\)</span>', browse)
+    assert {urlparse(html.unescape(link)).query.split("=")[0] for link, _ in links} >= {"broad_field", "eqf", "mode", "language", "start_from"}
+    for link, count in links:
+        address = urlparse(html.unescape(link))
+        assert address.path == "/en/search.html"
+        answered = requests.get(server.url + address.path + "?" + address.query, headers={"Accept": "text/html"}, timeout=30)
+        assert _count(answered.text) == int(count) > 0, link
     assert SiteBuilder(large, site).build().written == 0  # the same generation and size: nothing to do
     # Under the size again, the index is made and the search page searches in the browser. (Built in a thread of its
     # own: Pagefind's client runs an event loop, and Playwright's, from the browser tests, may be running in this one.)

@@ -455,6 +455,73 @@ def test_a_changed_offer_renders_only_its_own_pages(tmp_path):
     assert "Data analysis in Python" in page.read_text(encoding="utf-8")
 
 
+def _files(site: Path) -> dict[str, int]:
+    """Every file of the site (but the Pagefind index and the manifest) with the time it was last written."""
+    return {path.relative_to(site).as_posix(): path.stat().st_mtime_ns for path in site.rglob("*")
+            if path.is_file() and "pagefind" not in path.parts and not path.name.startswith(".build-manifest")}
+
+
+def test_a_build_writes_what_a_change_touches_and_removes_what_a_withdrawn_offer_had(tmp_path):
+    """One offer retitled: its pages, its provider's and the listings that show it are written, no other offer's page
+    and no sitemap. One offer withdrawn: its pages go, and the sitemaps and the comparison's lookup file leave it out."""
+    config_path = write_config(tmp_path)
+    copy = tmp_path / "norrsunda.ttl"
+    copy.write_text((Path(__file__).resolve().parent.parent / "examples" / "elm" / "norrsunda-universitet.ttl").read_text(encoding="utf-8"), encoding="utf-8")
+    head = config_path.read_text(encoding="utf-8").split("[[sources]]")[0]
+    config_path.write_text(head + f'[[sources]]\nid = "norrsunda"\nname = "Norrsunda"\nharvester = "rdf"\nurl = "{copy.as_posix()}"\nmax_shrink = 0.9\n',
+                           encoding="utf-8")
+    site = tmp_path / "data" / "site"
+    run(config_path, "harvest")
+    run(config_path, "build-site")
+    before = _files(site)
+    offer_pages = {path for path in before if path.split("/")[1:2] == ["offer"]}
+    assert len(offer_pages) == 14
+
+    copy.write_text(copy.read_text(encoding="utf-8").replace('"Data analysis with Python"@en ;\n    dcterms:description',
+                                                              '"Data analysis in Python"@en ;\n    dcterms:description', 1), encoding="utf-8")
+    run(config_path, "harvest")
+    assert "1 offer pages rendered" in run(config_path, "build-site")
+    after = _files(site)
+    written = {path for path in after if after[path] != before.get(path)}
+    retitled = {path for path in offer_pages if "2027-data-analysis-python" in path}
+    assert len(retitled) == 2 and retitled <= written
+    assert not (written & offer_pages) - retitled
+    assert not {path for path in written if "sitemap" in path}
+    assert {path for path in written if "/provider/" in path}, "the provider's page lists the offer's card"
+    assert any("Data analysis in Python" in (site / path).read_text(encoding="utf-8") for path in written if path.startswith("en/browse/"))
+
+    withdrawn = "2027-plc-automation"
+    copy.write_text(copy.read_text(encoding="utf-8").replace(f"lo:{withdrawn} a elm:LearningOpportunity ;", f"lo:{withdrawn} a elm:LearningOutcome ;"),
+                    encoding="utf-8")
+    run(config_path, "harvest")
+    report = run(config_path, "build-site")
+    assert "0 offer pages rendered" in report
+    remaining = _files(site)
+    assert not any(withdrawn in path for path in remaining)
+    assert len({path for path in remaining if path.split("/")[1:2] == ["offer"]}) == 12
+    sitemaps = " ".join((site / path).read_text(encoding="utf-8") for path in remaining if path.startswith("sitemaps/"))
+    assert withdrawn not in sitemaps and "2027-data-analysis-python" in sitemaps
+    lookups = " ".join((site / path).read_text(encoding="utf-8") for path in remaining if path.startswith("assets/offers/"))
+    assert withdrawn not in lookups and "2027-data-analysis-python" in lookups
+    assert run(config_path, "build-site").count(" 0 files written") == 1  # the same generation: nothing to do
+
+
+def test_a_site_built_by_an_earlier_release_is_taken_over(bundled_site, tmp_path):
+    """The JSON manifest of earlier releases: its pages are known (a page it lists that no build makes is removed),
+    every offer is rendered again, and the manifest is kept in SQLite from then on."""
+    site = tmp_path / "site"
+    shutil.copytree(bundled_site.site, site)
+    (site / ".build-manifest.sqlite").unlink()
+    stale = site / "en" / "offer" / "gone" / "old.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old", encoding="utf-8")
+    (site / ".build-manifest.json").write_text(json.dumps({"version": "old", "pages": {"en/offer/gone/old.html": "x"}, "offers": {}}), encoding="utf-8")
+    built = SiteBuilder(bundled_site.config, site).build()
+    assert built.offers_rendered == len(bundled_site.offers)
+    assert not stale.exists() and built.removed == 1
+    assert not (site / ".build-manifest.json").exists() and (site / ".build-manifest.sqlite").exists()
+
+
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
 def test_the_spreadsheet_template_is_offered_for_download(bundled_site, lang):
     page = (bundled_site.site / lang / "for-providers.html").read_text(encoding="utf-8")

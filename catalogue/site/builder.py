@@ -408,6 +408,17 @@ class SiteBuilder:
                 (self.out / relative).unlink(missing_ok=True)
                 self.manifest.forget_page(relative)
                 self.report.removed += 1
+                self._prune((self.out / relative).parent)
+
+    def _prune(self, folder: Path) -> None:
+        """Remove ``folder`` and the folders above it (below the site's) that removing pages left empty."""
+        while folder != self.out and self.out in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or gone)
+                return
+            self._listed.pop(folder.relative_to(self.out).as_posix(), None)
+            folder = folder.parent
 
     def _assets(self, rebuild: bool) -> None:
         static = data_dir("site") / "static"
