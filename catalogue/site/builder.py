@@ -8,13 +8,21 @@ search forms go to the catalogue server's own search instead), one page per
 offer and per provider, the provider register, a comparison page, about the
 data, for providers, and the accessibility statement.
 
-Building is incremental: a manifest remembers the content hash of every
-offer and the SHA-256 of every page written. An offer page is rendered again
-only when the offer's content, or the templates, translations or vocabulary,
-changed; any page is written only when its bytes differ. Each file is
-replaced atomically (write, then rename), so a server never sends half a page.
-The Pagefind index is made again only when what it holds changed (a digest of
-its records), beside the old one, then put in its place.
+Building is incremental, and costs what changed rather than what the catalogue holds. The manifest
+(``manifest.BuildManifest``, SQLite beside the site) remembers every page written (the SHA-256 of its
+bytes, and the unit that wrote it: an offer, a provider, the sitemaps, a lookup file, the listings) and,
+for every offer, the search index row's fingerprint its pages were made from. A build compares the
+published index with the manifest inside SQLite, renders the pages of the offers that are new or
+changed, removes those of withdrawn offers, renders the pages of the providers of those offers (and
+of offers whose next application deadline passed), and writes the sitemaps again only when the listed
+offers changed. Any change of the templates, translations, vocabulary or site code renders everything.
+A page is written only when its bytes differ; each file is replaced atomically (write, then rename),
+so a server never sends half a page. A page missing from disk is written again.
+
+A catalogue searched in the browser (up to ``[site] browser_search_max_offers``) also gets a browse
+page per facet value and a Pagefind index, made again only when what it holds changed (a digest of
+its records), beside the old one, then put in its place. A larger catalogue keeps no summary in
+memory: its facets are counted by the search index and link to the server's search.
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ from . import i18n
 from .cards import card, next_deadline
 from .environment import common_context, environment
 from .manifest import BuildManifest, listed
-from .pages import Listings, LiveFacets, Pages, sitemaps, summary_digest
+from .pages import Deferred, Listings, LiveFacets, Pages, sitemaps, summary_digest
 from .providers import PROVIDER_SLICE, provider_data, provider_details, provider_view
 from .schema_org import schema_org
 from .static_search import (
@@ -317,15 +325,11 @@ class SiteBuilder:
                       search_action=None if browser else self.config.base)
         for path, content in pages.everything():
             self._write(path, content, FIXED)
-        for path, content in pages.register([json.loads(data) for data in manifest.provider_data()]):
-            self._write(path, content, REGISTER)
+        for path, deferred in pages.register(list(manifest.provider_data())):
+            self._deferred(path, deferred, REGISTER)
         for path, deferred in pages.browse_pages():
-            if manifest.input_key(path) == deferred.key and manifest.digest(path) is not None and self._exists(path):
-                self._seen.setdefault(LISTINGS, set()).add(path)
-                continue
-            manifest.keep_input(path, deferred.key)
-            self._write(path, deferred.render(), LISTINGS)
-        manifest.forget_inputs_except(self._seen.get(LISTINGS, set()) | {PAGEFIND_KEY})
+            self._deferred(path, deferred, LISTINGS)
+        manifest.forget_inputs_except(self._seen.get(LISTINGS, set()) | self._seen.get(REGISTER, set()) | {PAGEFIND_KEY})
         if isinstance(facets, Listings):
             self._pagefind(facets)
         else:
@@ -333,6 +337,15 @@ class SiteBuilder:
             # made, and an earlier one is removed so that no stale search is served.
             manifest.forget_input(PAGEFIND_KEY)
             remove_index(self.out)
+
+    def _deferred(self, path: str, deferred: Deferred, unit: str) -> None:
+        """Write the page unless what it shows is what it showed when last written."""
+        if self.manifest.input_key(path) == deferred.key and self.manifest.digest(path) is not None and self._exists(path):
+            self._seen.setdefault(unit, set()).add(path)
+            self.manifest.seen(path, unit)
+            return
+        self.manifest.keep_input(path, deferred.key)
+        self._write(path, deferred.render(), unit)
 
     def _pagefind(self, listings: Listings) -> None:
         """The Pagefind index, made again only when its records changed since the last build."""
@@ -364,9 +377,9 @@ class SiteBuilder:
                 names = {name for name in os.listdir(self.out / folder) if not name.startswith(".")}
             except (FileNotFoundError, NotADirectoryError):
                 names = set()
-            self._listed[folder] = names
             if len(names) >= expected and folder:
                 continue
+            self._listed[folder] = names
             missing += [(path, unit) for path, unit in self.manifest.units_in(folder) if path.rpartition("/")[2] not in names]
         return missing
 

@@ -387,13 +387,21 @@ class Pages:
             p, render = self._renderer(lang)
             yield from self.listings.browse_pages(lang, p, render)
 
-    def register(self, providers: list[dict]) -> Iterator[tuple[str, str]]:
-        """The provider register in both languages, from what ``providers.provider_data`` gave for each."""
+    def register(self, providers: list[str]) -> Iterator[tuple[str, Deferred]]:
+        """The provider register in both languages, from what ``providers.provider_data`` gave for each (as JSON);
+        rendered only when a provider or the day of a harvest changed (25,000 providers at a million offers)."""
+        digest = hashlib.sha256()
+        for text in sorted(providers):
+            digest.update(text.encode("utf-8"))
         for lang in i18n.LANGUAGES:
             p, render = self._renderer(lang)
-            in_order = sorted(providers, key=lambda data: pick(data["names"], lang)[0].casefold())
-            views = [provider_view(data, lang, p, self.last_harvest) for data in in_order]
-            yield f"{lang}/providers.html", render("providers.html", "providers.html", providers=views)
+
+            def page(p=p, render=render, lang=lang) -> str:
+                in_order = sorted(map(json.loads, providers), key=lambda data: pick(data["names"], lang)[0].casefold())
+                views = [provider_view(data, lang, p, self.last_harvest) for data in in_order]
+                return render("providers.html", "providers.html", providers=views)
+
+            yield f"{lang}/providers.html", Deferred(_key(digest.hexdigest(), {s: (d or "")[:10] for s, d in self.last_harvest.items()}), page)
 
     def _sources(self, lang: str, p: Presenter) -> list[dict]:
         counts = self.generation.meta.get("sources", {})
