@@ -522,6 +522,31 @@ def test_a_site_built_by_an_earlier_release_is_taken_over(bundled_site, tmp_path
     assert not (site / ".build-manifest.json").exists() and (site / ".build-manifest.sqlite").exists()
 
 
+def test_a_build_stopped_half_way_is_finished_by_the_next(bundled_site, tmp_path, monkeypatch):
+    """The manifest is kept in one transaction: pages written by a build that failed part way are not taken as done."""
+    from catalogue.site import builder
+
+    made = []
+
+    def failing(offer, base, lang):
+        made.append(offer.iri)
+        if len(made) > 5:
+            raise RuntimeError("stopped")
+        return schema_org(offer, base, lang)
+
+    schema_org = builder.schema_org
+    monkeypatch.setattr(builder, "schema_org", failing)
+    site = tmp_path / "site"
+    with pytest.raises(RuntimeError, match="stopped"):
+        SiteBuilder(bundled_site.config, site).build()
+    assert any(site.rglob("offer/*/*.html"))  # pages were written before it stopped
+    monkeypatch.setattr(builder, "schema_org", schema_org)
+    finished = SiteBuilder(bundled_site.config, site).build()
+    assert finished.offers_rendered == len(bundled_site.offers)
+    for summary in bundled_site.offers:
+        assert (site / page_of(bundled_site, summary, "en").relative_to(bundled_site.site)).exists()
+
+
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
 def test_the_spreadsheet_template_is_offered_for_download(bundled_site, lang):
     page = (bundled_site.site / lang / "for-providers.html").read_text(encoding="utf-8")
