@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -130,10 +131,16 @@ def build(path: Path, offers: Iterable[OfferSummary], fingerprints: dict[str, st
 
 
 @contextmanager
-def _building(path: Path) -> Iterator[sqlite3.Connection]:
-    """A new database beside ``path`` in one transaction, put in its place (atomically) when the block ends well."""
+def _building(path: Path, copy_of: Path | None = None) -> Iterator[sqlite3.Connection]:
+    """A new database beside ``path`` (a copy of ``copy_of``) in one transaction, put in its place (atomically) when
+    the block ends well."""
     tmp = path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
+    if copy_of is not None:
+        # A published index is never written again and has no journal, so its file is a consistent database. The
+        # kernel copies it (copy_file_range) several times faster than SQLite's backup, page by page, did: 5.2 GB
+        # at a million offers, most of a one-change publish.
+        shutil.copyfile(copy_of, tmp)
     db = sqlite3.connect(tmp)
     try:
         with db:
@@ -211,12 +218,7 @@ def _reusable_rows(previous: Path, rules: str) -> dict[str, tuple[int, str, str 
 def _patch(path: Path, previous: Path, stale: list[tuple[int, str, str | None]], fresh: list[tuple[str, str]],
            read: Callable[[list[tuple[str, str]]], Iterable[OfferSummary]], fingerprints: dict[str, str], count: int) -> int:
     vocabulary = load_vocabulary()
-    with _building(path) as db:
-        source_db = sqlite3.connect(f"file:{previous}?mode=ro", uri=True)
-        try:
-            source_db.backup(db)
-        finally:
-            source_db.close()
+    with _building(path, copy_of=previous) as db:
         numbers = [(row[0],) for row in stale]
         sets = search_sets.ValueSets.stored(db)
         sets.discard(row[0] for row in stale)
