@@ -465,8 +465,8 @@ def build_site_command(ctx: click.Context, outdir: Path | None) -> None:
 
     config = get_config(ctx)
     target = outdir or config.data_dir / "site"
-    with output.progress(stderr, "Rendering offer pages", "offers") as advance:
-        report = build_site(config, target, lambda _kind, n: advance(n))
+    with output.counted_progress(stderr, "Rendering offer pages", "offers") as advance:
+        report = build_site(config, target, advance)
     stdout.print(
         f"Site in {target}: {report.offers} offers, {report.offers_rendered} offer pages rendered, "
         f"{report.written} files written, {report.unchanged} unchanged, {report.removed} removed in {report.seconds:.1f} s."

@@ -77,6 +77,33 @@ def progress(console: Console, label: str, unit: str = "items") -> Iterator[Call
         yield lambda n: bar.advance(task, n)
 
 
+@contextlib.contextmanager
+def counted_progress(console: Console, label: str, unit: str) -> Iterator[Callable[[str, int], None]]:
+    """A progress bar with a total on standard error; without a terminal (logs, CI), a line at every tenth done.
+
+    Yields a callback: ``("total", n)`` sets the number of items to do, ``(anything else, n)`` counts n done."""
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn(),
+                   console=console, transient=True, disable=not console.is_terminal)
+    task = bar.add_task(label, total=None)
+    state = {"done": 0, "total": 0, "next": 0}
+
+    def advance(kind: str, n: int) -> None:
+        if kind == "total":
+            state["total"], state["next"] = n, max(1, n // 10)
+            bar.update(task, total=n)
+            if not console.is_terminal and n:
+                console.print(f"{label}: {n:,} {unit} to do")
+            return
+        bar.advance(task, n)
+        state["done"] += n
+        if not console.is_terminal and state["total"] and state["done"] >= state["next"]:
+            console.print(f"{label}: {state['done']:,} of {state['total']:,} {unit}")
+            state["next"] += max(1, state["total"] // 10)
+
+    with bar:
+        yield advance
+
+
 def print_validation(console: Console, run: ValidationRun, lang: str, vocabulary: Vocabulary) -> None:
     words = WORDS[lang]
     labels = {e.key: e.label(lang) for e in vocabulary.annex_elements()}

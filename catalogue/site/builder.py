@@ -69,7 +69,7 @@ from .static_search import (
 )
 from .view import Presenter, offer_view
 
-Progress = Callable[[str, int], None]
+Progress = Callable[[str, int], None]  # ("total", offers to render) once, then ("offers", 1) per offer rendered
 PAGEFIND_KEY = "pagefind/pagefind-entry.json"  # the manifest's note of what the search index holds
 
 
@@ -240,6 +240,8 @@ class SiteBuilder:
         changes.providers.discard(None)  # type: ignore[arg-type]
         if not pairs:
             return changes
+        if self.progress:
+            self.progress("total", len(numbers))
         environments = {lang: environment(lang) for lang in i18n.LANGUAGES}
         presenters = {lang: Presenter(lang) for lang in i18n.LANGUAGES}
         sources = {s.id: s.name for s in self.config.sources}
