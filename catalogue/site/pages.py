@@ -23,9 +23,10 @@ from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from catalogue.config import Config
+from catalogue.publish import search_sets
 from catalogue.publish.generations import Generation
 from catalogue.publish.offer_data import pick
-from catalogue.publish.search_index import SearchIndex, SearchQuery
+from catalogue.publish.search_index import SearchIndex
 from catalogue.publish.time_relevance import CURRENT
 from catalogue.resources import data_dir
 from catalogue.templates import is_http
@@ -283,28 +284,21 @@ class LiveFacets:
     live = True
 
     def __init__(self, index: SearchIndex, search_action: str):
-        self.index = index
         self.search_action = search_action
         self.vocabulary = load_vocabulary()
-        found = index.search(SearchQuery(filters={"status": [CURRENT]}, page_size=0, facets=tuple(n for n in LIVE_FACETS if n != "start")))
-        self.total = found.total
-        self._counts = {name: dict(values) for name, values in found.facets.items()}
-        self._counts["start"] = self._months()
-        self._facet_lists: dict[str, list[Facet]] = {}
-
-    def _months(self) -> dict[str, int]:
-        """Offers starting in each month, counted by the same search a month's link asks for."""
-        months = [m for (m,) in self.index.db.execute(
-            "SELECT DISTINCT substr(start_date, 1, 7) FROM offers WHERE start_date IS NOT NULL ORDER BY 1")]
-        counts = {}
-        for month in months:
+        # Counted as the server's search counts a search for the status "current" and the value (search_index._parts).
+        sets = index.sets
+        current = sets.any_of("status", [CURRENT])
+        self.total = len(current)
+        self._counts = {name: dict(sets.counts(name, current)) for name in LIVE_FACETS if name != "start"}
+        months = [m for (m,) in index.db.execute("SELECT DISTINCT substr(start_date, 1, 7) FROM offers WHERE start_date IS NOT NULL")]
+        self._counts["start"] = {}
+        for month in sorted(months):
             first, last = _month_days(month)
-            # One facet of two values: no facets would mean every facet, each a pass over the matches.
-            asked = SearchQuery(filters={"status": [CURRENT]}, start_from=first, start_to=last, page_size=0, facets=("microcredential",))
-            total = self.index.search(asked).total
-            if total:
-                counts[month] = total
-        return counts
+            count = current.intersection_cardinality(sets.within("start", search_sets.date_key(first), search_sets.date_key(last)))
+            if count:
+                self._counts["start"][month] = count
+        self._facet_lists: dict[str, list[Facet]] = {}
 
     def facets(self, lang: str, p: Presenter) -> list[Facet]:
         if lang not in self._facet_lists:
