@@ -524,23 +524,21 @@ def test_a_site_built_by_an_earlier_release_is_taken_over(bundled_site, tmp_path
 
 def test_a_build_stopped_half_way_is_finished_by_the_next(bundled_site, tmp_path, monkeypatch):
     """The manifest is kept in one transaction: pages written by a build that failed part way are not taken as done."""
-    from catalogue.site import builder
+    closed = []
+    close = SiteBuilder._close
 
-    made = []
-
-    def failing(offer, base, lang):
-        made.append(offer.iri)
-        if len(made) > 5:
+    def failing(self, unit):
+        close(self, unit)
+        closed.append(unit)
+        if sum(1 for u in closed if u.startswith("offer:")) > 5:
             raise RuntimeError("stopped")
-        return schema_org(offer, base, lang)
 
-    schema_org = builder.schema_org
-    monkeypatch.setattr(builder, "schema_org", failing)
+    monkeypatch.setattr(SiteBuilder, "_close", failing)
     site = tmp_path / "site"
     with pytest.raises(RuntimeError, match="stopped"):
         SiteBuilder(bundled_site.config, site).build()
     assert any(site.rglob("offer/*/*.html"))  # pages were written before it stopped
-    monkeypatch.setattr(builder, "schema_org", schema_org)
+    monkeypatch.setattr(SiteBuilder, "_close", close)
     finished = SiteBuilder(bundled_site.config, site).build()
     assert finished.offers_rendered == len(bundled_site.offers)
     for summary in bundled_site.offers:

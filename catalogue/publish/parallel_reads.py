@@ -3,17 +3,19 @@
 Reading offers (a dozen index lookups per chunk of a thousand offers) is most of the cost of building the
 search index, and it is work one process does while the other core waits. Worker processes each open the
 snapshot read-only (Oxigraph allows readers beside the one writer) and read chunks of offers; the publishing
-process merges offers several sources publish and writes the index. At most a few chunks wait to be taken, so
-memory is set by the chunk, not by the catalogue.
+process writes the index. What is made of each offer can be made in the workers too (``map_published_offers``:
+the site's offer pages). At most a few chunks wait to be taken, so memory is set by the chunk, not by the
+catalogue.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from catalogue.garbage_collection import tune_for_batch_work
 from catalogue.store.base import CatalogueStore
@@ -26,6 +28,7 @@ from .offer_data import CHUNK, OfferSummary, merged_sources, read_chunk, read_of
 SERIAL_BELOW = 4 * CHUNK  # fewer offers than this are read in this process: starting workers costs more
 
 _snapshot: OxigraphStore | None = None
+T = TypeVar("T")
 
 
 def worker_count() -> int:
@@ -36,20 +39,41 @@ def read_published_offers(store: CatalogueStore, pairs: list[tuple[str, str]], w
                           chunk: int = CHUNK) -> Iterator[OfferSummary]:
     """``offer_data.read_offers(store, pairs)``: the same summaries in the same order, read by worker processes
     when ``store`` is an embedded store on disk that nothing writes while they are read (a published snapshot)."""
+    return map_published_offers(store, pairs, _as_read, workers, chunk)
+
+
+def map_published_offers(store: CatalogueStore, pairs: list[tuple[str, str]], work: Callable[[list[OfferSummary]], list[T]],
+                         workers: int | None = None, chunk: int = CHUNK) -> Iterator[T]:
+    """What ``work`` makes of the summaries of ``pairs`` (as ``read_offers`` gives them), a chunk at a time, in
+    order. In worker processes, as ``read_published_offers`` reads, ``work`` runs there too, so that what is done
+    with each offer (a page rendered, say) uses every core: it must be picklable (a module's function, or a
+    ``functools.partial`` of one). A chunk never splits the sources of one offer, so each is merged in one place."""
     workers = workers or worker_count()
     if workers < 2 or len(pairs) < SERIAL_BELOW or not isinstance(store, OxigraphStore) or store.path is None:
-        return read_offers(store, pairs, chunk)
-    return merged_sources(_in_workers(store.path, store.base, pairs, workers, chunk))
-
-
-def _in_workers(path: Path, base: str, pairs: list[tuple[str, str]], workers: int, chunk: int) -> Iterator[OfferSummary]:
+        for first, last in _chunks(pairs, chunk):
+            yield from work(list(read_offers(store, pairs[first:last], chunk)))
+        return
     # forkserver, not fork: the publishing process holds an open store, whose threads a fork would not carry over.
     # (A script that publishes needs the usual `if __name__ == "__main__":` guard, as for validation workers.)
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_open, initargs=(str(path), base, os.getpid())) as pool:
-        starts = range(0, len(pairs), chunk)
-        for _, summaries in in_order(pool, _read, starts, lambda start: (pairs[start:start + chunk],), 2 * workers):
-            yield from summaries
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_open, initargs=(str(store.path), store.base, os.getpid())) as pool:
+        for _, done in in_order(pool, _read, _chunks(pairs, chunk), lambda bounds: (pairs[bounds[0]:bounds[1]], work), 2 * workers):
+            yield from done
+
+
+def _chunks(pairs: list[tuple[str, str]], size: int) -> Iterator[tuple[int, int]]:
+    """(first, last) of slices of about ``size`` pairs, none ending between two sources of one offer."""
+    first = 0
+    while first < len(pairs):
+        last = min(first + size, len(pairs))
+        while last < len(pairs) and pairs[last][0] == pairs[last - 1][0]:
+            last += 1
+        yield first, last
+        first = last
+
+
+def _as_read(summaries: list[OfferSummary]) -> list[OfferSummary]:
+    return summaries
 
 
 def _open(path: str, base: str, owner: int) -> None:
@@ -59,6 +83,6 @@ def _open(path: str, base: str, owner: int) -> None:
     _snapshot = OxigraphStore.open(Path(path), base, read_only=True)
 
 
-def _read(pairs: list[tuple[str, str]]) -> list[OfferSummary]:
+def _read(pairs: list[tuple[str, str]], work: Callable[[list[OfferSummary]], list[T]]) -> list[T]:
     assert _snapshot is not None
-    return read_chunk(_snapshot, pairs)
+    return work(list(merged_sources(read_chunk(_snapshot, pairs))))

@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from catalogue.config import Config
@@ -46,7 +47,7 @@ from catalogue.publish.generations import (
     published_store,
 )
 from catalogue.publish.offer_data import pick
-from catalogue.publish.parallel_reads import read_published_offers
+from catalogue.publish.parallel_reads import map_published_offers
 from catalogue.publish.search_index import SearchIndex
 from catalogue.resources import data_dir, module_file, rules_fingerprint
 from catalogue.store.base import CatalogueStore
@@ -56,9 +57,9 @@ from . import i18n
 from .cards import card, next_deadline
 from .environment import common_context, environment
 from .manifest import BuildManifest, listed
+from .offer_pages import offer_pages
 from .pages import Deferred, Listings, LiveFacets, Pages, sitemaps, summary_digest
 from .providers import PROVIDER_SLICE, provider_data, provider_details, provider_view
-from .schema_org import schema_org
 from .static_search import (
     fingerprint,
     is_written,
@@ -67,7 +68,7 @@ from .static_search import (
     shard_file,
     write_index,
 )
-from .view import Presenter, offer_view
+from .view import Presenter
 
 Progress = Callable[[str, int], None]  # ("total", offers to render) once, then ("offers", 1) per offer rendered
 PAGEFIND_KEY = "pagefind/pagefind-entry.json"  # the manifest's note of what the search index holds
@@ -98,7 +99,7 @@ def site_fingerprint() -> str:
 
 # The code that decides what a page says (the provider's template is added from the harvester registry).
 SITE_CODE = (
-    "catalogue.site.view", "catalogue.site.pages", "catalogue.site.providers", "catalogue.site.builder", "catalogue.site.environment",
+    "catalogue.site.view", "catalogue.site.pages", "catalogue.site.providers", "catalogue.site.offer_pages", "catalogue.site.builder", "catalogue.site.environment",
     "catalogue.site.schema_org", "catalogue.site.i18n", "catalogue.site.static_search", "catalogue.publish.offer_data", "catalogue.text", "catalogue.urls",
 )
 
@@ -242,21 +243,12 @@ class SiteBuilder:
             return changes
         if self.progress:
             self.progress("total", len(numbers))
-        environments = {lang: environment(lang) for lang in i18n.LANGUAGES}
-        presenters = {lang: Presenter(lang) for lang in i18n.LANGUAGES}
         sources = {s.id: s.name for s in self.config.sources}
-        for offer in read_published_offers(store, pairs):  # a snapshot is read by workers while this process renders
-            unit = f"offer:{offer.iri}"
-            for lang in i18n.LANGUAGES:
-                view = offer_view(offer, presenters[lang], self.config.base, sources.get(offer.source, offer.source), last_harvest.get(offer.source),
-                                  source_names=sources)
-                page = environments[lang].get_template("offer.html").render(
-                    **common_context(self.config, lang, view.url, view.other_language_url),
-                    offer=view,
-                    p=presenters[lang],
-                    jsonld=schema_org(offer, self.config.base, lang),
-                )
-                self._write(view.url.lstrip("/"), page, unit)
+        # Rendered where the offers are read: in worker processes when there are many (every core renders).
+        for iri, pages in map_published_offers(store, pairs, partial(offer_pages, self.config, last_harvest, sources)):
+            unit = f"offer:{iri}"
+            for path, page in pages:
+                self._write(path, page, unit)
             self._close(unit)
             self.report.offers_rendered += 1
             if self.progress:
@@ -281,6 +273,7 @@ class SiteBuilder:
         came_or_went = False
         iris = sorted(affected)
         presenters = {lang: Presenter(lang) for lang in i18n.LANGUAGES}
+        environments = {lang: environment(lang) for lang in i18n.LANGUAGES}
         for first in range(0, len(iris), PROVIDER_SLICE):
             chunk = iris[first:first + PROVIDER_SLICE]
             details = provider_details(store, chunk)
@@ -301,7 +294,7 @@ class SiteBuilder:
                     other = "en" if lang == "sv" else "sv"
                     path = provider_page(iri, lang).lstrip("/")
                     offers = sorted(summaries, key=lambda s: pick(s["titles"], lang)[0])
-                    page = environment(lang).get_template("provider.html").render(
+                    page = environments[lang].get_template("provider.html").render(
                         **common_context(self.config, lang, "/" + path, provider_page(iri, other)),
                         p=p, provider=provider_view(data, lang, p, last_harvest), offers=[card(s, lang, p, self.config.base) for s in offers],
                     )
