@@ -600,6 +600,36 @@ def test_the_provider_register_shows_the_quality_assurance_its_offers_state(bund
     assert "Anges i utbildningarna" in row and "Inte angivet" not in row
 
 
+def test_a_large_register_is_split_into_pages_by_name(bundled_site, tmp_path, monkeypatch):
+    """25,000 providers at a million offers would make one register page of megabytes: it comes in pages by name, each
+    linking to every other, and together they list every provider once."""
+    site = tmp_path / "site"
+    shutil.copytree(bundled_site.site, site)
+    monkeypatch.setattr(site_pages, "REGISTER_PAGE", 3)
+    with sqlite3.connect(site / ".build-manifest.sqlite") as manifest:  # a new generation: the register is made again
+        manifest.execute("UPDATE meta SET value = 'earlier' WHERE key = 'generation'")
+    manifest.close()
+    SiteBuilder(bundled_site.config, site).build()
+    providers = {s["provider"]["iri"] for s in bundled_site.listed_offers if s.get("provider")}
+    pages = -(-len(providers) // 3)
+    assert pages > 2
+    for lang in i18n.LANGUAGES:
+        names = [site / lang / ("providers.html" if n == 1 else f"providers-{n}.html") for n in range(1, pages + 1)]
+        assert not (site / lang / f"providers-{pages + 1}.html").exists()
+        listed = []
+        for number, path in enumerate(names, start=1):
+            text = path.read_text(encoding="utf-8")
+            rows = re.findall(r'<th scope="row"><a href="([^"]+)"', text)
+            assert 0 < len(rows) <= 3
+            listed += rows
+            links = re.findall(r'<nav aria-label="[^"]+" class="pager">(.*?)</nav>', text, re.DOTALL)[0]
+            assert re.findall(r'href="([^"]+)"', links) == [f"/{lang}/" + n.name for n in names if n != path]
+            assert f'<span aria-current="page">{number}</span>' in links
+        assert sorted(listed) == sorted(provider_page(iri, lang) for iri in providers)
+    sitemap = " ".join(text for _, text in site_pages.sitemaps(bundled_site.config.base, [], sorted(providers)))
+    assert f"/en/providers-{pages}.html" in sitemap and f"/en/providers-{pages + 1}.html" not in sitemap
+
+
 def test_the_site_says_who_runs_it_and_how_to_reach_them(bundled_site):
     about = (bundled_site.site / "en" / "about.html").read_text(encoding="utf-8")
     assert "The catalogue is run by Example guidance service." in about

@@ -43,6 +43,7 @@ from .static_search import EVERY_OFFER, Record
 from .view import Presenter
 
 PAGE_SIZE = 50
+REGISTER_PAGE = 1_000  # providers on one page of the register
 SITEMAP_URLS = 40_000  # under the protocol's 50,000 and 50 MB, with room for long addresses
 EXAMPLE_QUERY = """PREFIX elm: <http://data.europa.eu/snb/model/elm/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -384,20 +385,25 @@ class Pages:
             yield from self.listings.browse_pages(lang, p, render)
 
     def register(self, providers: list[str]) -> Iterator[tuple[str, Deferred]]:
-        """The provider register in both languages, from what ``providers.provider_data`` gave for each (as JSON);
-        rendered only when a provider or the day of a harvest changed (25,000 providers at a million offers)."""
-        digest = hashlib.sha256()
-        for text in sorted(providers):
-            digest.update(text.encode("utf-8"))
+        """The provider register in both languages, from what ``providers.provider_data`` gave for each (as JSON), in
+        pages of ``REGISTER_PAGE`` providers by name (25,000 providers at a million offers would be one page of
+        several megabytes); each page rendered only when one of its providers or the day of a harvest changed."""
+        data = [json.loads(text) for text in providers]
+        harvested = {s: (d or "")[:10] for s, d in self.last_harvest.items()}
         for lang in i18n.LANGUAGES:
             p, render = self._renderer(lang)
+            in_order = sorted(data, key=lambda entry: (pick(entry["names"], lang)[0].casefold(), entry["iri"]))
+            pages = max(1, math.ceil(len(in_order) / REGISTER_PAGE))
+            for number in range(1, pages + 1):
+                chunk = in_order[(number - 1) * REGISTER_PAGE: number * REGISTER_PAGE]
+                name = register_page(number)
 
-            def page(p=p, render=render, lang=lang) -> str:
-                in_order = sorted(map(json.loads, providers), key=lambda data: pick(data["names"], lang)[0].casefold())
-                views = [provider_view(data, lang, p, self.last_harvest) for data in in_order]
-                return render("providers.html", "providers.html", providers=views)
+                def page(chunk=chunk, number=number, name=name, p=p, render=render, lang=lang, pages=pages) -> str:
+                    views = [provider_view(entry, lang, p, self.last_harvest) for entry in chunk]
+                    return render("providers.html", name, providers=views, page=number, pages=pages,
+                                  page_urls=[f"/{lang}/{register_page(n)}" for n in range(1, pages + 1)])
 
-            yield f"{lang}/providers.html", Deferred(_key(digest.hexdigest(), {s: (d or "")[:10] for s, d in self.last_harvest.items()}), page)
+                yield f"{lang}/{name}", Deferred(_key(chunk, number, pages, harvested), page)
 
     def _sources(self, lang: str, p: Presenter) -> list[dict]:
         counts = self.generation.meta.get("sources", {})
@@ -448,6 +454,11 @@ class Pages:
         markup = re.search(r'<script type="application/ld\+json">\s*(.*?)\s*</script>', page, re.DOTALL)
         return {"turtle": (static / "example-offer.ttl").read_text(encoding="utf-8"), "jsonld": markup.group(1) if markup else ""}
 
+def register_page(number: int) -> str:
+    """The register's page ``number`` below the language folder (the first is the one the menu links to)."""
+    return "providers.html" if number == 1 else f"providers-{number}.html"
+
+
 def sitemaps(base: str, offers: Iterable[tuple[str, str]], providers: Iterable[str]) -> Iterator[tuple[str, str]]:
     """``sitemap.xml``, a sitemap index, and its sitemaps of at most ``SITEMAP_URLS`` addresses each (the protocol's
     limit is 50,000, which a catalogue passes at about 25,000 offers in two languages): the site's own pages, then
@@ -461,9 +472,14 @@ def sitemaps(base: str, offers: Iterable[tuple[str, str]], providers: Iterable[s
         for iri, source in offers:
             for lang in i18n.LANGUAGES:
                 yield offer_page(iri, source, base, lang)
+        count = 0
         for iri in providers:
+            count += 1
             for lang in i18n.LANGUAGES:
                 yield provider_page(iri, lang)
+        for number in range(2, math.ceil(count / REGISTER_PAGE) + 1):
+            for lang in i18n.LANGUAGES:
+                yield f"/{lang}/{register_page(number)}"
 
     names: list[str] = []
     entries: list[str] = []
