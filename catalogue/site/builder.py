@@ -135,6 +135,7 @@ class SiteBuilder:
         self.report = BuildReport()
         self._listed: dict[str, set[str]] = {}  # folder -> the names in it, listed once, kept up to date by _write
         self._seen: dict[str, set[str]] = {}  # unit -> pages written or found unchanged in this build
+        self._pages_written = 0  # pages (not the Pagefind index) written in this build
 
     def build(self) -> BuildReport:
         started = time.perf_counter()
@@ -198,7 +199,7 @@ class SiteBuilder:
         manifest.set("generation", self.generation.id)
         manifest.set("search", search)
         manifest.set("harvest_days", json.dumps(harvest_days, sort_keys=True))
-        self.report.unchanged = manifest.page_count() - self.report.written
+        self.report.unchanged = manifest.page_count() - self._pages_written
 
     def _browser_search(self) -> bool:
         """Whether the site's search runs in the browser (a Pagefind index), or, for a catalogue too large for
@@ -407,6 +408,7 @@ class SiteBuilder:
             self._listed[folder].add(name)
         self.manifest.written(relative, digest, unit)
         self.report.written += 1
+        self._pages_written += 1
 
     def _close(self, unit: str) -> None:
         """Remove the pages ``unit`` wrote in earlier builds and did not write in this one."""
