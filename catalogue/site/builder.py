@@ -177,7 +177,7 @@ class SiteBuilder:
             providers = changes.providers | {unit[9:] for unit in repair if unit.startswith("provider:")}
             providers |= self._providers_of_harvested(json.loads(manifest.get("harvest_days") or "{}"), harvest_days)
             if first:
-                providers |= {p for (p,) in manifest.db.execute("SELECT DISTINCT provider FROM published.offers WHERE provider IS NOT NULL")}
+                providers |= manifest.published_providers()
             changes.listing |= self._providers(store, providers, last_harvest)
             self._fixed_pages(index, last_harvest, search == "browser")
             if changes.listing or first or SITEMAPS in repair or not manifest.pages_of(SITEMAPS):
@@ -186,7 +186,7 @@ class SiteBuilder:
                 self._close(SITEMAPS)
             shards = changes.shards | {unit[6:] for unit in repair if unit.startswith("shard:")}
             if first:
-                shards |= {s for (s,) in manifest.db.execute("SELECT DISTINCT shard FROM offers")}
+                shards |= manifest.shards()
             self._shards(shards)
             self._assets(first)
         finally:
@@ -266,8 +266,8 @@ class SiteBuilder:
         return {data["iri"] for data in map(json.loads, self.manifest.provider_data()) if sources & set(data["sources"])}
 
     def _providers(self, store: CatalogueStore, affected: set[str], last_harvest: dict[str, str | None]) -> bool:
-        """Render the pages of the ``affected`` providers, and of those whose offers' cards changed with the day; then
-        the register. Returns whether a provider came or went."""
+        """Render the pages of the ``affected`` providers, and of those whose offers' cards changed with the day.
+        Returns whether a provider came or went."""
         manifest = self.manifest
         today = date.today()
         affected = (affected | manifest.providers_with_changed_cards(today.isoformat())) - {None}  # type: ignore[operator]
@@ -337,8 +337,7 @@ class SiteBuilder:
     def _deferred(self, path: str, deferred: Deferred, unit: str) -> None:
         """Write the page unless what it shows is what it showed when last written."""
         if self.manifest.input_key(path) == deferred.key and self.manifest.digest(path) is not None and self._exists(path):
-            self._seen.setdefault(unit, set()).add(path)
-            self.manifest.seen(path, unit)
+            self._keep(path, unit)
             return
         self.manifest.keep_input(path, deferred.key)
         self._write(path, deferred.render(), unit)
@@ -368,7 +367,7 @@ class SiteBuilder:
         """(path, unit) of the pages the manifest lists that are not on disk. A folder holding as many files as the
         manifest lists in it is taken as whole; the others are compared name by name."""
         missing = []
-        for folder, expected in self.manifest.folders(""):
+        for folder, expected in self.manifest.folders():
             try:
                 names = {name for name in os.listdir(self.out / folder) if not name.startswith(".")}
             except (FileNotFoundError, NotADirectoryError):
@@ -394,10 +393,10 @@ class SiteBuilder:
     def _write(self, relative: str, content: str | bytes, unit: str) -> None:
         data = content.encode("utf-8") if isinstance(content, str) else content
         digest = hashlib.sha256(data).hexdigest()
-        self._seen.setdefault(unit, set()).add(relative)
         if self.manifest.digest(relative) == digest and self._exists(relative):
-            self.manifest.seen(relative, unit)
+            self._keep(relative, unit)
             return
+        self._seen.setdefault(unit, set()).add(relative)
         target = self.out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -409,6 +408,11 @@ class SiteBuilder:
         self.manifest.written(relative, digest, unit)
         self.report.written += 1
         self._pages_written += 1
+
+    def _keep(self, relative: str, unit: str) -> None:
+        """The page on disk is what ``unit`` would write: it stays, and belongs to ``unit``."""
+        self._seen.setdefault(unit, set()).add(relative)
+        self.manifest.seen(relative, unit)
 
     def _close(self, unit: str) -> None:
         """Remove the pages ``unit`` wrote in earlier builds and did not write in this one."""

@@ -111,10 +111,9 @@ class BuildManifest:
     def page_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
 
-    def folders(self, prefix: str) -> Iterator[tuple[str, int]]:
-        """Each folder of the pages of units starting with ``prefix``, and how many pages it should hold."""
-        yield from self.db.execute("SELECT folder, COUNT(*) FROM pages WHERE unit >= ? AND unit < ? GROUP BY folder",
-                                   (prefix, prefix + "\uffff"))
+    def folders(self) -> Iterator[tuple[str, int]]:
+        """Each folder of the site's pages, and how many pages it should hold."""
+        yield from self.db.execute("SELECT folder, COUNT(*) FROM pages GROUP BY folder")
 
     def units_in(self, folder: str) -> list[tuple[str, str]]:
         return self.db.execute("SELECT path, unit FROM pages WHERE folder = ?", (folder,)).fetchall()
@@ -168,6 +167,14 @@ class BuildManifest:
     def provider_offers(self, provider: str) -> list[str]:
         """Summaries (JSON) of the provider's offers in the attached index."""
         return [s for (s,) in self.db.execute("SELECT summary FROM published.offers WHERE provider = ? ORDER BY iri", (provider,))]
+
+    def published_providers(self) -> set[str]:
+        """Every provider of an offer in the attached index."""
+        return {p for (p,) in self.db.execute("SELECT DISTINCT provider FROM published.offers WHERE provider IS NOT NULL")}
+
+    def shards(self) -> set[str]:
+        """The comparison's lookup files that hold an offer of the last build."""
+        return {key for (key,) in self.db.execute("SELECT DISTINCT shard FROM offers")}
 
     def listed_offers(self) -> Iterator[tuple[str, str]]:
         """(IRI, source) of every listed offer, by IRI."""

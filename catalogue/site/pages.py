@@ -286,7 +286,6 @@ class LiveFacets:
 
     def __init__(self, index: SearchIndex, search_action: str):
         self.search_action = search_action
-        self.vocabulary = load_vocabulary()
         # Counted as the server's search counts a search for the status "current" and the value (search_index._parts).
         sets = index.sets
         current = sets.any_of("status", [CURRENT])
@@ -343,8 +342,15 @@ class Pages:
         # (the live search of the catalogue's server); None: the search page searches in the browser.
         self.search_action = search_action
         self.vocabulary = load_vocabulary()
+        self._renderers: dict[str, tuple[Presenter, Callable[..., str]]] = {}
 
     def _renderer(self, lang: str) -> tuple[Presenter, Callable[..., str]]:
+        """The presenter and page renderer of ``lang``, made once per language (an environment compiles its templates)."""
+        if lang not in self._renderers:
+            self._renderers[lang] = self._new_renderer(lang)
+        return self._renderers[lang]
+
+    def _new_renderer(self, lang: str) -> tuple[Presenter, Callable[..., str]]:
         env = environment(lang)
         p = Presenter(lang, self.vocabulary)
         other = "en" if lang == "sv" else "sv"
