@@ -61,20 +61,9 @@ WORDS = {
 
 @contextlib.contextmanager
 def progress(console: Console, label: str, unit: str = "items") -> Iterator[Callable[[int], None]]:
-    """A progress bar on standard error; yields a callback taking the number of items just done."""
-    bar = Progress(
-        TextColumn(f"{label}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(unit),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-    task = bar.add_task(label, total=None)
-    with bar:
-        yield lambda n: bar.advance(task, n)
+    """A progress bar on standard error, without a total; yields a callback taking the number of items just done."""
+    with counted_progress(console, label, unit) as advance:
+        yield lambda n: advance("done", n)
 
 
 @contextlib.contextmanager
