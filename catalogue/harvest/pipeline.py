@@ -45,6 +45,7 @@ from pathlib import Path
 
 from catalogue.config import Config, SourceConfig
 from catalogue.errors import ConfigError, InputError
+from catalogue.freed_memory import give_back_freed_memory
 from catalogue.store.base import CatalogueStore, GraphWrite
 from catalogue.store.graph_text import GraphTexts
 from catalogue.store.staging import forget_stopped, stage_name
@@ -100,6 +101,25 @@ def harvest_source(
     """Harvest one source. With ``serial`` (a lock shared by sources harvested at the same time), fetching, mapping,
     cutting into offers and validating run concurrently (validation in the validator's worker processes, so one
     source's offers are validated while another's are read); staging and writing happen one source at a time."""
+    try:
+        return _harvest_source(config, source, store, state, validator, progress, accept_shrink, now, serial)
+    finally:
+        # The source's documents, terms and offers are garbage once its run has returned; without this the process
+        # keeps the pages they took for good (``freed_memory``).
+        give_back_freed_memory()
+
+
+def _harvest_source(
+    config: Config,
+    source: SourceConfig,
+    store: CatalogueStore,
+    state: HarvestState,
+    validator: Validator,
+    progress: Progress | None = None,
+    accept_shrink: bool = False,
+    now: datetime | None = None,
+    serial: AbstractContextManager | None = None,
+) -> SourceOutcome:
     serial = serial or nullcontext()
     started = now or datetime.now(timezone.utc)
     clock = time.perf_counter()

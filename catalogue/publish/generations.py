@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from catalogue.config import Config
+from catalogue.freed_memory import give_back_freed_memory
 from catalogue.resources import code_fingerprint
 from catalogue.store.base import CatalogueStore
 from catalogue.store.factory import open_store
@@ -133,6 +134,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
             previous=earlier.search_path if earlier else None, rules=code_fingerprint(*SEARCH_INDEX_CODE),
         )
         offers = refreshed.offers
+        give_back_freed_memory()  # the offers read for the index are garbage now (``freed_memory``)
         timings["search index"] = time.perf_counter() - mark
         mark = time.perf_counter()
         statistics = statistics_triples(config.base, facet_sizes(generation.search_path))
@@ -147,6 +149,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
             extra={EUROPASS_DUMP: subset}, kept=kept_texts(source, listing, texts),
         )
         texts.keep_only(source.source_graph(s) for s in source.source_ids())
+        give_back_freed_memory()
         timings["dumps"] = time.perf_counter() - mark
         mark = time.perf_counter()
         sizes = kept("graph-size", "catalogue.store.base")
