@@ -92,7 +92,6 @@ def refresh_statuses(store: CatalogueStore, now: datetime, kept: KeptWork | None
     is not read again: its offers' facts, records and statuses come from what that publish kept, and only the offers
     whose status may have turned since (an end date or the last deadline passed) are worked out again."""
     counts = {CURRENT: 0, ENDED: 0, CANCELLED: 0}
-    writes, written_entries = [], []
     moment = now.timestamp()
     for source in store.source_ids():
         graphs = [store.source_graph(source), store.records_graph(source)]
@@ -120,15 +119,13 @@ def refresh_statuses(store: CatalogueStore, now: datetime, kept: KeptWork | None
                 item[2] = new
         entry = {"moment": moment, "offers": offers}
         if removals or additions:
-            writes.append(GraphWrite(store.records_graph(source), remove=removals, add=additions))
-            written_entries.append((source, graphs, entry))
+            # Written source by source: a first publish of a million offers gives every record a status, and holding
+            # them all until one write held a million triples in memory at once. Nothing reads these statuses before the snapshot.
+            store.write([GraphWrite(store.records_graph(source), remove=removals, add=additions)])
+            if kept is not None:
+                kept.put(source, graphs, entry)  # after the write: under the records graph's new stamp
         elif kept is not None and worked_out:
             kept.put(source, graphs, entry)  # else what is kept stands as it is
-    if writes:
-        store.write(writes)
-    if kept is not None:
-        for source, graphs, entry in written_entries:
-            kept.put(source, graphs, entry)  # after the write: under the records graphs' new stamps
     return counts
 
 
