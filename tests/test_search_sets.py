@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
@@ -138,3 +139,37 @@ def test_statistics_kept_at_publish_time_are_the_offers_per_value(tmp_path):
     for offer in offers:
         expected[offer.eqf] = expected.get(offer.eqf, 0) + 1
     assert sizes == expected
+
+
+def test_a_patch_reads_again_only_what_changed_with_every_source_of_a_shared_offer(tmp_path):
+    offers = {o.iri: replace(o, source="a") for o in _offers(30, seed=5)}  # an offer's row is under its first source
+    iris = sorted(offers)
+    shared = iris[3]  # published by two sources, listed one after the other as the listing sorts them
+    listing = sorted([(iri, "a", f"v1-{iri}") for iri in iris] + [(shared, "b", "b1")])
+    asked: list[list[tuple[str, str]]] = []
+
+    def read(pairs):
+        pairs = list(pairs)
+        asked.append(pairs)
+        seen = []
+        for iri, _ in pairs:
+            if iri not in seen:
+                seen.append(iri)
+        return [offers[iri] for iri in seen]
+
+    first = search_index.refresh(tmp_path / "1.sqlite", listing, read, rules="r")
+    assert first.whole and first.offers == 30 and asked[-1] == [(iri, s) for iri, s, _ in listing]
+
+    # Source b's copy of the shared offer changed, and another offer changed in source a.
+    changed = [(iri, s, "b2" if (iri, s) == (shared, "b") else (f"v2-{iri}" if iri == iris[10] else f)) for iri, s, f in listing]
+    patched = search_index.refresh(tmp_path / "2.sqlite", changed, read, previous=tmp_path / "1.sqlite", rules="r")
+    assert not patched.whole and patched.read == 2
+    assert sorted(asked[-1]) == sorted([(shared, "a"), (shared, "b"), (iris[10], "a")])
+    db = sqlite3.connect(tmp_path / "2.sqlite")
+    stored = dict(db.execute("SELECT iri, fingerprint FROM offers"))
+    db.close()
+    assert stored[shared] == f"a: v1-{shared} | b: b2" and stored[iris[10]] == f"v2-{iris[10]}" and len(stored) == 30
+
+    # The same listing again: nothing is read, every row stays.
+    again = search_index.refresh(tmp_path / "3.sqlite", changed, read, previous=tmp_path / "2.sqlite", rules="r")
+    assert not again.whole and again.read == 0 and asked[-1] == [] and again.offers == 30

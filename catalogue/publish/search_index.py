@@ -17,7 +17,7 @@ import shutil
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -105,7 +105,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 """ + search_sets.SCHEMA + search_terms.SCHEMA
 
 
-def build(path: Path, offers: Iterable[OfferSummary], fingerprints: dict[str, str] | None = None, rules: str = "") -> int:
+def build(path: Path, offers: Iterable[OfferSummary], fingerprints: Mapping[str, str | None] | None = None, rules: str = "") -> int:
     """Write a fresh index at ``path`` (replacing it atomically); returns the number of offers.
 
     ``fingerprints`` (offer IRI -> what its row was made from) and ``rules`` (what every row was
@@ -171,22 +171,30 @@ def refresh(
     rows whose offer is gone or whose fingerprint changed are deleted, and only new and changed
     offers are read (``read``) and inserted, so a harvest that changed 1% of the catalogue re-reads
     1% of it. Otherwise, or when most offers changed, the index is built whole."""
-    published_by: dict[str, list[tuple[str, str | None]]] = {}
+    # Held for every offer of the catalogue at once, so kept lean: one dict per column, sharing the listing's strings,
+    # and lists of sources only for the few offers more than one source publishes.
+    first_source: dict[str, str] = {}
+    fingerprints: dict[str, str | None] = {}
+    shared: dict[str, list[tuple[str, str | None]]] = {}
     for iri, source, fingerprint in listing:
-        published_by.setdefault(iri, []).append((source, fingerprint))
+        if iri in first_source:
+            shared.setdefault(iri, [(first_source[iri], fingerprints[iri])]).append((source, fingerprint))
+        else:
+            first_source[iri], fingerprints[iri] = source, fingerprint
     # One row per offer, under its first source; made from every source that publishes it, so a change in any refreshes it.
-    wanted: dict[str, tuple[str, str | None]] = {iri: (by[0][0], _combined(by)) for iri, by in published_by.items()}
-    fingerprints = {iri: fingerprint for iri, (_, fingerprint) in wanted.items() if fingerprint}
-    kept = _reusable_rows(previous, rules) if previous is not None else None
-    if kept is not None:
-        stale = [row for iri, row in kept.items() if wanted.get(iri) != (row[1], row[2]) or row[2] is None]
-        fresh = [(iri, source) for iri, (source, fingerprint) in wanted.items()
-                 if iri not in kept or kept[iri][1:] != (source, fingerprint) or fingerprint is None]
-        if len(fresh) <= len(wanted) // 2:
-            every_source = [(iri, source) for iri, _ in fresh for source, _ in published_by[iri]]
-            return Refreshed(_patch(path, previous, stale, every_source, read, fingerprints, len(wanted)), len(fresh), False)  # type: ignore[arg-type]
-    pairs = [(iri, source) for iri in wanted for source, _ in published_by[iri]]
-    return Refreshed(build(path, read(pairs), fingerprints, rules), len(wanted), True)
+    for iri, by in shared.items():
+        fingerprints[iri] = _combined(by)
+
+    def every_source(iris: Iterable[str]) -> list[tuple[str, str]]:
+        return [(iri, source) for iri in iris for source in ([s for s, _ in shared[iri]] if iri in shared else [first_source[iri]])]
+
+    changes = _changes(previous, rules, first_source, fingerprints) if previous is not None else None
+    if changes is not None:
+        stale, fresh = changes
+        if len(fresh) <= len(first_source) // 2:
+            return Refreshed(_patch(path, previous, stale, every_source(fresh), read, fingerprints, len(first_source)),  # type: ignore[arg-type]
+                             len(fresh), False)
+    return Refreshed(build(path, read(every_source(first_source)), fingerprints, rules), len(first_source), True)
 
 
 def _combined(by: list[tuple[str, str | None]]) -> str | None:
@@ -197,8 +205,11 @@ def _combined(by: list[tuple[str, str | None]]) -> str | None:
     return " | ".join(f"{source}: {fingerprint}" for source, fingerprint in by)
 
 
-def _reusable_rows(previous: Path, rules: str) -> dict[str, tuple[int, str, str | None]] | None:
-    """iri -> (row id, source, fingerprint) of ``previous``, or None when it cannot be built on."""
+def _changes(previous: Path, rules: str, first_source: dict[str, str], fingerprints: dict[str, str | None]
+             ) -> tuple[list[tuple[int, str, str | None]], list[str]] | None:
+    """The rows of ``previous`` that no longer hold ((row id, source, fingerprint)) and the offers it has no row for
+    yet, or None when it cannot be built on. Its rows are compared as they are read, not held: at a million offers they
+    are a million addresses and fingerprints read back from the file."""
     if not previous.exists():
         return None
     try:
@@ -207,8 +218,14 @@ def _reusable_rows(previous: Path, rules: str) -> dict[str, tuple[int, str, str 
             made_with = db.execute("SELECT value FROM meta WHERE key = 'rules'").fetchone()
             if made_with is None or made_with[0] != rules or not rules:
                 return None
-            return {iri: (number, source, fingerprint)
-                    for number, iri, source, fingerprint in db.execute("SELECT id, iri, source, fingerprint FROM offers")}
+            missing = dict.fromkeys(first_source)  # shares the keys' strings
+            stale = []
+            for number, iri, source, fingerprint in db.execute("SELECT id, iri, source, fingerprint FROM offers"):
+                if fingerprint is not None and first_source.get(iri) == source and fingerprints.get(iri) == fingerprint:
+                    missing.pop(iri, None)
+                else:
+                    stale.append((number, source, fingerprint))
+            return stale, list(missing)
         finally:
             db.close()
     except sqlite3.Error:
@@ -216,7 +233,8 @@ def _reusable_rows(previous: Path, rules: str) -> dict[str, tuple[int, str, str 
 
 
 def _patch(path: Path, previous: Path, stale: list[tuple[int, str, str | None]], fresh: list[tuple[str, str]],
-           read: Callable[[list[tuple[str, str]]], Iterable[OfferSummary]], fingerprints: dict[str, str], count: int) -> int:
+           read: Callable[[list[tuple[str, str]]], Iterable[OfferSummary]], fingerprints: Mapping[str, str | None],
+           count: int) -> int:
     vocabulary = load_vocabulary()
     with _building(path, copy_of=previous) as db:
         numbers = [(row[0],) for row in stale]
