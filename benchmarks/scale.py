@@ -3,8 +3,9 @@
 Offers come from benchmarks/generate.py (varied providers, languages, fields, levels, dates, prices;
 about 4% deliberately invalid), in feeds of at most 10,000 offers each, as a national aggregator
 receives them from many providers. Every step runs the real ``catalogue`` command in a child process,
-so the figures include start-up, and memory is the peak resident size of the whole process tree
-(the command and its validation workers), sampled every 0.2 s. For each N and backend it prints:
+so the figures include start-up, and memory is the peak of the whole process tree (the command and its
+workers), each page counted once (``tree_memory``: summed resident sizes counted a process started with
+``subprocess`` as a second copy of the harvest), sampled every 0.2 s. For each N and backend it prints:
 
 * harvest: end-to-end time from local feeds to a published generation (fetch, map, validate, write,
   snapshot, dumps, search index), offers per second, peak memory, and where the time went;
@@ -52,44 +53,16 @@ sys.path.insert(0, str(HERE))
 
 from generate import generate_document  # noqa: E402
 from sparql import queries  # noqa: E402
+from tree_memory import tree_memory  # noqa: E402
 
 from tests.sparqlservers import free_port, oxigraph_server, virtuoso_server  # noqa: E402
 
 BASE = "http://127.0.0.1:8000/"
 FEED_SIZE = 10_000
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 ECHO = False  # --verbose: show the catalogue's own progress lines as they come
 
 
 # -- measuring a child process ---------------------------------------------------------------------
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as handle:
-                    fields = handle.read().rsplit(b")", 1)[1].split()
-                tree.setdefault(int(fields[1]), []).append(int(entry))
-            except OSError:
-                continue
-    return tree
-
-
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants."""
-    tree = _children()
-    total, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            with open(f"/proc/{current}/statm", "rb") as handle:
-                total += int(handle.read().split()[1]) * PAGE_SIZE
-        except OSError:
-            pass
-        stack.extend(tree.get(current, []))
-    return total
 
 
 @dataclass
@@ -108,7 +81,7 @@ def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | N
     def sample() -> None:
         nonlocal peak
         while not done.wait(0.2):
-            peak = max(peak, tree_rss(process.pid))
+            peak = max(peak, tree_memory(process.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -547,7 +520,7 @@ def main() -> None:
     global ECHO
     ECHO = args.verbose
     backends = args.backends or available_backends()
-    print(f"Scale benchmark on {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * PAGE_SIZE / 2**30:.0f} GiB; backends: {', '.join(backends)}")
+    print(f"Scale benchmark on {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB; backends: {', '.join(backends)}")
     for n in args.sizes:
         results = []
         for backend in backends:

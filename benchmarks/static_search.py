@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from phone import throttled_page  # noqa: E402
-from scale import tree_rss  # noqa: E402
+from tree_memory import tree_memory  # noqa: E402
 
 from catalogue.config import load_config  # noqa: E402
 from catalogue.resources import data_dir  # noqa: E402
@@ -153,7 +153,7 @@ class Peak:
         import os
 
         while not self.done.wait(0.2):
-            self.peak = max(self.peak, tree_rss(os.getpid()))
+            self.peak = max(self.peak, tree_memory(os.getpid()))
 
     def __enter__(self):
         self.thread.start()

@@ -1,0 +1,45 @@
+"""The benchmarks' memory of a process tree counts each page once (``benchmarks/tree_memory.py``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A process holding 300 MiB forks a child that only waits: together they map the 300 MiB twice and use them once.
+SCRIPT = r"""
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+from tree_memory import tree_memory
+held = bytearray(300 * 2**20)
+for i in range(0, len(held), 4096):
+    held[i] = 1
+alone = tree_memory(os.getpid())
+read, write = os.pipe()
+child = os.fork()
+if child == 0:
+    os.read(read, 1)
+    os._exit(0)
+time.sleep(0.2)
+both = tree_memory(os.getpid())
+def resident(pid):
+    return int(open(f"/proc/{pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+summed = resident(os.getpid()) + resident(child)
+os.write(write, b"x")
+os.waitpid(child, 0)
+print(alone // 2**20, both // 2**20, summed // 2**20)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_forked_child_sharing_its_parents_pages_is_not_counted_twice() -> None:
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(ROOT / "benchmarks")], capture_output=True, text=True,
+                            timeout=60, check=True)
+    alone, both, summed = (int(n) for n in result.stdout.split())
+    assert alone >= 300
+    assert summed >= 2 * 300, "the resident sizes count the shared pages in both processes"
+    assert both < alone * 1.2, f"the tree uses what the parent alone used ({alone} MiB), not {both} MiB"
