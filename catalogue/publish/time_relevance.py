@@ -119,8 +119,8 @@ def refresh_statuses(store: CatalogueStore, now: datetime, kept: KeptWork | None
                 item[2] = new
         entry = {"moment": moment, "offers": offers}
         if removals or additions:
-            # Written source by source: a first publish of a million offers gives every record a status, and holding
-            # them all until one write held a million triples in memory at once. Nothing reads these statuses before the snapshot.
+            # Written source by source: a first publish of a million offers gives every record a status, and one write
+            # of them all held a million triples at once. Nothing reads these statuses before the snapshot.
             store.write([GraphWrite(store.records_graph(source), remove=removals, add=additions)])
             if kept is not None:
                 kept.put(source, graphs, entry)  # after the write: under the records graph's new stamp
