@@ -4,7 +4,8 @@ CPython returns blocks of more than 512 bytes (and its own emptied arenas) to th
 is given for reuse instead of returning it. Each harvesting thread allocates from its own malloc arena, so what one
 source freed is not reused by another thread, and a run keeps the high-water mark of every arena: after a harvest of
 100,000 offers the process held 2.3 GiB with little left in use, of which ``malloc_trim`` handed back 0.8 GiB.
-Trimming after each large unit of work (a source, a publish step) keeps the process near what it really uses. On a C library without ``malloc_trim`` (musl, macOS) this does nothing.
+Trimming after each large unit of work (a source, a publish step) keeps the process near what it really uses. On a C
+library without ``malloc_trim`` (musl, macOS) this does nothing.
 """
 
 from __future__ import annotations
