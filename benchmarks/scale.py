@@ -1,7 +1,7 @@
 """Scale: the whole catalogue at 10,000, 100,000 and 1,000,000 offers, on each store backend.
 
 Offers come from benchmarks/generate.py (varied providers, languages, fields, levels, dates, prices;
-about 4% deliberately invalid), in feeds of at most 10,000 offers each, as a national aggregator
+about 4% deliberately invalid), in feeds of at most 10,000 offers each (--feed-size), as a national aggregator
 receives them from many providers. Every step runs the real ``catalogue`` command in a child process,
 so the figures include start-up, and memory is the peak of the whole process tree (the command and its
 workers), each page counted once (``tree_memory``: summed resident sizes counted a process started with
@@ -25,6 +25,7 @@ rdflib Graph in memory and one pyshacl call over it.
     python benchmarks/scale.py --sizes 1000000 --backends embedded --site-max 0 --floor-feeds 10   # the long run
     python benchmarks/scale.py --sizes 1000000 --backends embedded --site-max 1000000 --site-only  # the million-offer site
     python benchmarks/scale.py --sizes 10000 --backends embedded oxigraph-server virtuoso
+    python benchmarks/scale.py --sizes 250000 --feed-size 250000 --backends embedded --site-max 0   # one feed of a quarter million
 """
 
 from __future__ import annotations
@@ -51,14 +52,14 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from generate import generate_document  # noqa: E402
+from generate import generate_offers  # noqa: E402
 from sparql import queries  # noqa: E402
 from tree_memory import tree_memory  # noqa: E402
 
 from tests.sparqlservers import free_port, oxigraph_server, virtuoso_server  # noqa: E402
 
 BASE = "http://127.0.0.1:8000/"
-FEED_SIZE = 10_000
+FEED_SIZE = 10_000  # offers per feed (--feed-size)
 ECHO = False  # --verbose: show the catalogue's own progress lines as they come
 
 
@@ -126,18 +127,24 @@ class Result:
 
 
 def feeds(folder: Path, n: int, changed: frozenset[int] = frozenset()) -> list[Path]:
-    paths = []
-    for index, start in enumerate(range(0, n, FEED_SIZE)):
-        path = folder / f"feed-{index:03d}.ttl"
-        path.write_bytes(generate_document(min(FEED_SIZE, n - start), changed=changed, start=start))
-        paths.append(path)
-    return paths
+    return [write_feed(folder, n, start, changed) for start in range(0, n, FEED_SIZE)]
+
+
+def write_feed(folder: Path, n: int, start: int, changed: frozenset[int] = frozenset()) -> Path:
+    """The feed holding offer number ``start`` (a multiple of FEED_SIZE) of a catalogue of ``n``, written as it is
+    generated: a feed of 250,000 offers is 700 MB of Turtle, which this process need not hold."""
+    path = folder / f"feed-{start // FEED_SIZE:03d}.ttl"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.writelines(generate_offers(min(FEED_SIZE, n - start), changed=changed, start=start))
+    return path
 
 
 def write_config(folder: Path, paths: list[Path], store: str) -> Path:
     text = f'[catalogue]\nbase = "{BASE}"\ndata_dir = "data"\n[validation]\nworkers = 0\n{store}\n'
+    # A feed larger than the 50 MB a source may send by default (about 18,000 generated offers) is let through.
     text += "".join(
         f'[[sources]]\nid = "feed-{i:03d}"\nname = "Feed {i}"\nharvester = "rdf"\nurl = "{path.as_posix()}"\nmax_shrink = 0.9\n'
+        + (f"max_megabytes = {2 * path.stat().st_size // 2**20 + 1}\n" if path.stat().st_size > 40 * 2**20 else "")
         for i, path in enumerate(paths)
     )
     config = folder / "catalogue.toml"
@@ -275,10 +282,7 @@ def run_backend(n: int, backend: str, folder: Path, store: str, env: dict[str, s
         result["site full build, s"] = f"not run (over --site-max {args.site_max:,})"
     # One offer edited in one feed: the harvest, and the site after it, should cost what the change costs.
     only = (frozenset() if args.site_only else frozenset(range(0, n, 100))) | {n // 2 + 1}  # the 1% edits stay made
-    (folder / f"feed-{(n // 2 + 1) // FEED_SIZE:03d}.ttl").write_bytes(
-        generate_document(min(FEED_SIZE, n - ((n // 2 + 1) // FEED_SIZE) * FEED_SIZE), changed=only,
-                          start=((n // 2 + 1) // FEED_SIZE) * FEED_SIZE)
-    )
+    write_feed(folder, n, (n // 2 + 1) // FEED_SIZE * FEED_SIZE, only)
     harvested = catalogue(config, "harvest", "--timings", env=env)
     result["one offer changed, harvest s"] = f"{harvested.seconds:,.1f}"
     result["one offer changed, stages (s)"] = timings(harvested.output)
@@ -505,6 +509,7 @@ def _long(row: str) -> bool:
 
 
 def main() -> None:
+    global ECHO, FEED_SIZE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--backends", nargs="+", default=None, help="embedded, oxigraph-server, virtuoso (default: all found)")
@@ -515,10 +520,11 @@ def main() -> None:
     parser.add_argument("--baseline-max", type=int, default=10_000, help="run the naive baseline only up to this many offers")
     parser.add_argument("--site-only", action="store_true",
                         help="after the first harvest, only the site: full build, one offer changed, nothing changed (the million-offer site)")
+    parser.add_argument("--feed-size", type=int, default=FEED_SIZE,
+                        help="offers per feed (each feed is one source): 250000 for one feed of a national register's size")
     parser.add_argument("--verbose", action="store_true", help="show the catalogue's progress lines as they come")
     args = parser.parse_args()
-    global ECHO
-    ECHO = args.verbose
+    ECHO, FEED_SIZE = args.verbose, args.feed_size
     backends = args.backends or available_backends()
     print(f"Scale benchmark on {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB; backends: {', '.join(backends)}")
     for n in args.sizes:
