@@ -5,7 +5,7 @@ about 4% deliberately invalid), in feeds of at most 10,000 offers each (--feed-s
 receives them from many providers. Every step runs the real ``catalogue`` command in a child process,
 so the figures include start-up, and memory is the peak of the whole process tree (the command and its
 workers), each page counted once (``tree_memory``: summed resident sizes counted a process started with
-``subprocess`` as a second copy of the harvest), sampled every 0.2 s. For each N and backend it prints:
+``subprocess`` as a second copy of the harvest), sampled every 0.2 s (``TreePeak``). For each N and backend it prints:
 
 * harvest: end-to-end time from local feeds to a published generation (fetch, map, validate, write,
   snapshot, dumps, search index), offers per second, peak memory, and where the time went;
@@ -54,7 +54,7 @@ sys.path.insert(0, str(HERE))
 
 from generate import generate_offers  # noqa: E402
 from sparql import queries  # noqa: E402
-from tree_memory import tree_memory  # noqa: E402
+from tree_memory import TreePeak  # noqa: E402
 
 from tests.sparqlservers import free_port, oxigraph_server, virtuoso_server  # noqa: E402
 
@@ -76,13 +76,12 @@ class Measured:
 def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd)
-    peak = 0
+    peak = TreePeak(process.pid)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.wait(0.2):
-            peak = max(peak, tree_memory(process.pid))
+            peak.sample()
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -98,7 +97,7 @@ def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | N
     seconds = time.perf_counter() - started
     if process.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{output[-3000:]}")
-    return Measured(seconds, peak, output)
+    return Measured(seconds, peak.peak, output)
 
 
 def catalogue(config: Path, *args: str, env: dict[str, str] | None = None) -> Measured:

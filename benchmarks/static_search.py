@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from phone import throttled_page  # noqa: E402
-from tree_memory import tree_memory  # noqa: E402
+from tree_memory import TreePeak  # noqa: E402
 
 from catalogue.config import load_config  # noqa: E402
 from catalogue.resources import data_dir  # noqa: E402
@@ -142,18 +142,19 @@ def records(pages: Pages, lang: str):
 
 
 class Peak:
-    """The peak resident memory of this process and its children, sampled every 0.2 s."""
+    """The peak memory of this process and its children (``TreePeak``: each page counted once), sampled every 0.2 s."""
 
     def __init__(self):
+        import os
+
+        self.tree = TreePeak(os.getpid())
         self.peak = 0
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
-        import os
-
         while not self.done.wait(0.2):
-            self.peak = max(self.peak, tree_memory(os.getpid()))
+            self.peak = self.tree.sample()
 
     def __enter__(self):
         self.thread.start()

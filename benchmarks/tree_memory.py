@@ -10,6 +10,10 @@ it was:
 
 PSS divides each page among the processes that map it, and a process that shares its parent's address space (found
 with ``kcmp``) is not counted again. Where ``smaps_rollup`` is missing (Linux before 4.14) the resident size is used.
+
+Reading ``smaps_rollup`` walks the process's page tables: 33 ms for a harvest holding 2 GB, so sampling five times a
+second took a sixth of a core from the run it measured. ``TreePeak`` reads it only when the resident sizes (a counter,
+15 µs) say the tree could be above its highest PSS so far: a process's PSS is never more than its resident size.
 """
 
 from __future__ import annotations
@@ -40,15 +44,34 @@ def children() -> dict[int, list[int]]:
 
 def tree_memory(pid: int) -> int:
     """Bytes used by ``pid`` and all its descendants, each page counted once."""
+    return sum(_process_memory(member) for member in _members(pid))
+
+
+class TreePeak:
+    """The highest ``tree_memory`` of ``pid``'s tree over the samples taken, reading each process's PSS only when
+    the tree's resident sizes exceed that highest figure (below it, its PSS cannot be a new high)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0
+
+    def sample(self) -> int:
+        members = _members(self.pid)
+        if sum(_resident(member) for member in members) > self.peak:
+            self.peak = max(self.peak, sum(_process_memory(member) for member in members))
+        return self.peak
+
+
+def _members(pid: int) -> list[int]:
+    """``pid`` and its descendants, leaving out a process that shares its parent's address space."""
     tree = children()
-    total, stack = 0, [(pid, None)]
+    found, stack = [], [(pid, None)]
     while stack:
         current, parent = stack.pop()
         stack.extend((child, current) for child in tree.get(current, []))
-        if parent is not None and _same_memory(parent, current):
-            continue
-        total += _process_memory(current)
-    return total
+        if parent is None or not _same_memory(parent, current):
+            found.append(current)
+    return found
 
 
 def _process_memory(pid: int) -> int:
@@ -61,6 +84,10 @@ def _process_memory(pid: int) -> int:
         pass
     except OSError:
         return 0  # gone
+    return _resident(pid)
+
+
+def _resident(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm", "rb") as handle:
             return int(handle.read().split()[1]) * PAGE_SIZE

@@ -43,3 +43,36 @@ def test_a_forked_child_sharing_its_parents_pages_is_not_counted_twice() -> None
     assert alone >= 300
     assert summed >= 2 * 300, "the resident sizes count the shared pages in both processes"
     assert both < alone * 1.2, f"the tree uses what the parent alone used ({alone} MiB), not {both} MiB"
+
+
+# The peak sampler reads the page tables (smaps_rollup) only while the tree may be above its highest figure so far.
+PEAK_SCRIPT = r"""
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import tree_memory
+reads = []
+counted = tree_memory._process_memory
+tree_memory._process_memory = lambda pid: reads.append(pid) or counted(pid)
+peak = tree_memory.TreePeak(os.getpid())
+start = peak.sample()
+held = bytearray(300 * 2**20)
+for i in range(0, len(held), 4096):
+    held[i] = 1
+high = peak.sample()
+direct = tree_memory.tree_memory(os.getpid())
+reads.clear()
+del held  # a block this large is its own mapping, handed back to the kernel at once
+after = peak.sample()
+print(start // 2**20, high // 2**20, direct // 2**20, after // 2**20, len(reads))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_peak_sampler_keeps_the_highest_figure_and_skips_the_page_tables_below_it() -> None:
+    result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(ROOT / "benchmarks")], capture_output=True, text=True,
+                            timeout=60, check=True)
+    start, high, direct, after, reads = (int(n) for n in result.stdout.split())
+    assert high >= start + 300, f"the 300 MiB held are in the peak ({start} MiB before, {high} MiB after)"
+    assert abs(high - direct) < 20, f"the peak is the tree's memory as tree_memory counts it ({high} against {direct} MiB)"
+    assert after == high, "the peak stays when the memory is given back"
+    assert reads == 0, "below the peak, no process's page tables were read"
