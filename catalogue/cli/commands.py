@@ -179,7 +179,8 @@ def load(ctx: click.Context, file: str, source_id: str, lang: str) -> None:
 @main.command()
 @click.argument("source_ids", nargs=-1, metavar="[SOURCE...]")
 @click.option("--accept-shrink", is_flag=True, help="Publish even if a source shrank by more than its max_shrink.")
-@click.option("--timings", is_flag=True, help="Print the seconds spent in each stage (fetch and map, extract, validate, write, publish).")
+@click.option("--timings", is_flag=True, help="Print the seconds spent in each stage (fetch and map, extract, validate, write, publish), "
+              "and the CPU seconds the sources' own threads ran in each (waits for the server, the cores and the other sources left out).")
 @click.option("--no-publish", is_flag=True,
               help="Write the store only; make the published generation (snapshot, dumps, search index) later with: catalogue publish.")
 @click.pass_context
@@ -232,6 +233,14 @@ def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool
         for stage, seconds in (generation.meta.get("timings", {}) if generation else {}).items():
             totals[f"publish: {stage}"] = seconds
         stdout.print("Timings (seconds, summed over sources): " + ", ".join(f"{k} {v:.2f}" for k, v in totals.items()))
+        busy: dict[str, float] = {}
+        for outcome in outcomes:
+            for stage, seconds in outcome.busy.items():
+                busy[stage] = busy.get(stage, 0.0) + seconds
+        if busy:
+            # Sources harvested at once share the cores and the interpreter lock: each stage's seconds above count the
+            # waits, these only what its threads ran (the harvest's own work, not the validation workers').
+            stdout.print("Busy (CPU seconds of the sources' threads, summed): " + ", ".join(f"{k} {v:.2f}" for k, v in busy.items()))
     if any(o.run.outcome in ("failed", "held") for o in outcomes):
         ctx.exit(1)
 

@@ -79,8 +79,16 @@ class SourceOutcome:
     errors: list[RecordError] = field(default_factory=list)
     notes: list = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, for catalogue harvest --timings
+    # Of those seconds, the ones the source's own thread ran (its CPU time): while several sources are harvested at
+    # once, a stage's seconds also count the waits for the cores and the interpreter lock that the others hold.
+    busy: dict[str, float] = field(default_factory=dict)
     records_read: int = 0  # records fetched and mapped this run
     records_unchanged: int = 0  # records whose content hash was the one last published: not read again
+
+
+def _clock() -> tuple[float, float]:
+    """Now, and the CPU time this thread has used, for ``_timed``."""
+    return time.perf_counter(), time.thread_time()
 
 
 BATCH_OFFERS = 5_000  # offers per batch of a self-contained source: memory is set by this, not by the feed
@@ -167,11 +175,12 @@ class RecordStream:
         self.incomplete = False
         self.exhausted = False
         self.seconds = 0.0
+        self.busy = 0.0
         self._records = self._each()
 
     def next_batch(self, limit: int | None) -> tuple[list[MappedRecord], dict[str, list[Derivation]]]:
         """Records until they hold ``limit`` offers (None: every record), and the values derived for their offers."""
-        mark = time.perf_counter()
+        mark, busy = time.perf_counter(), time.thread_time()
         batch: list[MappedRecord] = []
         derivations: dict[str, list[Derivation]] = {}
         offers = 0
@@ -187,6 +196,7 @@ class RecordStream:
             return batch, derivations
         finally:
             self.seconds += time.perf_counter() - mark
+            self.busy += time.thread_time() - busy
 
     def _each(self):
         context, harvester = self.context, self.harvester
@@ -299,6 +309,7 @@ class _SourceRun:
                     break
                 batch, derivations = self.stream.next_batch(limit)
             timings["fetch and map"] = self.stream.seconds
+            self.outcome.busy["fetch and map"] = self.stream.busy
             for carried in self._carried(limit):
                 self._admit(carried, {})
             with self.serial:
@@ -337,7 +348,7 @@ class _SourceRun:
         stored = [record for record in records if record.stored is not None]
         held = [record for record in records if record.stored is None]
         if held or not stored:
-            mark = time.perf_counter()
+            mark = _clock()
             extraction = extract_offers((t for r in held for t in r.triples), self.context.vocabulary, self.config.base)
             for record in held:
                 record.triples = []  # the offers now hold their own statements; parsed triples are the largest object
@@ -354,7 +365,7 @@ class _SourceRun:
         try:
             offers = document.offers()
             for start in range(0, len(offers), BATCH_OFFERS):
-                mark = time.perf_counter()
+                mark = _clock()
                 part = offers[start:start + BATCH_OFFERS]
                 triples = document.descriptions(part, context.vocabulary)
                 derived: dict[str, list[Derivation]] = {}
@@ -372,18 +383,23 @@ class _SourceRun:
             document.close()
             record.stored = None
 
-    def _timed(self, stage: str, mark: float) -> None:
+    def _timed(self, stage: str, mark: tuple[float, float], busy: bool = True) -> None:
+        """Add the time since ``mark`` (``_clock()``) to ``stage``; with ``busy``, also what this thread ran (not for
+        validation, whose work is done in worker processes)."""
+        wall, cpu = mark
         timings = self.outcome.timings
-        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - mark
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - wall
+        if busy:
+            self.outcome.busy[stage] = self.outcome.busy.get(stage, 0.0) + time.thread_time() - cpu
 
     def _validate_and_add(self, offers: list[OfferRecord], derivations: dict[str, list[Derivation]]) -> None:
-        mark = time.perf_counter()
+        mark = _clock()
         progress = self.progress
         reports = self.validator.validate_records(offers, (lambda n: progress("validated", n)) if progress else None)
-        self._timed("validate", mark)
+        self._timed("validate", mark, busy=False)
         assert self.admission is not None
         with self.serial:
-            mark = time.perf_counter()
+            mark = _clock()
             self.admission.add(offers, reports, derivations)
             self._timed("write", mark)
 
@@ -437,7 +453,7 @@ class _SourceRun:
             self._abandon()
             return self._finish("held", f"The source shrank from {previous_count} to {len(admission.offers)} offers (more than {max_shrink:.0%}); "
                                 f"nothing was changed. Check the feed, then run: catalogue harvest {source.id} --accept-shrink")
-        mark = time.perf_counter()
+        mark = _clock()
         store.ensure_vocabulary(self.context.vocabulary)
         run.ended = _iso(datetime.now(timezone.utc))
         present = admission.offers
@@ -452,7 +468,7 @@ class _SourceRun:
         self.admission = None
         run.published, run.quarantined, run.unchanged = published.published, published.quarantined, published.unchanged
         run.withdrawn = len(published.withdrawn)
-        self.outcome.timings["write"] = self.outcome.timings.get("write", 0.0) + time.perf_counter() - mark
+        self._timed("write", mark)
         stream = self.stream
         kind = "partial" if stream.failed or stream.incomplete else ("unchanged" if published.change.empty else "published")
         return self._finish(kind, _summary(run, published.change, kind))
