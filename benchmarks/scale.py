@@ -40,7 +40,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,24 +75,14 @@ class Measured:
 def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd)
-    peak = TreePeak(process.pid)
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.2):
-            peak.sample()
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
     lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if ECHO:
-            print(f"      | {line}", end="", file=sys.stderr, flush=True)
-    process.wait()
+    with TreePeak(process.pid) as peak:
+        for line in process.stdout:
+            lines.append(line)
+            if ECHO:
+                print(f"      | {line}", end="", file=sys.stderr, flush=True)
+        process.wait()
     output = "".join(lines)
-    done.set()
-    sampler.join()
     seconds = time.perf_counter() - started
     if process.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{output[-3000:]}")

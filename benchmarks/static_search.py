@@ -37,6 +37,7 @@ import http.server
 import itertools
 import json
 import math
+import os
 import random
 import shutil
 import sys
@@ -139,30 +140,6 @@ def records(pages: Pages, lang: str):
     keys = {(facet.name, value.value): value.key for facet in facets for value in facet.values}
     for summary in pages.summaries:
         yield pages._record(summary, lang, p, facets, keys)
-
-
-class Peak:
-    """The peak memory of this process and its children (``TreePeak``: each page counted once), sampled every 0.2 s."""
-
-    def __init__(self):
-        import os
-
-        self.tree = TreePeak(os.getpid())
-        self.peak = 0
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while not self.done.wait(0.2):
-            self.peak = self.tree.sample()
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.done.set()
-        self.thread.join()
 
 
 def search_page(config, pages: Pages, out: Path, lang: str) -> None:
@@ -288,7 +265,7 @@ def main() -> None:
         print(f"  floor: the same records as one gzipped JSON file: {floor_s:.1f} s, {floor_bytes / 2**20:,.1f} MiB")
 
         started = time.perf_counter()
-        with Peak() as peak:
+        with TreePeak(os.getpid()) as peak:  # this process and the pagefind binary it runs
             write_index(iter(made), out)
         build_s = time.perf_counter() - started
         del made

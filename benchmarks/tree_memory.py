@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+import threading
 
 _KCMP_VM = 1
 _KCMP_SYSCALL = {"x86_64": 312, "aarch64": 272}.get(platform.machine())
@@ -49,11 +50,28 @@ def tree_memory(pid: int) -> int:
 
 class TreePeak:
     """The highest ``tree_memory`` of ``pid``'s tree over the samples taken, reading each process's PSS only when
-    the tree's resident sizes exceed that highest figure (below it, its PSS cannot be a new high)."""
+    the tree's resident sizes exceed that highest figure (below it, its PSS cannot be a new high).
 
-    def __init__(self, pid: int) -> None:
+    As a context manager it samples every ``interval`` seconds in a thread of its own until the block ends."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
         self.pid = pid
         self.peak = 0
+        self.interval = interval
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample_until_done, daemon=True)
+
+    def __enter__(self) -> TreePeak:
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._sampler.join()
+
+    def _sample_until_done(self) -> None:
+        while not self._done.wait(self.interval):
+            self.sample()
 
     def sample(self) -> int:
         members = _members(self.pid)

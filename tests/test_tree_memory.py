@@ -63,7 +63,16 @@ direct = tree_memory.tree_memory(os.getpid())
 reads.clear()
 del held  # a block this large is its own mapping, handed back to the kernel at once
 after = peak.sample()
-print(start // 2**20, high // 2**20, direct // 2**20, after // 2**20, len(reads))
+below = len(reads)
+import time
+with tree_memory.TreePeak(os.getpid(), interval=0.05) as sampled:
+    again = bytearray(200 * 2**20)
+    for i in range(0, len(again), 4096):
+        again[i] = 1
+    time.sleep(0.5)
+    del again
+    time.sleep(0.2)
+print(start // 2**20, high // 2**20, direct // 2**20, after // 2**20, below, sampled.peak // 2**20)
 """
 
 
@@ -71,8 +80,9 @@ print(start // 2**20, high // 2**20, direct // 2**20, after // 2**20, len(reads)
 def test_the_peak_sampler_keeps_the_highest_figure_and_skips_the_page_tables_below_it() -> None:
     result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(ROOT / "benchmarks")], capture_output=True, text=True,
                             timeout=60, check=True)
-    start, high, direct, after, reads = (int(n) for n in result.stdout.split())
+    start, high, direct, after, reads, sampled = (int(n) for n in result.stdout.split())
     assert high >= start + 300, f"the 300 MiB held are in the peak ({start} MiB before, {high} MiB after)"
     assert abs(high - direct) < 20, f"the peak is the tree's memory as tree_memory counts it ({high} against {direct} MiB)"
     assert after == high, "the peak stays when the memory is given back"
     assert reads == 0, "below the peak, no process's page tables were read"
+    assert sampled >= start + 200, f"as a context manager it samples by itself and keeps the 200 MiB held a while ({sampled} MiB)"
