@@ -13,6 +13,7 @@ import functools
 import json
 import sys
 import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -226,17 +227,11 @@ def harvest(ctx: click.Context, source_ids: tuple[str, ...], accept_shrink: bool
     if generation is not None:
         stdout.print(f"Published generation {generation.id}: {generation.meta.get('offers', 0)} offers, dumps and search index.")
     if timings:
-        totals: dict[str, float] = {}
-        for outcome in outcomes:
-            for stage, seconds in outcome.timings.items():
-                totals[stage] = totals.get(stage, 0.0) + seconds
+        totals = _summed(outcome.timings for outcome in outcomes)
         for stage, seconds in (generation.meta.get("timings", {}) if generation else {}).items():
             totals[f"publish: {stage}"] = seconds
         stdout.print("Timings (seconds, summed over sources): " + ", ".join(f"{k} {v:.2f}" for k, v in totals.items()))
-        busy: dict[str, float] = {}
-        for outcome in outcomes:
-            for stage, seconds in outcome.busy.items():
-                busy[stage] = busy.get(stage, 0.0) + seconds
+        busy = _summed(outcome.busy for outcome in outcomes)
         if busy:
             # Sources harvested at once share the cores and the interpreter lock: each stage's seconds above count the
             # waits, these only what its threads ran (the harvest's own work, not the validation workers').
@@ -429,6 +424,15 @@ def export(ctx: click.Context, export_format: str, destination: str, include: tu
     finally:
         store.close()
     stderr.print(f"Exported {count} statements from {len(graphs)} graphs.")
+
+
+def _summed(per_source: Iterable[dict[str, float]]) -> dict[str, float]:
+    """Seconds per stage, added up over the sources."""
+    totals: dict[str, float] = {}
+    for stages in per_source:
+        for stage, seconds in stages.items():
+            totals[stage] = totals.get(stage, 0.0) + seconds
+    return totals
 
 
 def _publish(config: Config, store, force: bool):

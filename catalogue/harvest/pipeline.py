@@ -180,7 +180,7 @@ class RecordStream:
 
     def next_batch(self, limit: int | None) -> tuple[list[MappedRecord], dict[str, list[Derivation]]]:
         """Records until they hold ``limit`` offers (None: every record), and the values derived for their offers."""
-        mark, busy = time.perf_counter(), time.thread_time()
+        wall, cpu = _clock()
         batch: list[MappedRecord] = []
         derivations: dict[str, list[Derivation]] = {}
         offers = 0
@@ -195,8 +195,8 @@ class RecordStream:
             self.exhausted = True
             return batch, derivations
         finally:
-            self.seconds += time.perf_counter() - mark
-            self.busy += time.thread_time() - busy
+            self.seconds += time.perf_counter() - wall
+            self.busy += time.thread_time() - cpu
 
     def _each(self):
         context, harvester = self.context, self.harvester
