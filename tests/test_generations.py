@@ -17,6 +17,9 @@ from pyroaring import BitMap
 from catalogue.config import Config
 from catalogue.harvest.admission import publish
 from catalogue.harvest.rdfio import parse_rdf
+from catalogue.publish.dumps import GraphPart, graph_fingerprints, write_dumps
+from catalogue.publish.europass_subset import NAME as EUROPASS_DUMP
+from catalogue.publish.europass_subset import europass_dump
 from catalogue.publish.generations import current_generation, publish_generation
 from catalogue.publish.offer_data import offer_listing, read_offers
 from catalogue.publish.search_index import SearchIndex, SearchQuery, refresh
@@ -180,3 +183,18 @@ def test_a_damaged_earlier_dump_is_not_reused(catalogue, validator):
     assert second.meta["dump graphs reused"] == 0
     assert len(_dumped(second, "catalogue.nq.gz", ox.RdfFormat.N_QUADS)) == second.meta["dumps"]["catalogue.nq.gz"]["statements"]
     assert os.path.getsize(second.dumps / "catalogue.nq.gz") == second.meta["dumps"]["catalogue.nq.gz"]["bytes"]
+
+
+def test_dumps_written_by_worker_processes_are_the_same_bytes(catalogue, tmp_path):
+    _config, store, _first = catalogue
+    listing = offer_listing(store)
+    subset = europass_dump(store, listing)
+    assert any(isinstance(part, GraphPart) for part in subset.parts)  # a source whose offers are all Europass-ready
+    fingerprints = graph_fingerprints(store, listing)
+    made = {workers: write_dumps(store, tmp_path / f"by-{workers}", fingerprints, extra={EUROPASS_DUMP: subset}, workers=workers)
+            for workers in (1, 2)}
+    assert made[1] == made[2] and made[1][0]["catalogue.nq.gz"]["statements"] > 1000
+    for name in made[1][0]:
+        assert (tmp_path / "by-1" / name).read_bytes() == (tmp_path / "by-2" / name).read_bytes()
+    assert sorted(p.name for p in (tmp_path / "by-1" / "parts").iterdir()) == sorted(p.name for p in (tmp_path / "by-2" / "parts").iterdir())
+    assert not list((tmp_path / "by-2" / "parts").glob("graph-*.nt"))  # every graph's N-Triples removed once written

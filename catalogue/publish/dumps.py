@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import struct
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -41,6 +43,8 @@ import pyoxigraph as ox
 from catalogue.resources import code_fingerprint
 from catalogue.store.base import CatalogueStore, export_prefixes
 from catalogue.store.graph_text import GraphTexts, ntriples_as_nquads, offers_key
+from catalogue.worker_watchdog import watch_parent
+from catalogue.worker_window import in_order
 
 DUMPS = (("catalogue.nq.gz", "nquads"), ("catalogue.ttl.gz", "turtle"))
 MEDIA_TYPES = {"nquads": "application/n-quads", "turtle": "text/turtle", "ntriples": "application/n-triples"}
@@ -109,7 +113,9 @@ class GraphPart:
 
     key: str | None
     graph: str
-    write: Callable[[Path, BinaryIO], int]  # from the graph's N-Triples file to a binary file, returns how many
+    # From the graph's N-Triples file to a binary file, returns how many; a module's function, which a worker process
+    # can be handed.
+    write: Callable[[Path, BinaryIO], int]
 
 
 @dataclass(frozen=True)
@@ -129,10 +135,14 @@ def write_dumps(
     previous: Path | None = None,
     extra: dict[str, ExtraDump] | None = None,
     kept: dict[str, Path] | None = None,
+    workers: int = 1,
 ) -> tuple[dict[str, dict], int]:
     """Write the dumps of ``store``'s public view, and the ``extra`` dumps, into ``folder``, reusing parts of
     ``previous`` (a generation's dumps folder) and reading a graph from its ``kept`` N-Triples (``kept_texts``)
-    rather than the store where there is one. Returns what each dump is, and how many parts were reused."""
+    rather than the store where there is one. Returns what each dump is, and how many parts were reused.
+
+    With ``workers`` of 2 or more, the parts made from graphs are serialized and compressed by that many worker
+    processes, a graph at a time, while this process reads the next graphs' N-Triples; the bytes are the same."""
     parts = folder / PARTS
     parts.mkdir(parents=True, exist_ok=True)
     earlier = _manifest(previous / PARTS) if previous is not None else {}
@@ -143,45 +153,48 @@ def write_dumps(
     extras = extra or {}
     formats = dict(DUMPS) | {name: dump.format for name, dump in extras.items()}
     sizes = {name: len(copies) for name in dict(DUMPS)} | {name: len(dump.parts) for name, dump in extras.items()}
-    # Graph by graph, every part made from a graph (both full dumps', and any extra dump's) is written from one
-    # reading of it, which is then removed. (dump, position in the dump, part, graph text), in the order written:
-    order: list[tuple[str, int, Part, _GraphText | None]] = []
-    for position, (graph, copy) in enumerate(copies.items()):
-        order.extend((name, position, Part(f"{graph} {fmt} {fingerprints[graph]}" if fingerprints.get(graph) else None,
-                                           copy.nquads if fmt == "nquads" else copy.turtle), copy) for name, fmt in DUMPS)
-        order.extend((name, n, _bound(part, copy), copy) for name, dump in extras.items()
-                     for n, part in enumerate(dump.parts) if isinstance(part, GraphPart) and part.graph == graph)
+    # What each part is made by: a graph's N-Triples (both full dumps' parts, and an extra dump's GraphPart), which
+    # is read once for all the parts made from it, or a Part's own writer. (dump, position in the dump, key, maker):
+    planned: list[tuple[str, int, str | None, _FromLines | Callable[[BinaryIO], int]]] = []
+    for position, graph in enumerate(copies):
+        planned.extend((name, position, f"{graph} {fmt} {fingerprints[graph]}" if fingerprints.get(graph) else None,
+                        _FromLines(graph, fmt)) for name, fmt in DUMPS)
+        planned.extend((name, n, part.key, _FromLines(graph, part.write)) for name, dump in extras.items()
+                       for n, part in enumerate(dump.parts) if isinstance(part, GraphPart) and part.graph == graph)
     for name, dump in extras.items():
         for n, part in enumerate(dump.parts):
             if isinstance(part, Part):
-                order.append((name, n, part, None))
+                planned.append((name, n, part.key, part.write))
             elif part.graph not in copies:  # not public: read for this part alone
-                copy = _GraphText(store, part.graph, parts)
-                order.append((name, n, _bound(part, copy), copy))
+                copies[part.graph] = _GraphText(store, part.graph, parts)
+                planned.append((name, n, part.key, _FromLines(part.graph, part.write)))
     chosen: dict[tuple[str, int], str] = {}
-    try:
-        for position, (name, index, planned_part, copy) in enumerate(order):
-            fmt = formats[name]
-            member = f"{hashlib.sha256(planned_part.key.encode()).hexdigest()[:32]}.gz" if planned_part.key else None
-            if member and member in earlier and _reusable(previous / PARTS / member, earlier[member]) \
-                    and _link(previous / PARTS / member, parts / member):  # type: ignore[operator]
-                manifest[member] = earlier[member]
-                reused += 1
-            elif member and member in manifest:
-                pass  # the same content twice in this generation: written once
+    from_graphs: dict[str, list[tuple[str, _FromLines]]] = {}  # graph -> (member, maker) still to write
+    by_writer: list[tuple[str, Callable[[BinaryIO], int]]] = []
+    to_write: set[str] = set()
+    for name, index, key, maker in planned:
+        member = f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.gz" if key else None
+        if member and member in earlier and _reusable(previous / PARTS / member, earlier[member]) \
+                and _link(previous / PARTS / member, parts / member):  # type: ignore[operator]
+            manifest[member] = earlier[member]
+            reused += 1
+        elif member is None or (member not in manifest and member not in to_write):  # the same content twice: written once
+            member = member or f"fresh-{len(chosen)}-{formats[name]}.gz"
+            to_write.add(member)
+            if isinstance(maker, _FromLines):
+                from_graphs.setdefault(maker.graph, []).append((member, maker))
             else:
-                member = member or f"fresh-{len(manifest)}-{fmt}.gz"
-                with (parts / member).open("wb") as handle:
-                    part = _PartWriter(handle)
-                    statements = planned_part.write(part)
-                    manifest[member] = {"statements": statements, **part.finish()}
-            chosen[(name, index)] = member
-            if copy is not None and (position + 1 == len(order) or order[position + 1][3] is not copy):
-                copy.remove()
+                by_writer.append((member, maker))
+        chosen[(name, index)] = member
+    try:
+        for member, write in by_writer:
+            manifest[member] = _write_part(parts / member, write)
+        for graph, entries in _graph_parts(from_graphs, copies, parts, workers):
+            manifest.update(entries)
+            copies[graph].remove()
     finally:
-        for _, _, _, copy in order:
-            if copy is not None:
-                copy.remove()
+        for copy in copies.values():
+            copy.remove()
     members = {name: [chosen[(name, n)] for n in range(size)] for name, size in sizes.items()}
     for name, fmt in formats.items():
         written[name] = _join(folder / name, parts, members[name], manifest)
@@ -196,53 +209,83 @@ def write_dumps(
     return written, reused
 
 
-def _bound(part: GraphPart, copy: _GraphText) -> Part:
-    return Part(part.key, lambda out: part.write(copy.path_of_lines(), out))
+@dataclass(frozen=True)
+class _FromLines:
+    """A part made from a graph's N-Triples: in N-Quads or Turtle, or by a GraphPart's writer (a module's function,
+    so that a worker process can be handed it)."""
+
+    graph: str
+    make: str | Callable[[Path, BinaryIO], int]
+
+    def write(self, lines: Path, out: BinaryIO) -> int:
+        if self.make == "nquads":
+            return ntriples_as_nquads(lines, self.graph, out)
+        if self.make == "turtle":
+            ox.serialize(ox.parse(path=str(lines), format=ox.RdfFormat.N_TRIPLES), out, ox.RdfFormat.TURTLE, prefixes=export_prefixes())
+            return _lines_in(lines)
+        return self.make(lines, out)  # type: ignore[operator]
+
+
+def _graph_parts(from_graphs: dict[str, list[tuple[str, _FromLines]]], copies: dict[str, _GraphText], folder: Path,
+                 workers: int) -> Iterator[tuple[str, dict[str, dict[str, int]]]]:
+    """(graph, manifest entries of its parts) for each graph with parts to write, each graph's N-Triples read here
+    (from the store, or the kept copy) as it is handed out; its parts are written here or by ``workers`` processes."""
+    def arguments(graph: str) -> tuple[Path, list[tuple[Path, _FromLines]]]:
+        return copies[graph].path_of_lines(), [(folder / member, maker) for member, maker in from_graphs[graph]]
+
+    if workers < 2 or len(from_graphs) < 2:
+        for graph in from_graphs:
+            yield graph, _write_graph_parts(*arguments(graph))
+        return
+    # forkserver, not fork: the publishing process holds an open store, whose threads a fork would not carry over.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+        # A graph or two waiting per worker: enough to keep them busy while this process reads the store, and each
+        # waiting graph's N-Triples are a file on disk.
+        yield from in_order(pool, _write_graph_parts, from_graphs, arguments, workers)
+
+
+def _start_worker(owner: int) -> None:
+    watch_parent(owner=owner)  # a publish killed outright must not leave its workers behind
+
+
+def _write_graph_parts(lines: Path, parts: list[tuple[Path, _FromLines]]) -> dict[str, dict[str, int]]:
+    """Write each part made from one graph's N-Triples ``lines``; their manifest entries by member name."""
+    return {target.name: _write_part(target, lambda out, maker=maker: maker.write(lines, out)) for target, maker in parts}
+
+
+def _write_part(target: Path, write: Callable[[BinaryIO], int]) -> dict[str, int]:
+    with target.open("wb") as handle:
+        part = _PartWriter(handle)
+        statements = write(part)
+        return {"statements": statements, **part.finish()}
+
+
+def _lines_in(path: Path) -> int:
+    with path.open("rb") as lines:
+        return sum(block.count(b"\n") for block in iter(lambda: lines.read(8 << 20), b""))
 
 
 class _GraphText:
     """One graph's statements as N-Triples in a file beside the parts, read from the store once (on first use) for
-    both full dumps: reading the store is the slow part (about 3 µs a statement on disk), and N-Quads and Turtle are
-    both made from the same lines (N-Quads by naming the graph on each line, Turtle by Oxigraph's serializer)."""
-
-    BLOCK = 8 << 20
+    every part made from it: reading the store is the slow part (about 3 µs a statement on disk), and N-Quads,
+    Turtle and the Europass subset are all made from the same lines."""
 
     def __init__(self, store: CatalogueStore, graph: str, folder: Path, kept: Path | None = None):
         self.store, self.graph, self.folder = store, graph, folder
         self.kept = kept  # the graph's N-Triples as its last write left them: read instead of the store
         self.path: Path | None = None
-        self.statements = 0
 
     def path_of_lines(self) -> Path:
         """The N-Triples file, one statement a line (the kept copy, or Oxigraph's own dump of the graph)."""
         if self.path is None and self.kept is not None:
             self.path = self.kept
-            self.statements = self._count()
         if self.path is None:
             handle, name = tempfile.mkstemp(prefix="graph-", suffix=".nt", dir=self.folder)
             self.path = Path(name)
             with os.fdopen(handle, "wb") as out:
                 self.store.write_ntriples(self.graph, out)
-            self.statements = self._count()
         return self.path
-
-    def _blocks(self) -> Iterator[bytes]:
-        """The file in blocks of whole lines."""
-        with self.path_of_lines().open("rb") as lines:
-            while block := lines.read(self.BLOCK):
-                yield block + lines.readline()
-
-    def _count(self) -> int:
-        return sum(block.count(b"\n") for block in self._blocks())
-
-    def nquads(self, out: BinaryIO) -> int:
-        ntriples_as_nquads(self.path_of_lines(), self.graph, out)
-        return self.statements
-
-    def turtle(self, out: BinaryIO) -> int:
-        ox.serialize(ox.parse(path=str(self.path_of_lines()), format=ox.RdfFormat.N_TRIPLES), out, ox.RdfFormat.TURTLE,
-                     prefixes=export_prefixes())
-        return self.statements
 
     def remove(self) -> None:
         if self.path is not None and self.path != self.kept:  # the kept copy is the harvest's: it stays for the next write

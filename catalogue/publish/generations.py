@@ -47,7 +47,7 @@ from .europass_subset import NAME as EUROPASS_DUMP
 from .europass_subset import europass_dump, ready_offers
 from .kept_work import KeptWork
 from .offer_data import offer_listing
-from .parallel_reads import read_published_offers
+from .parallel_reads import SERIAL_BELOW, read_published_offers, worker_count
 from .search_index import refresh as refresh_index
 from .statistics import facet_sizes, statistics_triples
 from .time_relevance import refresh_statuses
@@ -147,6 +147,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         dumps, reused = write_dumps(
             source, generation.dumps, fingerprints, earlier.dumps if earlier else None,
             extra={EUROPASS_DUMP: subset}, kept=kept_texts(source, listing, texts),
+            workers=worker_count() if len(listing) >= SERIAL_BELOW else 1,
         )
         texts.keep_only(source.source_graph(s) for s in source.source_ids())
         give_back_freed_memory()

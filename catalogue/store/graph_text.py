@@ -104,13 +104,17 @@ class GraphTexts:
         tmp.replace(target)
 
 
-def ntriples_as_nquads(path: Path, graph: str, out: BinaryIO) -> None:
-    """Write the lines of an N-Triples file to ``out`` as N-Quads in ``graph``. A line ends with " .\n" and nowhere
-    else (N-Triples escapes line breaks inside literals), so the graph goes before each such end."""
+def ntriples_as_nquads(path: Path, graph: str, out: BinaryIO) -> int:
+    """Write the lines of an N-Triples file to ``out`` as N-Quads in ``graph``; returns how many. A line ends with
+    " .\n" and nowhere else (N-Triples escapes line breaks inside literals), so the graph goes before each such end."""
     named = f" <{graph}> .\n".encode("utf-8")
+    count = 0
     with path.open("rb") as lines:
         while block := lines.read(8 << 20):
-            out.write((block + lines.readline()).replace(b" .\n", named))
+            block += lines.readline()
+            count += block.count(b"\n")
+            out.write(block.replace(b" .\n", named))
+    return count
 
 
 @dataclass(frozen=True)
