@@ -250,3 +250,49 @@ def test_a_staged_change_left_by_a_crash_after_its_commit_is_finished_on_open(tm
         assert not Journal.beside(path).folder.exists()
     finally:
         reopened.close()
+
+
+TRICKY_OFFER = """
+@prefix elm: <http://data.europa.eu/snb/model/elm/> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://x.example/offer/1> a elm:LearningOpportunity ;
+    dcterms:title "a \\"quoted\\" \\\\ title\\nover two lines\\twith a tab é 😀 \\u0001"@sv-SE, "plain"^^xsd:string ;
+    elm:duration "P1Y2M"^^xsd:duration ; elm:credit "01.50"^^xsd:decimal ; elm:start "2026-01-01T00:00:00+00:00"^^xsd:dateTime ;
+    dcterms:description [ dcterms:title "nested \\u2028 separator" ; dcterms:source <https://x.example/iri%20with?q=1#f> ] .
+"""
+
+
+@pytest.mark.parametrize("spill_at", [5, 1_000_000])
+def test_offers_staged_as_their_lines_give_the_store_what_their_statements_give(tmp_path, monkeypatch, spill_at):
+    """An offer's statements are staged as the N-Triples lines extraction made (not parsed and serialized again):
+    past memory they are compared with the store as text, so they must be the very lines Oxigraph writes, or an
+    unchanged offer would be removed and added again by every harvest."""
+    from catalogue.store import staging
+    from catalogue.store.staging import StagedGraphs
+    from catalogue.validation.offers import extract_offers
+    from catalogue.vocab import load_vocabulary
+
+    monkeypatch.setattr(staging, "SPILL_QUADS", spill_at)
+    quads = list(ox.parse(TRICKY_OFFER.encode("utf-8"), format=ox.RdfFormat.TURTLE))
+    records = extract_offers(quads, load_vocabulary(), BASE).offers
+    lines = [line for record in records for line in record.lines]
+    expected = {triple for record in records for triple in record.triples()}
+    assert len(lines) == len(expected) >= 9
+    store = OxigraphStore.open(tmp_path / "store", BASE)
+    try:
+        graph = store.source_graph("s")
+        for attempt in range(2):
+            staged = StagedGraphs([graph], tmp_path / "staging")
+            staged.add_lines(graph, lines)
+            assert staged.spilled == (spill_at == 5)
+            change = store.write_staged(staged)
+            assert (change.removed, change.added) == ((0, len(expected)) if attempt == 0 else (0, 0))
+            assert set(store.triples(graph)) == expected
+        # The same statements staged as terms are the same lines too: nothing to change.
+        staged = StagedGraphs([graph], tmp_path / "staging")
+        staged.add(graph, sorted(expected, key=str))
+        change = store.write_staged(staged)
+        assert (change.removed, change.added) == (0, 0)
+    finally:
+        store.close()

@@ -124,8 +124,10 @@ class Admission:
         store, source_id, before, now, run = self.store, self.source_id, self.before, self.now, self.run
         derivations = derivations or {}
         kept = self._kept_derivations(records, derivations)
-        source: list[ox.Triple] = []
+        # An offer's statements stay the N-Triples lines extraction made of them (``StagedGraphs.add_lines``).
+        source: list[str] = []
         catalogue_records: list[ox.Triple] = []
+        quarantine_lines: list[str] = []
         quarantine: list[ox.Triple] = []
         events: list[tuple[str, str, str | None, str | None]] = []
         for record, report in zip(records, reports, strict=True):
@@ -135,7 +137,7 @@ class Admission:
             if report.conforms:
                 self.published += 1
                 self.published_now.add(record.iri)
-                source.extend(record.triples())
+                source.extend(record.lines)
                 if not same:
                     events.append((record.iri, "update" if previous else "create", record.content_hash, record.ntriples()))
                 if same:
@@ -155,10 +157,11 @@ class Admission:
                         ox.NamedNode(record_iri(store.base, source_id, record.iri)), ox.NamedNode(MCC + "timeStatus"), ox.NamedNode(previous.time_status)))
             else:
                 self.quarantined += 1
-                quarantine.extend(record.triples())
+                quarantine_lines.extend(record.lines)
                 quarantine.extend(quarantine_record(store.base, source_id, report, now, run))
-        self.staged.add(store.source_graph(source_id), source)
+        self.staged.add_lines(store.source_graph(source_id), source)
         self.staged.add(store.records_graph(source_id), catalogue_records)
+        self.staged.add_lines(store.quarantine_graph(source_id), quarantine_lines)
         self.staged.add(store.quarantine_graph(source_id), quarantine)
         self._emit(events)
 

@@ -185,10 +185,11 @@ class CatalogueStore(ABC):
         copy = keep.current() if keep is not None and self.sole_writer else None
         copied = keep.graph if keep is not None and copy is not None else None  # the graph whose content now is the copy
         if not staged.spilled:
-            change = self.write([GraphWrite(g, triples=staged.memory[g], current_text=copy if g == copied else None)
+            content = {g: staged.triples(g) for g in staged.graphs}
+            change = self.write([GraphWrite(g, triples=content[g], current_text=copy if g == copied else None)
                                  for g in staged.graphs] + list(extra or []))
             if keep is not None:
-                keep.save(lambda texts: texts.keep_triples(keep.graph, keep.key, set(staged.memory[keep.graph])))
+                keep.save(lambda texts: texts.keep_triples(keep.graph, keep.key, set(content[keep.graph])))
             return change
         start = time.perf_counter()
         current = (ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g in staged.graphs if g != copied for t in self.triples(g))

@@ -42,6 +42,7 @@ class StagedGraphs:
         self.name = name
         self.limit = SPILL_QUADS if limit is None else limit
         self.memory: dict[str, list[ox.Triple]] = {g: [] for g in graphs}
+        self.lines: dict[str, list[str]] = {g: [] for g in graphs}  # statements given as N-Triples lines (``add_lines``)
         self.counts: Counter[str] = Counter()
         self.workdir: Path | None = None
         self._file = None
@@ -60,11 +61,30 @@ class StagedGraphs:
         self.counts[graph] += len(triples)
         if self.workdir is None:
             self.memory[graph].extend(triples)
-            if self.folder is None or sum(self.counts.values()) < self.limit:
-                return
-            self._spill()
+            self._spill_when_full()
             return
         self._serialize(graph, triples)
+
+    def add_lines(self, graph: str, lines: list[str]) -> None:
+        """Add statements given as N-Triples lines ("s p o .", no line break) as Oxigraph writes them (``str`` of
+        each term): an offer's statements come so from ``catalogue.validation.offers``. On disk they are written
+        as they are, with the graph's name, instead of being parsed into terms and serialized again."""
+        self.counts[graph] += len(lines)
+        if self.workdir is None:
+            self.lines[graph].extend(lines)
+            self._spill_when_full()
+            return
+        self._write_lines(graph, lines)
+
+    def triples(self, graph: str) -> list[ox.Triple]:
+        """What ``graph`` should hold, as terms (only while nothing spilled to disk)."""
+        assert self.workdir is None
+        text = "".join(line + "\n" for line in self.lines[graph]).encode("utf-8")
+        return self.memory[graph] + [quad.triple for quad in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
+
+    def _spill_when_full(self) -> None:
+        if self.folder is not None and sum(self.counts.values()) >= self.limit:
+            self._spill()
 
     def _spill(self) -> None:
         assert self.folder is not None
@@ -73,11 +93,20 @@ class StagedGraphs:
         self._file = self.new_path.open("wb")
         for graph, triples in self.memory.items():
             self._serialize(graph, triples)
+            self._write_lines(graph, self.lines[graph])
         self.memory = {g: [] for g in self.graphs}
+        self.lines = {g: [] for g in self.graphs}
 
     def _serialize(self, graph: str, triples: list[ox.Triple]) -> None:
         name = ox.NamedNode(graph)
         ox.serialize((ox.Quad(t.subject, t.predicate, t.object, name) for t in triples), self._file, ox.RdfFormat.N_QUADS)
+
+    def _write_lines(self, graph: str, lines: list[str]) -> None:
+        # "s p o ." becomes "s p o <graph> .": the line Oxigraph's N-Quads serializer writes for the same quad, so
+        # equal statements stay equal lines for the comparison with the store.
+        named = f"<{graph}> .\n"
+        assert self._file is not None
+        self._file.write("".join(line[:-1] + named for line in lines).encode("utf-8"))
 
     def close(self) -> None:
         if self._file is not None:
