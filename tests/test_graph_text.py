@@ -15,7 +15,7 @@ from catalogue.publish.dumps import kept_texts
 from catalogue.publish.generations import current_generation
 from catalogue.publish.offer_data import offer_listing
 from catalogue.store import staging
-from catalogue.store.graph_text import GraphTexts
+from catalogue.store.graph_text import GraphTexts, stamp_key
 from catalogue.store.oxigraph import OxigraphStore
 
 from .sitebuild import run, write_config
@@ -47,7 +47,7 @@ def _harvested(tmp_path, check=None):
     texts = GraphTexts.in_data_dir(config.data_dir)
     store = OxigraphStore.open(config.store.path, config.base)
     try:
-        kept = kept_texts(store, offer_listing(store), texts)
+        kept = kept_texts(store, offer_listing(store), texts, store.graph_stamps())
         if check is not None:
             check(store, kept)
     finally:
@@ -68,7 +68,8 @@ def test_the_kept_copy_holds_what_the_store_holds_and_the_dumps_are_made_from_it
         monkeypatch.setattr(staging, "SPILL_QUADS", 50)  # every bundled source passes it, so each is sorted on disk
 
     def holds_what_the_store_holds(store, kept):
-        assert len(kept) >= 3, kept
+        sources = store.source_ids()
+        assert set(kept) == {g for s in sources for g in (store.source_graph(s), store.records_graph(s))}, kept
         for graph, path in kept.items():
             lines = path.read_bytes().splitlines()
             assert _triples(path) == set(store.triples(graph)) and len(lines) == len(set(lines)) == store.count(graph)
@@ -77,8 +78,9 @@ def test_the_kept_copy_holds_what_the_store_holds_and_the_dumps_are_made_from_it
 
     config_path, config, texts, kept = _harvested(tmp_path, holds_what_the_store_holds)
 
-    # Publishing reads the source graphs from the copies alone (reading them from the store would fail here) and
-    # gives exactly the public view; the copies stay for the next write.
+    # Publishing reads the source and records graphs from the copies alone (reading them from the store would fail
+    # here; the records' copies are changed as the publish gives each record its time status) and gives exactly the
+    # public view; the copies stay for the next write.
     read_from_store = []
     original = OxigraphStore.write_ntriples
 
@@ -92,7 +94,19 @@ def test_the_kept_copy_holds_what_the_store_holds_and_the_dumps_are_made_from_it
     run(config_path, "publish")
     assert not read_from_store
     assert _dumped_quads(config) == _public_quads(config)
-    assert sorted(texts.folder.glob("*.nt")) == sorted(kept.values())
+    monkeypatch.setattr(OxigraphStore, "write_ntriples", original)
+    store = OxigraphStore.open(config.store.path, config.base)
+    try:
+        now_kept = kept_texts(store, offer_listing(store), texts, store.graph_stamps())
+        assert set(now_kept) == set(kept) and any(now_kept[g] != kept[g] for g in kept)  # statuses were written
+        stamps = store.graph_stamps()
+        quarantined = {g: texts.find(g, stamp_key(stamps[g])) for s in store.source_ids() if (g := store.quarantine_graph(s)) in store.graphs()}
+        assert quarantined and all(quarantined.values())
+        for graph, path in {**now_kept, **quarantined}.items():
+            assert _triples(path) == set(store.triples(graph))
+        assert sorted(texts.folder.glob("*.nt")) == sorted({*now_kept.values(), *quarantined.values()})
+    finally:
+        store.close()
 
 
 def test_a_copy_that_does_not_name_the_published_offers_is_not_used(tmp_path):
@@ -170,7 +184,7 @@ def test_a_write_does_not_take_a_copy_that_names_other_offers_for_the_store(tmp_
     config_path, feed = _one_source(tmp_path)
     run(config_path, "harvest", "--no-publish")
     texts = GraphTexts.in_data_dir(load_config(config_path).data_dir)
-    (path,) = texts.folder.glob("*.nt")
+    (path,) = [p for p in texts.folder.glob("*.nt") if "-stamp-" not in p.name]  # the source graph's, named by its offers
     stale = _naming_other_offers(path)
     before = _source_graph(config_path)
     with stale.open("wb") as out:
@@ -182,3 +196,37 @@ def test_a_write_does_not_take_a_copy_that_names_other_offers_for_the_store(tmp_
     assert len(before - written) == len(written - before) == 1 and len(written) == len(before)
     assert "Data analysis with Python" in str(next(iter(before - written)).object)
     assert not any("stale.example" in str(t) for t in written)
+
+
+@pytest.mark.parametrize("spilled", [False, True], ids=["in memory", "spilled to disk"])
+def test_the_next_write_reads_the_records_from_their_copy_after_a_publish_gave_them_statuses(tmp_path, monkeypatch, spilled):
+    if spilled:
+        monkeypatch.setattr(staging, "SPILL_QUADS", 50)
+    config_path, feed = _one_source(tmp_path)
+    run(config_path, "harvest")  # and publish: every record is given its time status
+    config = load_config(config_path)
+    store = OxigraphStore.open(config.store.path, config.base)
+    graphs = [store.source_graph("norrsunda"), store.records_graph("norrsunda")]
+    store.close()
+    _edit(feed)
+    original = OxigraphStore.triples
+
+    def refuse(self, name):
+        if name in graphs:
+            raise AssertionError(f"{name} was read from the store although a copy of it was kept")
+        return original(self, name)
+
+    monkeypatch.setattr(OxigraphStore, "triples", refuse)
+    run(config_path, "harvest", "--no-publish")
+    monkeypatch.setattr(OxigraphStore, "triples", original)
+    store = OxigraphStore.open(config.store.path, config.base)
+    try:
+        records = set(store.triples(graphs[1]))
+        # Unchanged offers keep the status the publish gave them; the edited one has none until the next publish.
+        offers = {t.object for t in records if t.predicate.value.endswith("primaryTopic")}
+        assert sum(1 for t in records if t.predicate.value.endswith("timeStatus")) == len(offers) - 1 >= 5
+        copy = GraphTexts.in_data_dir(config.data_dir).find(graphs[1], stamp_key(store.graph_stamps()[graphs[1]]))
+        assert copy is not None and _triples(copy) == records
+        assert any("Data analysis in Python" in str(t.object) for t in store.triples(graphs[0]))
+    finally:
+        store.close()

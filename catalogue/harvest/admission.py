@@ -54,7 +54,7 @@ class PreviousRecord:
 def previous_records(store: CatalogueStore, source_id: str) -> dict[str, PreviousRecord]:
     """What the catalogue said about each offer of the source last time."""
     rows = store.every_row(
-        "?offer ?hash ?issued ?modified ?run",
+        "?offer ?hash ?issued ?modified ?run ?status",
         f"GRAPH <{store.records_graph(source_id)}> {{ ?r foaf:primaryTopic ?offer ; mcc:contentHash ?hash ; "
         "dcterms:issued ?issued ; dcterms:modified ?modified OPTIONAL { ?r prov:wasGeneratedBy ?run } "
         "OPTIONAL { ?r mcc:timeStatus ?status } }",

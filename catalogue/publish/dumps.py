@@ -42,7 +42,12 @@ import pyoxigraph as ox
 
 from catalogue.resources import code_fingerprint
 from catalogue.store.base import CatalogueStore, export_prefixes
-from catalogue.store.graph_text import GraphTexts, ntriples_as_nquads, offers_key
+from catalogue.store.graph_text import (
+    GraphTexts,
+    ntriples_as_nquads,
+    offers_key,
+    stamp_key,
+)
 from catalogue.worker_watchdog import watch_parent
 from catalogue.worker_window import in_order
 
@@ -76,14 +81,21 @@ def graph_fingerprints(store: CatalogueStore, listing: Iterable[tuple[str, str, 
     return found
 
 
-def kept_texts(store: CatalogueStore, listing: Iterable[tuple[str, str, str | None]], texts: GraphTexts) -> dict[str, Path]:
-    """The source graphs whose N-Triples their last write kept (``store.graph_text``) with the offers the listing
-    publishes: graph -> the copy, read instead of the store."""
+def kept_texts(store: CatalogueStore, listing: Iterable[tuple[str, str, str | None]], texts: GraphTexts,
+               stamps: dict[str, str] | None = None) -> dict[str, Path]:
+    """The graphs whose N-Triples their last write kept (``store.graph_text``): graph -> the copy, read instead of
+    the store. A source graph's copy is the one with the offers the listing publishes; a records graph's, the one
+    under the graph's stamp in ``stamps`` (the stamps of the store the publish was made from; none for a store
+    that keeps none)."""
     found = {}
     for source, offers in _recorded_offers(listing).items():
         graph = store.source_graph(source)
         path = texts.find(graph, offers_key((iri, fingerprint.split()[0]) for iri, fingerprint in offers))
         if path is not None:
+            found[graph] = path
+    for source in {source for _, source, _ in listing}:
+        graph = store.records_graph(source)
+        if stamps and graph in stamps and (path := texts.find(graph, stamp_key(stamps[graph]))) is not None:
             found[graph] = path
     return found
 

@@ -115,7 +115,8 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
     def kept(kind: str, *modules: str) -> KeptWork | None:
         return KeptWork.in_data_dir(config.data_dir, kind, store.graph_stamps, *modules) if store.versions is not None else None
 
-    statuses = refresh_statuses(store, moment, kept("time-status", "catalogue.publish.time_relevance"))
+    texts = GraphTexts.in_data_dir(config.data_dir)
+    statuses = refresh_statuses(store, moment, kept("time-status", "catalogue.publish.time_relevance"), texts)
     timings["time relevance"] = time.perf_counter() - mark
     mark = time.perf_counter()
     if isinstance(store, OxigraphStore):
@@ -143,13 +144,13 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         mark = time.perf_counter()
         subset = europass_dump(source, listing)
         fingerprints = graph_fingerprints(source, listing, in_hand={source.statistics_graph: statistics})
-        texts = GraphTexts.in_data_dir(config.data_dir)
         dumps, reused = write_dumps(
             source, generation.dumps, fingerprints, earlier.dumps if earlier else None,
-            extra={EUROPASS_DUMP: subset}, kept=kept_texts(source, listing, texts),
+            extra={EUROPASS_DUMP: subset}, kept=kept_texts(source, listing, texts, store.graph_stamps()),
             workers=worker_count() if len(listing) >= SERIAL_BELOW else 1,
         )
-        texts.keep_only(source.source_graph(s) for s in source.source_ids())
+        texts.keep_only(graph for s in source.source_ids()
+                        for graph in (source.source_graph(s), source.records_graph(s), source.quarantine_graph(s)))
         give_back_freed_memory()
         timings["dumps"] = time.perf_counter() - mark
         mark = time.perf_counter()

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 
 from catalogue.namespaces import FOAF, MCC
 from catalogue.store.base import CatalogueStore, GraphWrite
+from catalogue.store.graph_text import GraphTexts
 
 from .kept_work import KeptWork
 
@@ -85,12 +86,13 @@ def _moment(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def refresh_statuses(store: CatalogueStore, now: datetime, kept: KeptWork | None = None) -> dict[str, int]:
+def refresh_statuses(store: CatalogueStore, now: datetime, kept: KeptWork | None = None, texts: GraphTexts | None = None) -> dict[str, int]:
     """Write each published offer's status at ``now`` to its record where it changed; returns the counts.
 
     With ``kept`` (on a store that stamps its graphs), a source whose graphs were not written since the last publish
     is not read again: its offers' facts, records and statuses come from what that publish kept, and only the offers
-    whose status may have turned since (an end date or the last deadline passed) are worked out again."""
+    whose status may have turned since (an end date or the last deadline passed) are worked out again. With
+    ``texts``, a records graph's kept copy (``store.graph_text``) is changed as the graph is."""
     counts = {CURRENT: 0, ENDED: 0, CANCELLED: 0}
     moment = now.timestamp()
     for source in store.source_ids():
@@ -121,7 +123,10 @@ def refresh_statuses(store: CatalogueStore, now: datetime, kept: KeptWork | None
         if removals or additions:
             # Written source by source: a first publish of a million offers gives every record a status, and one write
             # of them all held a million triples at once. Nothing reads these statuses before the snapshot.
+            stamps = store.graph_stamps()
             store.write([GraphWrite(store.records_graph(source), remove=removals, add=additions)])
+            if texts is not None:
+                texts.patch(store.records_graph(source), stamps, store.graph_stamps(), removals, additions)
             if kept is not None:
                 kept.put(source, graphs, entry)  # after the write: under the records graph's new stamp
         elif kept is not None and worked_out:

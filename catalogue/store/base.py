@@ -50,7 +50,7 @@ from catalogue.iris import graph_iri, graph_prefix
 from catalogue.namespaces import LEARNING_OPPORTUNITY, PREFIXES
 from catalogue.vocab import Vocabulary
 
-from .graph_text import KeptText
+from .graph_text import GraphTexts, KeptText, stamp_key
 from .graph_versions import GraphVersions
 from .staging import StagedGraphs, sorted_difference
 
@@ -180,20 +180,19 @@ class CatalogueStore(ABC):
     def write_staged(self, staged: StagedGraphs, extra: list[GraphWrite] | None = None, keep: KeptText | None = None) -> Change:
         """Replace the staged graphs with their staged content, and apply ``extra`` (changes, not replacements),
         as one atomic change. Content that spilled to disk is compared with the store on disk (``staging.py``).
-        ``keep``'s graph is read from the copy its last write kept, where the store is written by nothing else, and
-        once the change is in, its new content is kept as N-Triples for the dumps and the next write (``graph_text``)."""
-        copy = keep.current() if keep is not None and self.sole_writer else None
-        copied = keep.graph if keep is not None and copy is not None else None  # the graph whose content now is the copy
+        With ``keep``, where the store is written by nothing else, each staged graph is read from the copy its last
+        write kept, and once the change is in, its new content is kept as N-Triples for the dumps and the next write
+        (``graph_text``): ``keep``'s graph under its offers, the others (records, quarantine) under their stamps."""
+        copies = self._kept_copies(staged, keep) if keep is not None and self.sole_writer else {}
         if not staged.spilled:
             content = {g: staged.triples(g) for g in staged.graphs}
-            change = self.write([GraphWrite(g, triples=content[g], current_text=copy if g == copied else None)
-                                 for g in staged.graphs] + list(extra or []))
+            change = self.write([GraphWrite(g, triples=content[g], current_text=copies.get(g)) for g in staged.graphs] + list(extra or []))
             if keep is not None:
-                keep.save(lambda texts: texts.keep_triples(keep.graph, keep.key, set(content[keep.graph])))
+                self._keep_copies(staged, keep, lambda texts, keys: texts.keep_triples({g: (key, set(content[g])) for g, key in keys.items()}))
             return change
         start = time.perf_counter()
-        current = (ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g in staged.graphs if g != copied for t in self.triples(g))
-        removals, additions, removed, added = sorted_difference(staged, current, [(copy, copied)] if copy is not None and copied is not None else [])
+        current = (ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g in staged.graphs if g not in copies for t in self.triples(g))
+        removals, additions, removed, added = sorted_difference(staged, current, [(path, g) for g, path in copies.items()])
         extra_removed = extra_added = 0
         for item in extra or []:
             if item.triples is not None:
@@ -208,10 +207,33 @@ class CatalogueStore(ABC):
             with self._writing([*staged.graphs, *(item.graph for item in extra or [])], staged.emptied):
                 self._apply_files(removals, additions, staged.emptied, removed + extra_removed, added + extra_added)
             if keep is not None:
-                keep.save(lambda texts: texts.keep_lines(keep.graph, keep.key, staged.new_path))  # sorted and unique by now
+                self._keep_copies(staged, keep, lambda texts, keys: texts.keep_lines(keys, staged.new_path))  # sorted and unique by now
         finally:
             staged.discard()
         return Change(removed, added, time.perf_counter() - start)
+
+    def _kept_copies(self, staged: StagedGraphs, keep: KeptText) -> dict[str, Path]:
+        """The staged graphs whose present content a write kept a copy of: graph -> the copy."""
+        found = {}
+        if (current := keep.current()) is not None:
+            found[keep.graph] = current
+        stamps = self.graph_stamps() or {}
+        for graph in staged.graphs:
+            if graph != keep.graph and graph in stamps and (copy := keep.texts.find(graph, stamp_key(stamps[graph]))) is not None:
+                found[graph] = copy
+        return found
+
+    def _keep_copies(self, staged: StagedGraphs, keep: KeptText, write: Callable[[GraphTexts, dict[str, str]], None]) -> None:
+        """Once the write is in: ``write`` the copies of the staged graphs, each under its key (graph -> key), and
+        drop the copies of a graph left empty, which has none."""
+        stamps = self.graph_stamps() or {}
+        keys = {keep.graph: keep.key}
+        keys.update((graph, stamp_key(stamps[graph])) for graph in staged.graphs
+                    if graph != keep.graph and staged.counts[graph] and graph in stamps)
+        for graph in staged.graphs:
+            if graph not in keys:
+                keep.texts.forget(graph)
+        keep.save(lambda texts: write(texts, keys), list(keys))
 
     def _apply_files(self, removals: Path, additions: Path, emptied: set[str], removed: int, added: int) -> None:
         """Apply a difference held in two N-Quads files of ``removed`` and ``added`` lines. This default applies it in slices, each atomic on its own;

@@ -15,6 +15,7 @@ stays until the next write of its graph; at 100,000 offers the copies took 0.7 G
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +25,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
+
+
+def stamp_key(stamp: str) -> str:
+    """The key of a copy of a graph as its version stamp (``graph_versions``) says it is: the records and
+    quarantine graphs, which a write leaves with a new stamp, and which nothing names by their offers."""
+    return f"stamp-{stamp}"
 
 
 def offers_key(offers: Iterable[tuple[str, str]]) -> str:
@@ -58,20 +65,45 @@ class GraphTexts:
         path = self.path(graph, key)
         return path if path.is_file() else None
 
-    def keep_lines(self, graph: str, key: str, nquads: Path) -> None:
-        """Keep ``graph``'s lines of a sorted, de-duplicated N-Quads file (the staged content), as N-Triples."""
-        suffix = f" <{graph}> .\n".encode("utf-8")
-        with self._writing(graph, key) as out:
+    def keep_lines(self, keys: dict[str, str], nquads: Path) -> None:
+        """Keep each graph's lines of a sorted, de-duplicated N-Quads file (the staged content) as N-Triples, under
+        its key (``keys``: graph -> key), reading the file once."""
+        with contextlib.ExitStack() as stack:
+            outs = {f" <{graph}> .\n".encode("utf-8"): stack.enter_context(self._writing(graph, key)) for graph, key in keys.items()}
             with nquads.open("rb") as lines:
                 for line in lines:
                     # N-Quads escapes line breaks in literals, so a line's graph is its last term.
-                    if line.endswith(suffix):
+                    suffix = line[line.rfind(b" <", 0, len(line) - 3):]
+                    out = outs.get(suffix)
+                    if out is not None:
                         out.write(line[: -len(suffix)] + b" .\n")
 
-    def keep_triples(self, graph: str, key: str, triples: Iterable[ox.Triple]) -> None:
-        """Keep ``triples`` (the graph's whole new content, held in memory) as N-Triples."""
-        with self._writing(graph, key) as out:
-            ox.serialize(triples, out, ox.RdfFormat.N_TRIPLES)
+    def keep_triples(self, contents: dict[str, tuple[str, Iterable[ox.Triple]]]) -> None:
+        """Keep each graph's whole new content, held in memory (graph -> (key, triples)), as N-Triples."""
+        for graph, (key, triples) in contents.items():
+            with self._writing(graph, key) as out:
+                ox.serialize(triples, out, ox.RdfFormat.N_TRIPLES)
+
+    def patch(self, graph: str, before: dict[str, str] | None, after: dict[str, str] | None,
+              removed: Iterable[ox.Triple], added: Iterable[ox.Triple]) -> None:
+        """After a change of ``graph`` (statements ``removed`` and ``added``) took its stamp from ``before`` to
+        ``after``: the copy kept under the old stamp, changed the same way, under the new one. A publish gives
+        every record its time status, and without this the records graphs' copies would not outlive it."""
+        old, new = (before or {}).get(graph), (after or {}).get(graph)
+        path = self.find(graph, stamp_key(old)) if old and new else None
+        if path is None:
+            return
+        drop = {f"{t.subject} {t.predicate} {t.object} .\n".encode("utf-8") for t in removed}
+        add = {f"{t.subject} {t.predicate} {t.object} .\n".encode("utf-8") for t in added}
+        try:
+            with self._writing(graph, stamp_key(new)) as out, path.open("rb") as lines:
+                for line in lines:
+                    if line not in drop:
+                        add.discard(line)  # already held: the store holds it once
+                        out.write(line)
+                out.write(b"".join(sorted(add)))
+        except OSError:
+            self.forget(graph)  # the next write and the dumps read the graph from the store
 
     def forget(self, graph: str) -> None:
         """Remove every copy of ``graph`` (a new one replaces them, or none could be written)."""
@@ -119,7 +151,8 @@ def ntriples_as_nquads(path: Path, graph: str, out: BinaryIO) -> int:
 
 @dataclass(frozen=True)
 class KeptText:
-    """Which graph's new content a write keeps a copy of, under which offers key."""
+    """Which graph's new content a write keeps a copy of, under which offers key (the write keeps copies of the other
+    graphs it writes too, under their stamps: ``CatalogueStore.write_staged``)."""
 
     texts: GraphTexts
     graph: str
@@ -130,10 +163,12 @@ class KeptText:
         """The kept copy of what the store holds now in ``graph``, if there is one."""
         return self.texts.find(self.graph, self.current_key)
 
-    def save(self, write: Callable[[GraphTexts], None]) -> None:
+    def save(self, write: Callable[[GraphTexts], None], graphs: list[str] | None = None) -> None:
+        """Run ``write``, which keeps copies of ``graphs`` (default: this graph)."""
         # The store has the change by now: a copy that cannot be written (a full disk) only means the dumps and
         # the next write read the graph from the store, so it never fails this write.
         try:
             write(self.texts)
         except OSError:
-            self.texts.forget(self.graph)
+            for graph in graphs or [self.graph]:
+                self.texts.forget(graph)
