@@ -1,5 +1,5 @@
-"""The N-Triples of the graphs a harvest writes (a source graph, its records and quarantine) as the last write left them, kept
-so that neither the dumps nor the next write need read them back from the store.
+"""The N-Triples of the graphs a harvest writes (a source graph, its records and quarantine) as the last write left
+them, kept so that neither the dumps nor the next write need read them back from the store.
 
 Reading a graph back from the store costs about 3 µs a statement on disk whatever the API; it was more than half
 of writing the dumps after a harvest, and most of writing a source of which a few offers changed (the write
@@ -75,7 +75,8 @@ class GraphTexts:
         """Keep each graph's lines of a sorted, de-duplicated N-Quads file (the staged content) as N-Triples, under
         its key (``keys``: graph -> key), reading the file once."""
         with contextlib.ExitStack() as stack:
-            outs = {f" <{graph}> .\n".encode("utf-8"): stack.enter_context(self._writing(graph, key)) for graph, key in keys.items()}
+            outs = {f" <{graph}> .\n".encode("utf-8"): stack.enter_context(self._writing(graph, key))
+                    for graph, key in keys.items()}
             with nquads.open("rb") as lines:
                 for line in lines:
                     # N-Quads escapes line breaks in literals, so a line's graph is its last term.
