@@ -87,6 +87,7 @@ def kept_texts(store: CatalogueStore, listing: Iterable[tuple[str, str, str | No
     the store. A source graph's copy is the one with the offers the listing publishes; a records graph's, the one
     under the graph's stamp in ``stamps`` (the stamps of the store the publish was made from; none for a store
     that keeps none)."""
+    listing = list(listing)
     found = {}
     for source, offers in _recorded_offers(listing).items():
         graph = store.source_graph(source)
