@@ -49,7 +49,7 @@ from catalogue.freed_memory import give_back_freed_memory
 from catalogue.store.base import CatalogueStore, GraphWrite
 from catalogue.store.graph_text import GraphTexts
 from catalogue.store.staging import forget_stopped, stage_name
-from catalogue.validation.offers import OfferRecord, extract_offers
+from catalogue.validation.offers import Extraction, OfferRecord, extract_offers
 from catalogue.validation.validator import Validator
 from catalogue.vocab import load_vocabulary
 
@@ -352,10 +352,16 @@ class _SourceRun:
             extraction = extract_offers((t for r in held for t in r.triples), self.context.vocabulary, self.config.base)
             for record in held:
                 record.triples = []  # the offers now hold their own statements; parsed triples are the largest object
+            self._note_directions(extraction, held[0].key if len(held) == 1 else self.source.id)
             self._timed("extract offers", mark)
             self._validate_and_add(extraction.offers, derivations)
         for record in stored:
             self._admit_stored(record)
+
+    def _note_directions(self, extraction: Extraction, key: str) -> None:
+        if extraction.directional:
+            self.context.note(key, "text direction (RDF 1.2, such as @ar--rtl)", "dropped", f"{extraction.directional} texts",
+                              "Kept with their language but without the base direction, which the catalogue cannot store yet.")
 
     def _admit_stored(self, record: MappedRecord) -> None:
         """A document on disk, a slice of offers at a time: their descriptions read back, derived, cut, validated and
@@ -376,6 +382,7 @@ class _SourceRun:
                 for offer in part:
                     context.hints.pop(offer.value, None)
                 extraction = extract_offers(triples, context.vocabulary, self.config.base, only=part)
+                self._note_directions(extraction, record.key)
                 del triples
                 self._timed("extract offers", mark)
                 self._validate_and_add(extraction.offers, derived)

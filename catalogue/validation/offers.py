@@ -33,6 +33,9 @@ _TYPE = ox.NamedNode(RDF_TYPE)
 _OFFER_CLASS = ox.NamedNode(LEARNING_OPPORTUNITY)
 _TITLE = DCTERMS + "title"
 _PLAIN = {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+# RDF 1.2 text with a base direction ("…"@ar--rtl): Oxigraph's Turtle reader takes it, but its N-Triples reader does not
+# read back what its writer makes of it, and an offer's statements go through N-Triples (validation, the store).
+_DIRECTIONAL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#dirLangString"
 _PROBE = ox.NamedNode("urn:mc-catalogue:canonical")
 
 
@@ -72,6 +75,7 @@ class Extraction:
     triples_read: int
     triples_unreached: int
     notes: list[str] = field(default_factory=list)
+    directional: int = 0  # texts kept without their base direction (see ``_DIRECTIONAL``)
 
 
 def extract_offers(quads: Iterable[ox.Quad | ox.Triple], vocabulary: Vocabulary, base: str,
@@ -101,6 +105,7 @@ class _Cutter:
                 self.offers.append(subject)
         self.offer_set = offer_set
         self.text: dict[object, str] = {}
+        self.directional = 0  # texts whose base direction was left out
         self.skolem: dict[object, str] = {}
         self.reached: set[object] = set()
 
@@ -115,9 +120,14 @@ class _Cutter:
                 f"{unreached} triples are not connected to any offer and were left out "
                 "(the catalogue keeps offers and what they link to)."
             )
+        if self.directional:
+            notes.append(
+                f"{self.directional} texts had a base direction (RDF 1.2, such as @ar--rtl); they were kept with their "
+                "language but without the direction, which the catalogue cannot store yet."
+            )
         if any(isinstance(o, ox.BlankNode) for o in self.offers):
             notes.append("Some offers had no IRI (blank nodes); they were given stable IRIs under /.well-known/genid/.")
-        return Extraction(records, self.triples_read, unreached, notes)
+        return Extraction(records, self.triples_read, unreached, notes, self.directional)
 
     def _is_vocabulary(self, node) -> bool:
         """Concepts and schemes of the catalogue's vocabulary: the vocabulary describes them, not the provider."""
@@ -162,6 +172,9 @@ class _Cutter:
         if text is None:
             if isinstance(term, ox.BlankNode):
                 text = f"<{self._skolemise(term)}>"
+            elif isinstance(term, ox.Literal) and term.datatype.value == _DIRECTIONAL:
+                self.directional += 1
+                text = str(ox.Literal(term.value, language=term.language))
             elif isinstance(term, ox.Literal) and term.datatype.value not in _PLAIN:
                 text = str(canonical_literal(term.value, term.datatype.value))
             else:
