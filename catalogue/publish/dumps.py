@@ -44,6 +44,7 @@ from catalogue.resources import code_fingerprint
 from catalogue.store.base import CatalogueStore, export_prefixes
 from catalogue.store.graph_text import (
     GraphTexts,
+    line_blocks,
     ntriples_as_nquads,
     offers_key,
     stamp_key,
@@ -275,8 +276,7 @@ def _write_part(target: Path, write: Callable[[BinaryIO], int]) -> dict[str, int
 
 
 def _lines_in(path: Path) -> int:
-    with path.open("rb") as lines:
-        return sum(block.count(b"\n") for block in iter(lambda: lines.read(8 << 20), b""))
+    return sum(block.count(b"\n") for block in line_blocks(path))
 
 
 class _GraphText:

@@ -27,6 +27,7 @@ from catalogue.levels import COMPLETE, EUROPASS_READY, LEVEL_IRIS
 from catalogue.namespaces import LEARNING_OPPORTUNITY, RDF_TYPE
 from catalogue.resources import code_fingerprint
 from catalogue.store.base import CatalogueStore, StatementCounter
+from catalogue.store.graph_text import line_blocks
 from catalogue.vocab import Vocabulary, load_vocabulary
 
 from .dumps import ExtraDump, GraphPart, Part
@@ -85,16 +86,14 @@ def _write_whole_graph(lines: Path, out: BinaryIO) -> int:
     offers reach (``catalogue.validation.offers`` cuts offers the way ``subset_triples`` walks them), then the
     vocabulary's membership triples for the concepts it uses; the same statements ``subset_triples`` gives, read
     from the N-Triples the full dumps are made from instead of walked in the store. The lines are copied as they
-    are and the concepts found in their text (a tenth of a million lines a second faster than parsing them)."""
+    are and the concepts found in their text (in about half the time parsing them took)."""
     vocabulary = load_vocabulary()
     objects: set[bytes] = set()
     statements = 0
-    with lines.open("rb") as text:
-        while block := text.read(8 << 20):
-            block += text.readline()
-            statements += block.count(b"\n")
-            objects.update(_OBJECT_IRI.findall(block))
-            out.write(block)
+    for block in line_blocks(lines):
+        statements += block.count(b"\n")
+        objects.update(_OBJECT_IRI.findall(block))
+        out.write(block)
     concepts = {iri for iri in (found.decode("utf-8") for found in objects) if vocabulary.is_concept(iri)}
     counter = StatementCounter()
     ox.serialize(counter.wrap(_membership(vocabulary, concepts)), out, ox.RdfFormat.N_TRIPLES)

@@ -143,16 +143,21 @@ class GraphTexts:
         tmp.replace(target)
 
 
+def line_blocks(path: Path, size: int = 8 << 20) -> Iterator[bytes]:
+    """The file at ``path`` in blocks of about ``size`` bytes, each ending with a whole line."""
+    with path.open("rb") as lines:
+        while block := lines.read(size):
+            yield block + lines.readline()
+
+
 def ntriples_as_nquads(path: Path, graph: str, out: BinaryIO) -> int:
     """Write the lines of an N-Triples file to ``out`` as N-Quads in ``graph``; returns how many. A line ends with
     " .\n" and nowhere else (N-Triples escapes line breaks inside literals), so the graph goes before each such end."""
     named = f" <{graph}> .\n".encode("utf-8")
     count = 0
-    with path.open("rb") as lines:
-        while block := lines.read(8 << 20):
-            block += lines.readline()
-            count += block.count(b"\n")
-            out.write(block.replace(b" .\n", named))
+    for block in line_blocks(path):
+        count += block.count(b"\n")
+        out.write(block.replace(b" .\n", named))
     return count
 
 

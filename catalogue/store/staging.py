@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -57,34 +57,29 @@ class StagedGraphs:
         return self.workdir / "new.nq"
 
     def add(self, graph: str, triples: Iterable[ox.Triple]) -> None:
-        triples = list(triples)
-        self.counts[graph] += len(triples)
-        if self.workdir is None:
-            self.memory[graph].extend(triples)
-            self._spill_when_full()
-            return
-        self._serialize(graph, triples)
+        self._add(graph, list(triples), self.memory, self._serialize)
 
     def add_lines(self, graph: str, lines: list[str]) -> None:
         """Add statements given as N-Triples lines ("s p o .", no line break) as Oxigraph writes them (``str`` of
         each term): an offer's statements come so from ``catalogue.validation.offers``. On disk they are written
         as they are, with the graph's name, instead of being parsed into terms and serialized again."""
-        self.counts[graph] += len(lines)
+        self._add(graph, lines, self.lines, self._write_lines)
+
+    def _add(self, graph: str, items: list, held: dict[str, list], write: Callable[[str, list], None]) -> None:
+        """Hold ``items`` in ``held`` until the staged content passes the limit, then ``write`` them to disk."""
+        self.counts[graph] += len(items)
         if self.workdir is None:
-            self.lines[graph].extend(lines)
-            self._spill_when_full()
+            held[graph].extend(items)
+            if self.folder is not None and sum(self.counts.values()) >= self.limit:
+                self._spill()
             return
-        self._write_lines(graph, lines)
+        write(graph, items)
 
     def triples(self, graph: str) -> list[ox.Triple]:
         """What ``graph`` should hold, as terms (only while nothing spilled to disk)."""
         assert self.workdir is None
         text = "".join(line + "\n" for line in self.lines[graph]).encode("utf-8")
         return self.memory[graph] + [quad.triple for quad in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
-
-    def _spill_when_full(self) -> None:
-        if self.folder is not None and sum(self.counts.values()) >= self.limit:
-            self._spill()
 
     def _spill(self) -> None:
         assert self.folder is not None
