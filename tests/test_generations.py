@@ -69,7 +69,9 @@ def catalogue(tmp_path, validator):
 
 def test_a_changed_and_a_withdrawn_offer_are_all_that_is_re_read(catalogue, validator, tmp_path):
     config, store, first = catalogue
-    assert first.meta["search index"] == {"offers read": first.meta["offers"], "built whole": True}
+    # Published as ``catalogue load`` does, with no summaries kept at harvest: every offer is read from the store.
+    assert first.meta["search index"] == {"offers read": first.meta["offers"], "built whole": True,
+                                          "summaries kept at harvest": 0, "summaries read from the store": first.meta["offers"]}
     norrsunda = (EXAMPLES / "norrsunda-universitet.ttl").read_text(encoding="utf-8")
     edited = norrsunda.replace('"Dataanalys med Python"@sv', f'"{CHANGED_TITLE}"@sv')
     # One offer edited; one withdrawn (its type removed, so it is no longer an offer of the source).
@@ -77,7 +79,8 @@ def test_a_changed_and_a_withdrawn_offer_are_all_that_is_re_read(catalogue, vali
     _publish_text(store, validator, "norrsunda-universitet", edited, datetime(2026, 11, 2, tzinfo=timezone.utc))
 
     second = publish_generation(config, store, now=datetime.now(timezone.utc) + timedelta(seconds=1))
-    assert second.meta["search index"] == {"offers read": 1, "built whole": False}
+    assert second.meta["search index"] == {"offers read": 1, "built whole": False,
+                                           "summaries kept at harvest": 0, "summaries read from the store": 1}
     assert second.meta["offers"] == first.meta["offers"] - 1
 
     snapshot = OxigraphStore.open(second.store_path, BASE, read_only=True)

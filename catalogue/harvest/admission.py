@@ -17,6 +17,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from catalogue.namespaces import MCC
+from catalogue.publish.kept_summaries import KeptSummaries
+from catalogue.publish.offer_data import listing_fingerprint, split_status
+from catalogue.publish.offer_summary import OfferSummary
+from catalogue.publish.offer_walk import Statements, add_record, describe, record_values
 from catalogue.store.base import CatalogueStore, Change, GraphWrite
 from catalogue.store.graph_text import GraphTexts, KeptText, offers_key
 from catalogue.store.staging import StagedGraphs, stage_name
@@ -99,9 +103,13 @@ class Admission:
 
     def __init__(self, store: CatalogueStore, source_id: str, *, now: datetime | None = None, run: str | None = None,
                  spill: Path | None = None, on_events: Callable[[list[tuple[str, str, str | None, str | None]]], None] | None = None,
-                 texts: GraphTexts | None = None):
+                 texts: GraphTexts | None = None, summaries: KeptSummaries | None = None):
         self.store, self.source_id, self.run = store, source_id, run
         self.texts = texts  # where the source graph's new content is kept for the dumps (``store.graph_text``)
+        # Where the published offers' summaries are kept for the publish (``publish.kept_summaries``).
+        self.summaries = summaries.writer(source_id) if summaries is not None else None
+        self.described_twice: set[str] = set()  # offers two records describe: the store holds both, so none is kept
+        self.described: list[tuple[OfferSummary, list[ox.Triple]]] = []  # summaries added, and their records, not kept yet
         self.now = now or datetime.now(timezone.utc)
         self.before = previous_records(store, source_id)
         graphs = [store.source_graph(source_id), store.records_graph(source_id), store.quarantine_graph(source_id)]
@@ -112,15 +120,29 @@ class Admission:
         self.published_now: set[str] = set()
         self.published = self.quarantined = self.unchanged = 0
 
-    def add(self, records: list[OfferRecord], reports: list[OfferReport], derivations: dict[str, list[Derivation]] | None = None) -> None:
+    def describe(self, records: list[OfferRecord], reports: list[OfferReport]) -> dict[str, OfferSummary]:
+        """The summaries of the offers about to be published, without their records (which ``add`` makes): what the
+        publish would otherwise read back from the store. Needs nothing the other sources' harvests touch, so it
+        can run while another source's batch is added."""
+        if self.summaries is None:
+            return {}
+        return {record.iri: describe(Statements().add_lines(record.lines).ready(), record.iri, self.source_id)
+                for record, report in zip(records, reports, strict=True) if report.conforms}
+
+    def add(self, records: list[OfferRecord], reports: list[OfferReport], derivations: dict[str, list[Derivation]] | None = None,
+            described: dict[str, OfferSummary] | None = None) -> None:
         """Stage ``records`` with their ``reports``, a slice at a time: the statements of one document of a
-        quarter of a million offers, made into terms all at once, took more memory than the rest of the harvest."""
+        quarter of a million offers, made into terms all at once, took more memory than the rest of the harvest.
+        ``described``: what ``describe`` made of them, to be kept with their records (else they are described here)."""
         if len(records) != len(reports):
             raise ValueError(f"{len(records)} offers but {len(reports)} reports")
+        if described is None:
+            described = self.describe(records, reports)
         for start in range(0, len(records), ADD_SLICE):
-            self._add(records[start:start + ADD_SLICE], reports[start:start + ADD_SLICE], derivations)
+            self._add(records[start:start + ADD_SLICE], reports[start:start + ADD_SLICE], derivations, described)
 
-    def _add(self, records: list[OfferRecord], reports: list[OfferReport], derivations: dict[str, list[Derivation]] | None = None) -> None:
+    def _add(self, records: list[OfferRecord], reports: list[OfferReport], derivations: dict[str, list[Derivation]] | None,
+             described: dict[str, OfferSummary]) -> None:
         store, source_id, before, now, run = self.store, self.source_id, self.before, self.now, self.run
         derivations = derivations or {}
         kept = self._kept_derivations(records, derivations)
@@ -132,7 +154,10 @@ class Admission:
         events: list[tuple[str, str, str | None, str | None]] = []
         for record, report in zip(records, reports, strict=True):
             previous = before.get(record.iri)
+            if record.iri in self.offers:
+                self.described_twice.add(record.iri)
             self.offers[record.iri] = record.content_hash
+            first_record_statement = len(catalogue_records)
             same = previous is not None and previous.content_hash == record.content_hash
             if report.conforms:
                 self.published += 1
@@ -155,6 +180,9 @@ class Admission:
                     # Unchanged content keeps its status until the next publish recomputes it (no churn in between).
                     catalogue_records.append(ox.Triple(
                         ox.NamedNode(record_iri(store.base, source_id, record.iri)), ox.NamedNode(MCC + "timeStatus"), ox.NamedNode(previous.time_status)))
+                summary = described.get(record.iri)
+                if summary is not None:
+                    self.described.append((summary, catalogue_records[first_record_statement:]))
             else:
                 self.quarantined += 1
                 quarantine_lines.extend(record.lines)
@@ -164,6 +192,13 @@ class Admission:
         self.staged.add_lines(store.quarantine_graph(source_id), quarantine_lines)
         self.staged.add(store.quarantine_graph(source_id), quarantine)
         self._emit(events)
+
+    def keep_described(self) -> None:
+        """Keep the summaries of the offers added since, completed with their records. It touches nothing but this
+        admission's own file, so the pipeline does it outside the lock under which sources add their batches."""
+        described, self.described = self.described, []
+        if self.summaries is not None and described:
+            self.summaries.add(_with_record(summary, record) for summary, record in described if summary.iri not in self.described_twice)
 
     def _kept_derivations(self, records: list[OfferRecord], derivations: dict[str, list[Derivation]]) -> dict[str, list[ox.Triple]]:
         wanted = [r.iri for r in records if r.iri not in derivations and r.iri in self.before
@@ -191,12 +226,33 @@ class Admission:
             keep = KeptText(self.texts, self.store.source_graph(self.source_id),
                             offers_key((offer, self.offers[offer]) for offer in self.published_now),
                             offers_key((offer, record.content_hash) for offer, record in self.before.items()))
-        change = self.store.write_staged(self.staged, extra, keep)
+        try:
+            self.keep_described()
+            change = self.store.write_staged(self.staged, extra, keep)
+        except BaseException:
+            self._discard_summaries()
+            raise
+        if self.summaries is not None:
+            self.summaries.forget(self.described_twice)
+            self.summaries.commit()
         return PublishResult(self.published, self.quarantined, self.unchanged, change, self.withdrawn, self.events)
 
     def discard(self) -> None:
         """Nothing of this admission will be written (the run was held or failed)."""
         self.staged.discard()
+        self._discard_summaries()
+
+    def _discard_summaries(self) -> None:
+        if self.summaries is not None:
+            self.summaries.discard()
+
+
+def _with_record(summary: OfferSummary, record: list[ox.Triple]) -> tuple[str, str, OfferSummary]:
+    """(offer, fingerprint without time status, summary) of a described offer, completed with what its record says."""
+    statements = Statements().add_all(record).ready()
+    add_record(summary, statements)
+    fingerprint, _status = split_status(listing_fingerprint(record_values(statements, summary.iri)))
+    return summary.iri, fingerprint, summary
 
 
 def previous_derivations(store: CatalogueStore, source_id: str, offers: list[str] | None = None) -> dict[str, list[ox.Triple]]:

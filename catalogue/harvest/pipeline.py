@@ -46,6 +46,7 @@ from pathlib import Path
 from catalogue.config import Config, SourceConfig
 from catalogue.errors import ConfigError, InputError
 from catalogue.freed_memory import give_back_freed_memory
+from catalogue.publish.kept_summaries import KeptSummaries
 from catalogue.store.base import CatalogueStore, GraphWrite
 from catalogue.store.graph_text import GraphTexts
 from catalogue.store.staging import forget_stopped, stage_name
@@ -302,7 +303,8 @@ class _SourceRun:
                     return self._finish("unchanged", "Nothing changed at the source since the last run.")
                 self.admission = Admission(self.store, self.source.id, now=self.started, run=run.id,
                                            spill=self.config.data_dir / "staging", on_events=self._stage_events,
-                                           texts=GraphTexts.in_data_dir(self.config.data_dir))
+                                           texts=GraphTexts.in_data_dir(self.config.data_dir),
+                                           summaries=KeptSummaries.in_data_dir(self.config.data_dir))
             while True:
                 self._admit(batch, derivations)
                 if self.stream.exhausted:
@@ -405,10 +407,16 @@ class _SourceRun:
         reports = self.validator.validate_records(offers, (lambda n: progress("validated", n)) if progress else None)
         self._timed("validate", mark, busy=False)
         assert self.admission is not None
+        mark = _clock()
+        described = self.admission.describe(offers, reports)  # outside the lock: other sources' batches go on meanwhile
+        self._timed("summaries", mark)
         with self.serial:
             mark = _clock()
-            self.admission.add(offers, reports, derivations)
+            self.admission.add(offers, reports, derivations, described)
             self._timed("write", mark)
+        mark = _clock()
+        self.admission.keep_described()
+        self._timed("summaries", mark)
 
     def _carried(self, limit: int | None):
         """Batches of the previous offers of records not read this time (failed, unchanged, or after the list broke

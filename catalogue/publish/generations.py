@@ -6,7 +6,8 @@ After a harvest or load changes the store, ``publish_generation`` makes:
 * the full dumps (N-Quads and Turtle, gzipped) with their size and SHA-256, each
   one gzip member joined from per-graph parts, parts of unchanged graphs reused (``dumps.py``),
 * the search index (SQLite FTS5): the previous generation's, with the rows of
-  new, changed and withdrawn offers rewritten (whole when the rules changed),
+  new, changed and withdrawn offers rewritten (whole when the rules changed), from the summaries the
+  harvest kept of them (``kept_summaries``) or, for offers it kept none of, read from the store,
 * the statistics graph (offers per EQF level, field, provider …, ``statistics.py``) from the index's
   facet sizes, written into the snapshot (or the remote store) so the endpoint answers such questions
   without scanning every offer,
@@ -45,6 +46,7 @@ from .describe import dataset_counts, measured_by
 from .dumps import graph_fingerprints, kept_texts, write_dumps
 from .europass_subset import NAME as EUROPASS_DUMP
 from .europass_subset import europass_dump, ready_offers
+from .kept_summaries import Counted, KeptSummaries, read_summaries
 from .kept_work import KeptWork
 from .offer_data import offer_listing
 from .parallel_reads import SERIAL_BELOW, read_published_offers, worker_count
@@ -55,7 +57,9 @@ from .time_relevance import refresh_statuses
 KEEP_GENERATIONS = 3
 
 # The code that decides what a row of the search index holds.
-SEARCH_INDEX_CODE = ("catalogue.publish.search_index", "catalogue.publish.search_sets", "catalogue.publish.search_terms", "catalogue.publish.offer_data", "catalogue.publish.gazetteer", "catalogue.publish.search_words", "catalogue.text")
+SEARCH_INDEX_CODE = ("catalogue.publish.search_index", "catalogue.publish.search_sets", "catalogue.publish.search_terms", "catalogue.publish.offer_data",
+                     "catalogue.publish.offer_walk", "catalogue.publish.offer_summary", "catalogue.publish.gazetteer", "catalogue.publish.search_words",
+                     "catalogue.text")
 
 
 @dataclass(frozen=True)
@@ -130,8 +134,10 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         earlier = current_generation(config)
         listing = offer_listing(source, kept("listing", "catalogue.publish.offer_data"))
         mark = time.perf_counter()
+        summaries, counted = KeptSummaries.in_data_dir(config.data_dir), Counted()
         refreshed = refresh_index(
-            generation.search_path, listing, lambda pairs: read_published_offers(source, pairs),
+            generation.search_path, listing,
+            lambda pairs: read_summaries(summaries, listing, pairs, lambda rest: read_published_offers(source, rest), counted),
             previous=earlier.search_path if earlier else None, rules=code_fingerprint(*SEARCH_INDEX_CODE),
         )
         offers = refreshed.offers
@@ -151,6 +157,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         )
         texts.keep_only(graph for s in source.source_ids()
                         for graph in (source.source_graph(s), source.records_graph(s), source.quarantine_graph(s)))
+        summaries.keep_only(source.source_ids())
         give_back_freed_memory()
         timings["dumps"] = time.perf_counter() - mark
         mark = time.perf_counter()
@@ -163,7 +170,8 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
             "created": moment.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "backend": config.store.backend,
             "offers": offers,
-            "search index": {"offers read": refreshed.read, "built whole": refreshed.whole},
+            "search index": {"offers read": refreshed.read, "built whole": refreshed.whole,
+                             "summaries kept at harvest": counted.kept, "summaries read from the store": counted.read},
             "dump graphs reused": reused,
             "offers by time status": statuses,
             "europass ready offers": sum(len(offers) for offers in ready_offers(listing).values()),

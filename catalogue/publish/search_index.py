@@ -1,4 +1,5 @@
-"""The search side index: SQLite with FTS5, refreshed from the store after each harvest.
+"""The search side index: SQLite with FTS5, refreshed after each harvest from the summaries of new and changed offers
+(kept by the harvest, else read from the store: ``kept_summaries``).
 
 SPARQL stays the source of truth; this index exists because text search and
 facet counts over the whole catalogue take hundreds of milliseconds in the

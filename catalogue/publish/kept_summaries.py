@@ -1,0 +1,189 @@
+"""Offer summaries made at harvest time from the statements in hand, kept for the publish.
+
+A publish needs the summary (``offer_summary.OfferSummary``) of every new or changed offer for the search index.
+Read back from the store, that costs about 6 µs for each of the 70-odd statements of an offer and its record:
+most of a publish at a million offers. The harvest has each offer's statements in hand, as the N-Triples lines
+extraction made of them, and its record as the statements it writes; it makes the summary there with the same
+walk a store read ends in (``offer_walk``) and keeps it, in one SQLite file per source, beside the fingerprint of
+the record it was made with (``offer_data.listing_fingerprint``, less the time status).
+
+A publish takes a kept summary only when the offer's fingerprint in the store is that one and the walk's code is the
+code that made it; the time status, which the publish itself writes, comes from the listing. An offer with no such
+summary (its source loaded rather than harvested, kept by older code, or its file lost) is read from the store, so a
+kept summary can make a publish faster but never different. A harvest's file replaces the previous one only when
+its store write has landed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import hashlib
+import itertools
+import os
+import pickle
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+from catalogue.resources import code_fingerprint
+
+from .offer_data import merged_sources, split_status
+from .offer_summary import OfferSummary
+from .time_relevance import STATUS_KEYS
+
+SUMMARY_CODE = ("catalogue.publish.offer_walk", "catalogue.publish.offer_summary", "catalogue.text")
+_SCHEMA = "CREATE TABLE summaries (iri TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, summary BLOB NOT NULL); CREATE TABLE meta (rules TEXT NOT NULL);"
+
+
+class KeptSummaries:
+    """The kept summaries of each source, in ``folder``: ``<source digest>.sqlite``."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.rules = code_fingerprint(*SUMMARY_CODE)
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> KeptSummaries:
+        return cls(data_dir / "summaries")
+
+    def path(self, source: str) -> Path:
+        return self.folder / f"{hashlib.sha256(source.encode('utf-8')).hexdigest()[:24]}.sqlite"
+
+    def writer(self, source: str) -> SummaryWriter:
+        return SummaryWriter(self.path(source), self.rules)
+
+    def open(self, source: str) -> sqlite3.Connection | None:
+        """The source's kept summaries, if there are any made by the walk's current code."""
+        path = self.path(source)
+        if not path.is_file():
+            return None
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            made_with = db.execute("SELECT rules FROM meta").fetchone()
+        except sqlite3.Error:
+            return None
+        if made_with is None or made_with[0] != self.rules:
+            db.close()
+            return None
+        return db
+
+    def keep_only(self, sources: Iterable[str]) -> None:
+        """Remove the files of sources no longer in the catalogue, and any a stopped harvest left half written."""
+        wanted = {self.path(source).name for source in sources}
+        for path in self.folder.glob("*") if self.folder.is_dir() else ():
+            if path.name not in wanted:
+                path.unlink(missing_ok=True)
+
+
+class SummaryWriter:
+    """One harvest's summaries of a source, written beside the kept ones and put in their place by ``commit``."""
+
+    def __init__(self, final: Path, rules: str):
+        self.final = final
+        self.path = final.with_name(f"{final.stem}.{os.getpid()}-{id(self):x}.building")
+        self.rules = rules
+        self.db: sqlite3.Connection | None = None
+
+    def add(self, rows: Iterable[tuple[str, str, OfferSummary]]) -> None:
+        """(offer IRI, fingerprint without time status, summary) rows."""
+        if self.db is None:
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+            self.path.unlink(missing_ok=True)
+            self.db = sqlite3.connect(self.path, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode = OFF")
+            self.db.execute("PRAGMA synchronous = OFF")
+            self.db.executescript(_SCHEMA)
+            self.db.execute("INSERT INTO meta VALUES (?)", (self.rules,))
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)",
+                                ((iri, fingerprint, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL))
+                                 for iri, fingerprint, summary in rows))
+
+    def forget(self, offers: Iterable[str]) -> None:
+        """Keep no summary of ``offers`` (the publish reads them from the store)."""
+        if self.db is not None:
+            with self.db:
+                self.db.executemany("DELETE FROM summaries WHERE iri = ?", ((iri,) for iri in offers))
+
+    def commit(self) -> None:
+        """The harvest's store write landed: its summaries replace the source's kept ones (none: the source has none)."""
+        if self.db is None:
+            self.final.unlink(missing_ok=True)
+            return
+        self.db.close()
+        self.db = None
+        self.path.replace(self.final)
+
+    def discard(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+        self.path.unlink(missing_ok=True)
+
+
+class Counted:
+    """How many summaries a read took from the kept files and how many from the store."""
+
+    def __init__(self) -> None:
+        self.kept = 0
+        self.read = 0
+
+
+def read_summaries(kept: KeptSummaries, listing: Sequence[tuple[str, str, str | None]], pairs: list[tuple[str, str]],
+                   from_store: Callable[[list[tuple[str, str]]], Iterable[OfferSummary]], counted: Counted | None = None,
+                   ) -> Iterator[OfferSummary]:
+    """The summaries of ``pairs`` ((offer IRI, source) in ``listing`` order, every source of an offer), merged as
+    ``offer_data.read_offers`` merges them: an offer whose every source kept a summary for its current fingerprint
+    (``listing``: (offer, source, fingerprint), sorted) comes from the kept files, any other from ``from_store``."""
+    counted = counted or Counted()
+    with contextlib.ExitStack() as stack:
+        files: dict[str, sqlite3.Connection | None] = {}
+
+        def kept_file(source: str) -> sqlite3.Connection | None:
+            if source not in files:
+                files[source] = kept.open(source)
+                if files[source] is not None:
+                    stack.callback(files[source].close)  # type: ignore[union-attr]
+            return files[source]
+
+        def fingerprint(iri: str, source: str) -> str | None:
+            at = bisect.bisect_left(listing, (iri, source))
+            return listing[at][2] if at < len(listing) and listing[at][:2] == (iri, source) else None
+
+        def kept_row(iri: str, source: str, column: str) -> tuple | None:
+            listed = fingerprint(iri, source)
+            db = kept_file(source)
+            if listed is None or db is None:
+                return None
+            row = db.execute(f"SELECT fingerprint, {column} FROM summaries WHERE iri = ?", (iri,)).fetchone()
+            without, _status = split_status(listed)
+            return row if row is not None and row[0] == without else None
+
+        # First which offers have every source's summary kept (their fingerprints only), so that the others can be read
+        # from the store in one stream, on every core; then each offer in order, from where it is.
+        groups = [list(group) for _iri, group in itertools.groupby(pairs, key=lambda pair: pair[0])]
+        from_kept = [all(kept_row(iri, source, "0") is not None for iri, source in group) for group in groups]
+        missing = [pair for group, found in zip(groups, from_kept, strict=True) if not found for pair in group]
+        store_read = iter(from_store(missing)) if missing else iter(())
+        for group, found in zip(groups, from_kept, strict=True):
+            if not found:
+                counted.read += 1
+                yield next(store_read)
+                continue
+            summaries = []
+            for iri, source in group:
+                row = kept_row(iri, source, "summary")
+                if row is None:  # changed since the first look (a harvest wrote it meanwhile): the store has it
+                    summaries = []
+                    break
+                summary: OfferSummary = pickle.loads(row[1])
+                _without, status = split_status(fingerprint(iri, source) or "")
+                summary.status = STATUS_KEYS.get(status or "", "current")
+                summaries.append(summary)
+            if summaries:
+                counted.kept += 1
+                yield from merged_sources(summaries)
+            else:
+                counted.read += 1
+                yield from from_store(group)

@@ -1,0 +1,186 @@
+"""Offer summaries made at harvest time from the statements in hand (``publish.kept_summaries``) are the summaries a
+read of the store gives, and a publish uses them only while they are: after its own time-status writes, for an
+offer two records describe, after a held run, and when the walk's code changed it reads the store instead."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from catalogue.cli.commands import main
+from catalogue.config import load_config
+from catalogue.harvest.admission import Admission
+from catalogue.harvest.rdfio import parse_rdf
+from catalogue.publish.generations import current_generation, publish_generation
+from catalogue.publish.kept_summaries import Counted, KeptSummaries, read_summaries
+from catalogue.publish.offer_data import offer_listing, read_offers
+from catalogue.publish.offer_walk import Statements, summarise, term
+from catalogue.store.oxigraph import OxigraphStore
+from catalogue.validation.offers import extract_offers
+from catalogue.vocab import load_vocabulary
+
+from .conftest import BASE, EXAMPLES
+from .sitebuild import run, write_config
+
+
+def _compare(data_dir: Path, store: OxigraphStore, kept: KeptSummaries | None = None) -> tuple[Counted, list]:
+    """Every published offer's summary as the kept files give it and as the store gives it; returns the counts and
+    the summaries (the store's), after asserting they are the same."""
+    listing = offer_listing(store)
+    pairs = [(iri, source) for iri, source, _ in listing]
+    counted = Counted()
+    from_kept = list(read_summaries(kept or KeptSummaries.in_data_dir(data_dir), listing, pairs, lambda rest: read_offers(store, rest), counted))
+    from_store = list(read_offers(store, pairs))
+    assert [s.iri for s in from_kept] == [s.iri for s in from_store]
+    for a, b in zip(from_kept, from_store, strict=True):
+        assert dataclasses.asdict(a) == dataclasses.asdict(b), a.iri
+    return counted, from_store
+
+
+def _published(config) -> OxigraphStore:
+    generation = current_generation(config)
+    assert generation is not None
+    return OxigraphStore.open(generation.store_path, config.base, read_only=True)
+
+
+def test_summaries_kept_at_harvest_are_what_the_store_gives(bundled_site):
+    """The bundled feeds of every format, a hostile offer and offers with hidden and right-to-left text."""
+    store = _published(bundled_site.config)
+    try:
+        counted, summaries = _compare(bundled_site.config.data_dir, store)
+    finally:
+        store.close()
+    assert counted.kept == len(summaries) >= 40 and counted.read == 0
+    sources = {s.source for s in summaries}
+    assert {"hostile", "bidi", "arabic", "norrsunda", "kaamos"} <= sources
+    # Not summaries of nothing: titles, providers and records are there.
+    assert all(s.titles and s.provider and s.content_hash and s.first_seen for s in summaries)
+
+
+def test_the_publish_takes_kept_summaries_and_its_own_time_statuses(tmp_path):
+    config_path = write_config(tmp_path)
+    run(config_path, "harvest")
+    config = load_config(config_path)
+    meta = current_generation(config).meta
+    assert meta["search index"]["summaries kept at harvest"] == meta["offers"] > 0
+    assert meta["search index"]["summaries read from the store"] == 0
+    # Years later every dated offer has ended: the publish writes that into the records, after the harvest kept
+    # its summaries, and the summaries the index is built from say so too.
+    live = OxigraphStore.open(config.store.path, config.base)
+    try:
+        publish_generation(config, live, now=datetime(2040, 1, 1, tzinfo=timezone.utc))
+    finally:
+        live.close()
+    store = _published(config)
+    try:
+        counted, summaries = _compare(config.data_dir, store)
+    finally:
+        store.close()
+    assert counted.read == 0
+    assert sum(s.status == "ended" for s in summaries) >= 10
+
+
+def test_an_offer_two_records_describe_is_read_from_the_store(tmp_path, validator):
+    """One source, two documents giving the same offer IRI different titles: the store holds both descriptions,
+    so neither document's summary alone is the offer's."""
+    store = OxigraphStore.open(tmp_path / "store", BASE)
+    kept = KeptSummaries(tmp_path / "summaries")
+    text = (EXAMPLES / "norrsunda-universitet.ttl").read_text(encoding="utf-8")
+    vocabulary = load_vocabulary()
+    first = extract_offers(parse_rdf(text.encode(), "a.ttl").quads, vocabulary, BASE).offers
+    renamed = text.replace('"Data analysis with Python"@en', '"Data analysis in Python"@en', 1)
+    assert renamed != text
+    second = [r for r in extract_offers(parse_rdf(renamed.encode(), "b.ttl").quads, vocabulary, BASE).offers
+              if r.content_hash not in {f.content_hash for f in first}]
+    assert len(second) == 1
+    admission = Admission(store, "norrsunda", now=datetime(2026, 12, 1, tzinfo=timezone.utc), summaries=kept)
+    admission.add(first, validator.validate_records(first))
+    admission.add(second, validator.validate_records(second))
+    admission.switch()
+    db = kept.open("norrsunda")
+    assert db is not None
+    rows = {iri for (iri,) in db.execute("SELECT iri FROM summaries")}
+    db.close()
+    assert second[0].iri not in rows and len(rows) == len(first) - 1
+    try:
+        counted, summaries = _compare(tmp_path, store, kept)
+        assert counted.read == 1 and counted.kept == len(first) - 1
+        twice = next(s for s in summaries if s.iri == second[0].iri)
+        assert twice.titles["en"] in ("Data analysis with Python", "Data analysis in Python")
+    finally:
+        store.close()
+
+
+def test_a_held_run_leaves_the_kept_summaries_as_they_were(tmp_path):
+    feed = tmp_path / "feed.ttl"
+    original = (EXAMPLES / "norrsunda-universitet.ttl").read_text(encoding="utf-8")
+    feed.write_text(original, encoding="utf-8")
+    head = write_config(tmp_path).read_text(encoding="utf-8").split("[[sources]]")[0]
+    config_path = tmp_path / "catalogue.toml"
+    config_path.write_text(head + f'[[sources]]\nid = "norrsunda"\nname = "Norrsunda"\nharvester = "rdf"\nurl = "{feed.as_posix()}"\nmax_shrink = 0.1\n',
+                           encoding="utf-8")
+    run(config_path, "harvest")
+    config = load_config(config_path)
+    kept = KeptSummaries.in_data_dir(config.data_dir)
+    before = kept.path("norrsunda").read_bytes()
+    # Every offer but the first gone: far more than the 10% the source may shrink by, so the run is held.
+    blocks = original.split("\n\n")
+    offers = [i for i, block in enumerate(blocks) if "a elm:LearningOpportunity" in block]
+    assert len(offers) >= 3
+    feed.write_text("\n\n".join(b for i, b in enumerate(blocks) if i not in offers[1:]), encoding="utf-8")
+    held = CliRunner().invoke(main, ["--config", str(config_path), "harvest"], catch_exceptions=False)
+    assert held.exit_code != 0 and "The source shrank from 7 to 1 offers" in held.output
+    assert kept.path("norrsunda").read_bytes() == before
+    assert sorted(p.name for p in kept.folder.iterdir()) == [kept.path("norrsunda").name]
+    store = _published(config)
+    try:
+        counted, _ = _compare(config.data_dir, store)
+    finally:
+        store.close()
+    assert counted.read == 0
+
+
+def test_summaries_kept_by_other_code_are_not_used(tmp_path):
+    config_path = write_config(tmp_path)
+    run(config_path, "harvest")
+    config = load_config(config_path)
+    other = KeptSummaries.in_data_dir(config.data_dir)
+    other.rules = "made by another version of the walk"
+    store = _published(config)
+    try:
+        counted, summaries = _compare(config.data_dir, store, other)
+    finally:
+        store.close()
+    assert counted.kept == 0 and counted.read == len(summaries) > 0
+
+
+@pytest.mark.parametrize("value", [
+    'a "quoted" word', "back\\slash", "line\nbreak\r\nand\ttab", "bell\x07 and \x1f unit", "emoji 🎓 and ö", "\u2028\u2029",
+    '"', "\\", "\\u0041 is not A", "", " spaced ", "@en", "^^<x>",
+])
+def test_the_walk_reads_back_every_literal_oxigraph_writes(value):
+    for literal in (ox.Literal(value), ox.Literal(value, language="sv"), ox.Literal(value, datatype=ox.NamedNode("https://example.org/t"))):
+        read = term(str(literal))
+        assert (read.value, read.language, read.literal) == (value, literal.language, True)
+    read = term(str(ox.NamedNode("https://example.org/a?b=c#d")))
+    assert (read.value, read.literal) == ("https://example.org/a?b=c#d", False)
+
+
+def test_a_summary_does_not_depend_on_the_order_statements_come_in():
+    text = (EXAMPLES / "norrsunda-universitet.ttl").read_bytes()
+    records = extract_offers(parse_rdf(text, "n.ttl").quads, load_vocabulary(), BASE).offers
+    assert len(records) >= 3
+    for record in records:
+        lines = list(record.lines)
+        made = summarise(Statements().add_lines(lines).ready(), record.iri, "n")
+        random.Random(7).shuffle(lines)
+        again = summarise(Statements().add_lines(lines).ready(), record.iri, "n")
+        as_terms = summarise(Statements().add_all(record.triples()).ready(), record.iri, "n")
+        assert dataclasses.asdict(made) == dataclasses.asdict(again) == dataclasses.asdict(as_terms)
+        assert made.titles and made.provider is not None
