@@ -199,6 +199,8 @@ _COMPARED: dict[str, Callable[[OfferSummary], object]] = {
 def _merged(group: list[OfferSummary]) -> OfferSummary:
     first = group[0]
     first.sources = list(dict.fromkeys(s.source for s in group))
+    if len(group) == 1:
+        return first
     for name, value in _COMPARED.items():
         values = {s.source: value(s) for s in group}
         if len({repr(v) for v in values.values()}) > 1:

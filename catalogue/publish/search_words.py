@@ -10,6 +10,7 @@ wanted; "vården" also means "omvårdnad", "undersköterska" …). Compounds are
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -20,8 +21,12 @@ from catalogue.resources import data_dir
 _STEMMERS = {"sv": snowballstemmer.stemmer("swedish"), "en": snowballstemmer.stemmer("english")}
 
 
+# Letters and digits of any script (``str.isalnum``): a word character that is not an underscore.
+_WORD = re.compile(r"[^\W_]+")
+
+
 def words(text: str) -> list[str]:
-    return [w for w in "".join(c if c.isalnum() else " " for c in text.casefold()).split() if w]
+    return _WORD.findall(text.casefold())
 
 
 def fold(word: str) -> str:
