@@ -184,3 +184,54 @@ def test_a_summary_does_not_depend_on_the_order_statements_come_in():
         as_terms = summarise(Statements().add_all(record.triples()).ready(), record.iri, "n")
         assert dataclasses.asdict(made) == dataclasses.asdict(again) == dataclasses.asdict(as_terms)
         assert made.titles and made.provider is not None
+
+
+def test_a_second_harvest_reuses_what_it_kept_of_unchanged_offers(tmp_path, validator):
+    store = OxigraphStore.open(tmp_path / "store", BASE)
+    kept = KeptSummaries(tmp_path / "summaries")
+    text = (EXAMPLES / "norrsunda-universitet.ttl").read_text(encoding="utf-8")
+    vocabulary = load_vocabulary()
+    records = extract_offers(parse_rdf(text.encode(), "a.ttl").quads, vocabulary, BASE).offers
+    first = Admission(store, "norrsunda", now=datetime(2026, 11, 1, tzinfo=timezone.utc), summaries=kept)
+    first.add(records, validator.validate_records(records))
+    first.switch()
+    assert first.descriptions_reused == 0
+    edited = text.replace('"Data analysis with Python"@en', '"Data analysis in Python"@en', 1)
+    records = extract_offers(parse_rdf(edited.encode(), "a.ttl").quads, vocabulary, BASE).offers
+    reports = validator.validate_records(records)
+    second = Admission(store, "norrsunda", now=datetime(2026, 11, 2, tzinfo=timezone.utc), summaries=kept)
+    second.add(records, reports)
+    second.switch()
+    published = sum(report.conforms for report in reports)
+    assert published >= 5 and second.descriptions_reused == published - 1
+    try:
+        counted, summaries = _compare(tmp_path, store, kept)
+    finally:
+        store.close()
+    assert counted.read == 0 and counted.kept == published
+    assert any(s.titles.get("en") == "Data analysis in Python" for s in summaries)
+    # What the records say is the second harvest's: the unchanged offers were first seen on the first day, changed
+    # offers on the second.
+    assert {s.changed[:10] for s in summaries} == {"2026-11-01", "2026-11-02"}
+
+
+def test_taking_the_record_out_of_a_summary_leaves_its_description(tmp_path, validator):
+    """What a kept summary is reused as: exactly what describing the offer gives, whatever its record said."""
+    from catalogue.publish.offer_data import gather
+    from catalogue.publish.offer_walk import describe, without_record
+
+    store = OxigraphStore.open(tmp_path / "store", BASE)
+    text = (EXAMPLES / "norrsunda-universitet.ttl").read_bytes()
+    records = extract_offers(parse_rdf(text, "a.ttl").quads, load_vocabulary(), BASE).offers
+    admission = Admission(store, "norrsunda", now=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    admission.add(records, validator.validate_records(records))
+    admission.switch()
+    try:
+        iris = [iri for iri, _source, _fingerprint in offer_listing(store)]
+        statements = gather(store, "norrsunda", iris)
+    finally:
+        store.close()
+    with_records = [summarise(statements, iri, "norrsunda") for iri in iris]
+    assert any(s.missing for s in with_records) and all(s.first_seen for s in with_records)
+    for iri, summary in zip(iris, with_records, strict=True):
+        assert dataclasses.asdict(without_record(summary)) == dataclasses.asdict(describe(statements, iri, "norrsunda"))

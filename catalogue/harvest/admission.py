@@ -108,6 +108,8 @@ class Admission:
         self.texts = texts  # where the source graph's new content is kept for the dumps (``store.graph_text``)
         # Where the published offers' summaries are kept for the publish (``publish.kept_summaries``).
         self.summaries = summaries.writer(source_id) if summaries is not None else None
+        self.kept_before = summaries.previous(source_id) if summaries is not None else None  # the last harvest's, if any
+        self.descriptions_reused = 0
         self.described_twice: set[str] = set()  # offers two records describe: the store holds both, so none is kept
         self.described: list[tuple[OfferSummary, list[ox.Triple]]] = []  # summaries added, and their records, not kept yet
         self.now = now or datetime.now(timezone.utc)
@@ -126,8 +128,21 @@ class Admission:
         can run while another source's batch is added."""
         if self.summaries is None:
             return {}
-        return {record.iri: describe(Statements().add_lines(record.lines).ready(), record.iri, self.source_id)
-                for record, report in zip(records, reports, strict=True) if report.conforms}
+        described = {}
+        for record, report in zip(records, reports, strict=True):
+            if report.conforms:
+                previous = self.before.get(record.iri)
+                same = previous is not None and previous.content_hash == record.content_hash
+                summary = self._kept_description(record) if same else None
+                if summary is None:
+                    summary = describe(Statements().add_lines(record.lines).ready(), record.iri, self.source_id)
+                described[record.iri] = summary
+        return described
+
+    def _kept_description(self, record: OfferRecord) -> OfferSummary | None:
+        summary = self.kept_before.description(record.iri, record.content_hash) if self.kept_before is not None else None
+        self.descriptions_reused += summary is not None
+        return summary
 
     def add(self, records: list[OfferRecord], reports: list[OfferReport], derivations: dict[str, list[Derivation]] | None = None,
             described: dict[str, OfferSummary] | None = None) -> None:
@@ -232,6 +247,7 @@ class Admission:
         except BaseException:
             self._discard_summaries()
             raise
+        self._close_kept_before()
         if self.summaries is not None:
             self.summaries.forget(self.described_twice)
             self.summaries.commit()
@@ -243,8 +259,14 @@ class Admission:
         self._discard_summaries()
 
     def _discard_summaries(self) -> None:
+        self._close_kept_before()
         if self.summaries is not None:
             self.summaries.discard()
+
+    def _close_kept_before(self) -> None:
+        if self.kept_before is not None:
+            self.kept_before.close()
+            self.kept_before = None
 
 
 def _with_record(summary: OfferSummary, record: list[ox.Triple]) -> tuple[str, str, OfferSummary]:

@@ -13,6 +13,7 @@ stopping at the vocabulary's concepts and at other offers. Its record (in the re
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -410,6 +411,19 @@ class _Walk:
             for report in s.nodes(accreditation, _P.report):
                 entry["report"] = s.last(report, _P.content_url) or entry["report"]
             organisation.accreditations.append(entry)
+
+
+# What ``add_record`` gives a summary: all of it comes from the catalogue record.
+RECORD_FIELDS = ("microcredential", "level", "status", "warnings", "first_seen", "changed", "run", "content_hash",
+                 "missing", "missing_optional", "europass_gaps", "derived")
+_DEFAULTS = {f.name: f for f in dataclasses.fields(OfferSummary) if f.name in RECORD_FIELDS}
+
+
+def without_record(summary: OfferSummary) -> OfferSummary:
+    """``summary`` as ``describe`` made it: what its record said is taken out (to be added again from a new record)."""
+    for name, spec in _DEFAULTS.items():
+        setattr(summary, name, spec.default_factory() if spec.default_factory is not dataclasses.MISSING else spec.default)
+    return summary
 
 
 def add_record(summary: OfferSummary, statements: Statements) -> None:
