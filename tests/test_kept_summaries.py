@@ -235,3 +235,50 @@ def test_taking_the_record_out_of_a_summary_leaves_its_description(tmp_path, val
     assert any(s.missing for s in with_records) and all(s.first_seen for s in with_records)
     for iri, summary in zip(iris, with_records, strict=True):
         assert dataclasses.asdict(without_record(summary)) == dataclasses.asdict(describe(statements, iri, "norrsunda"))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_site_s_offer_reads_take_the_kept_summaries_that_hold(tmp_path, monkeypatch, workers):
+    """A kept summary is taken only for its listed fingerprint: one is altered after the harvest (so it can be told
+    from the store's), and a read for another fingerprint of the same offer gets the store's."""
+    import pickle
+    import sqlite3
+
+    from catalogue.publish import parallel_reads
+
+    config_path = write_config(tmp_path)
+    run(config_path, "harvest")
+    config = load_config(config_path)
+    kept = KeptSummaries.in_data_dir(config.data_dir)
+    store = _published(config)
+    try:
+        listing = offer_listing(store)
+        altered, source, _ = listing[3]
+        with sqlite3.connect(kept.path(source)) as db:
+            (blob,) = db.execute("SELECT summary FROM summaries WHERE iri = ?", (altered,)).fetchone()
+            summary = pickle.loads(blob)
+            summary.titles = {"en": "As kept at harvest"}
+            db.execute("UPDATE summaries SET summary = ? WHERE iri = ?", (pickle.dumps(summary), altered))
+        db.close()
+        pairs = [(iri, s) for iri, s, _ in listing]
+        fingerprints = [fingerprint for _, _, fingerprint in listing]
+        monkeypatch.setattr(parallel_reads, "SERIAL_BELOW", 0)
+        read = list(parallel_reads.map_published_offers(store, pairs, list, workers=workers, chunk=5, kept=kept, fingerprints=fingerprints))
+        from_store = {s.iri: s for s in read_offers(store, pairs)}
+        assert [s.iri for s in read] == list(from_store)
+        assert next(s for s in read if s.iri == altered).titles == {"en": "As kept at harvest"}
+        assert all(s == from_store[s.iri] for s in read if s.iri != altered)
+        fingerprints[3] = "a fingerprint the offer no longer has"
+        read = list(parallel_reads.map_published_offers(store, pairs, list, workers=workers, chunk=5, kept=kept, fingerprints=fingerprints))
+        assert next(s for s in read if s.iri == altered) == from_store[altered]
+    finally:
+        store.close()
+
+
+def test_an_index_row_s_fingerprint_gives_each_source_s_back():
+    from catalogue.publish.search_index import _combined, source_fingerprints
+
+    by = [("feed-a", "h1 2026-01-01T00:00:00Z 2026-01-02T00:00:00Z true 0 - http://x/level"), ("feed-b", "h2 - - false 3 - -")]
+    assert source_fingerprints(_combined(by), ["feed-a", "feed-b"]) == [fingerprint for _, fingerprint in by]
+    assert source_fingerprints(_combined(by[:1]), ["feed-a"]) == [by[0][1]]
+    assert source_fingerprints(None, ["feed-a", "feed-b"]) == [None, None]

@@ -206,6 +206,14 @@ def _combined(by: list[tuple[str, str | None]]) -> str | None:
     return " | ".join(f"{source}: {fingerprint}" for source, fingerprint in by)
 
 
+def source_fingerprints(fingerprint: str | None, sources: list[str]) -> list[str | None]:
+    """The listed fingerprint of the offer for each of ``sources`` (those that publish it), from its row's."""
+    if fingerprint is None or len(sources) == 1:
+        return [fingerprint] * len(sources)
+    by = dict(part.split(": ", 1) for part in fingerprint.split(" | ") if ": " in part)
+    return [by.get(source) for source in sources]
+
+
 def _changes(previous: Path, rules: str, first_source: dict[str, str], fingerprints: dict[str, str | None]
              ) -> tuple[list[tuple[int, str, str | None]], list[str]] | None:
     """The rows of ``previous`` that no longer hold ((row id, source, fingerprint)) and the offers it has no row for

@@ -46,9 +46,10 @@ from catalogue.publish.generations import (
     current_generation,
     published_store,
 )
+from catalogue.publish.kept_summaries import KeptSummaries
 from catalogue.publish.offer_data import pick
 from catalogue.publish.parallel_reads import map_published_offers
-from catalogue.publish.search_index import SearchIndex
+from catalogue.publish.search_index import SearchIndex, source_fingerprints
 from catalogue.resources import data_dir, module_file, rules_fingerprint
 from catalogue.store.base import CatalogueStore
 from catalogue.urls import offer_page, provider_page
@@ -224,6 +225,7 @@ class SiteBuilder:
             numbers = sorted(set(numbers) | set(manifest.index_numbers(sorted(repair))))
         today = date.today()
         pairs: list[tuple[str, str]] = []
+        fingerprints: list[str | None] = []  # each pair's listed fingerprint: which summaries the harvest kept still hold
         for first in range(0, len(numbers), OFFER_BATCH):
             for iri, row_key, provider, text in manifest.index_rows(numbers[first:first + OFFER_BATCH]):
                 summary = json.loads(text)
@@ -238,7 +240,9 @@ class SiteBuilder:
                 manifest.keep_offer(iri, row_key or f"summary {summary_digest(text)}", source, provider, is_listed,
                                     next_deadline(summary, today), key)
                 # Every source that publishes the offer: the page names them and where they disagree.
-                pairs += [(iri, s) for s in summary.get("sources") or [source]]
+                publishers = summary.get("sources") or [source]
+                pairs += [(iri, s) for s in publishers]
+                fingerprints += source_fingerprints(row_key, publishers)
         changes.providers.discard(None)  # type: ignore[arg-type]
         if not pairs:
             return changes
@@ -246,7 +250,9 @@ class SiteBuilder:
             self.progress("total", len(numbers))
         sources = {s.id: s.name for s in self.config.sources}
         # Rendered where the offers are read: in worker processes when there are many (every core renders).
-        for iri, pages in map_published_offers(store, pairs, partial(offer_pages, self.config, last_harvest, sources)):
+        kept = KeptSummaries.in_data_dir(self.config.data_dir)
+        for iri, pages in map_published_offers(store, pairs, partial(offer_pages, self.config, last_harvest, sources),
+                                               kept=kept, fingerprints=fingerprints):
             unit = f"offer:{iri}"
             for path, page in pages:
                 self._write(path, page, unit)
