@@ -68,6 +68,8 @@ class _P:
     derivation, predicate, object, rule, comment = _iri("mcc:derivation"), _iri("rdf:predicate"), _iri("rdf:object"), _iri("mcc:rule"), _iri("rdfs:comment")
 
 
+# What a specification holds itself that a summary shows.
+_SPEC_VALUES = frozenset((_P.isced, _P.language, _P.education_level, _P.eqf_level, _P.volume, _P.target_group, _P.setting, _P.part_of))
 # The links the walk follows from one node to another: a store read need not fetch what lies beyond any other.
 FOLLOWED = frozenset((
     _P.spec, _P.provided_by, _P.homepage, _P.document, _P.temporal, _P.price, _P.amount, _P.location, _P.address,
@@ -90,8 +92,6 @@ class Term:
         self.value, self.language, self.literal = value, language, literal
 
 
-# Values repeat (concepts, languages, frameworks); long texts do not, and a few thousand of them are a few megabytes.
-@lru_cache(maxsize=4096)
 def term(text: str) -> Term:
     """The term an N-Triples object text writes (``<iri>``, ``_:b``, ``"v"``, ``"v"@lang``, ``"v"^^<type>``)."""
     if text.startswith("<"):
@@ -147,11 +147,24 @@ class Statements:
 
     def add_lines(self, lines: Iterable[str]) -> Statements:
         """Statements as N-Triples lines of IRIs (``<s> <p> object .``), as extraction writes an offer's."""
-        add = self.add
+        by_subject, topic = self.by_subject, _P.topic
+        subject = properties = None
         for line in lines:
             subject_end = line.index("> <")
+            if subject is None or line[1:subject_end] != subject:  # an offer's lines come sorted: by subject
+                subject = line[1:subject_end]
+                properties = by_subject.get(subject)
+                if properties is None:
+                    properties = by_subject[subject] = {}
             predicate_end = line.index("> ", subject_end + 3)
-            add(line[1:subject_end], line[subject_end + 3:predicate_end], line[predicate_end + 2:-2])
+            predicate, obj = line[subject_end + 3:predicate_end], line[predicate_end + 2:-2]
+            values = properties.get(predicate)  # type: ignore[union-attr]
+            if values is None:
+                properties[predicate] = [obj]  # type: ignore[index]
+            else:
+                values.append(obj)
+            if predicate == topic and obj[0] != '"':
+                self.records.setdefault(term(obj).value, []).append(subject)
         return self
 
     def ready(self) -> Statements:
@@ -243,6 +256,8 @@ class _Walk:
     def _spec_values(self, spec: str, summary: OfferSummary) -> None:
         s = self.s
         for predicate, values in s.predicates(spec).items():
+            if predicate not in _SPEC_VALUES:
+                continue
             for text in (term(v).value for v in values):
                 if predicate == _P.isced:
                     summary.fields.append(text)
