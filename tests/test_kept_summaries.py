@@ -282,3 +282,51 @@ def test_an_index_row_s_fingerprint_gives_each_source_s_back():
     assert source_fingerprints(_combined(by), ["feed-a", "feed-b"]) == [fingerprint for _, fingerprint in by]
     assert source_fingerprints(_combined(by[:1]), ["feed-a"]) == [by[0][1]]
     assert source_fingerprints(None, ["feed-a", "feed-b"]) == [None, None]
+
+
+def test_the_time_facts_kept_at_harvest_are_what_the_store_gives_and_are_used(tmp_path):
+    import json
+    import sqlite3
+
+    from catalogue.publish import time_relevance
+
+    # Besides the bundled feeds, an offer one can start at any time and one the provider cancelled.
+    text = (EXAMPLES / "norrsunda-universitet.ttl").read_text(encoding="utf-8")
+    flexible = text.replace("lo:2027-plc-automation a elm:LearningOpportunity ;",
+                            "lo:2027-plc-automation a elm:LearningOpportunity ;\n    elm:additionalNote [ a elm:Note ; "
+                            f"dcterms:subject <{time_relevance.FLEXIBLE_START_TOPIC}> ; elm:noteLiteral \"Start any Monday\"@en ] ;\n"
+                            '    elm:status "cancelled" ;', 1)
+    assert flexible != text
+    feed = tmp_path / "flexible.ttl"
+    feed.write_text(flexible, encoding="utf-8")
+    config_path = write_config(tmp_path, f'\n[[sources]]\nid = "flexible"\nname = "Flexible"\nharvester = "rdf"\nurl = "{feed.as_posix()}"\n')
+    run(config_path, "harvest")
+    config = load_config(config_path)
+    kept = KeptSummaries.in_data_dir(config.data_dir)
+    live = OxigraphStore.open(config.store.path, config.base)
+    try:
+        assert any(facts[3] and facts[4] == ["cancelled"] for _hash, facts in kept.facts("flexible").values())
+        compared = 0
+        for source in live.source_ids():
+            from_store = time_relevance._facts(live, live.source_graph(source))
+            from_harvest = kept.facts(source)
+            assert from_harvest is not None and set(from_harvest) == set(from_store), source
+            for offer, (_hash, facts) in from_harvest.items():
+                start, end, deadlines, flexible, statuses = from_store[offer]
+                # Deadlines and statuses are used as sets (the latest, any cancellation); the store lists them in any order.
+                assert (facts[0], facts[1], sorted(facts[2]), facts[3], sorted(facts[4])) == \
+                    (start, end, sorted(deadlines), flexible, sorted(statuses)), offer
+                compared += 1
+        assert compared >= 40
+        # One offer's kept facts say it ended in 2020: the next publish's statuses come from what was kept.
+        source = "norrsunda"
+        offer = next(iter(kept.facts(source)))
+        with sqlite3.connect(kept.path(source)) as db:
+            db.execute("UPDATE summaries SET facts = ? WHERE iri = ?", (json.dumps([None, "2020-01-01T00:00:00Z", [], False, []]), offer))
+        db.close()
+        publish_generation(config, live, now=datetime(2026, 12, 7, tzinfo=timezone.utc))
+        statuses = {row["o"].value: row["s"].value for row in live.query(
+            f"SELECT ?o ?s WHERE {{ GRAPH <{live.records_graph(source)}> {{ ?r foaf:primaryTopic ?o ; mcc:timeStatus ?s }} }}", default_graphs=[])}
+        assert statuses[offer].endswith("Ended")
+    finally:
+        live.close()

@@ -119,8 +119,8 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
     def kept(kind: str, *modules: str) -> KeptWork | None:
         return KeptWork.in_data_dir(config.data_dir, kind, store.graph_stamps, *modules) if store.versions is not None else None
 
-    texts = GraphTexts.in_data_dir(config.data_dir)
-    statuses = refresh_statuses(store, moment, kept("time-status", "catalogue.publish.time_relevance"), texts)
+    texts, summaries = GraphTexts.in_data_dir(config.data_dir), KeptSummaries.in_data_dir(config.data_dir)
+    statuses = refresh_statuses(store, moment, kept("time-status", "catalogue.publish.time_relevance"), texts, summaries)
     timings["time relevance"] = time.perf_counter() - mark
     mark = time.perf_counter()
     if isinstance(store, OxigraphStore):
@@ -134,7 +134,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         earlier = current_generation(config)
         listing = offer_listing(source, kept("listing", "catalogue.publish.offer_data"))
         mark = time.perf_counter()
-        summaries, counted = KeptSummaries.in_data_dir(config.data_dir), Counted()
+        counted = Counted()
         refreshed = refresh_index(
             generation.search_path, listing,
             lambda pairs: read_summaries(summaries, listing, pairs, lambda rest: read_published_offers(source, rest), counted),

@@ -20,6 +20,7 @@ import bisect
 import contextlib
 import hashlib
 import itertools
+import json
 import os
 import pickle
 import sqlite3
@@ -33,8 +34,11 @@ from .offer_summary import OfferSummary
 from .offer_walk import without_record
 from .time_relevance import STATUS_KEYS
 
-SUMMARY_CODE = ("catalogue.publish.offer_walk", "catalogue.publish.offer_summary", "catalogue.text")
-_SCHEMA = "CREATE TABLE summaries (iri TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, summary BLOB NOT NULL); CREATE TABLE meta (rules TEXT NOT NULL);"
+SUMMARY_CODE = ("catalogue.publish.offer_walk", "catalogue.publish.offer_summary", "catalogue.publish.kept_summaries",
+                "catalogue.publish.time_relevance", "catalogue.text")
+# With each summary, the offer's time facts (``time_relevance.offer_facts``, as JSON): what its status is worked out from.
+_SCHEMA = ("CREATE TABLE summaries (iri TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, summary BLOB NOT NULL, facts TEXT NOT NULL);"
+           "CREATE TABLE meta (rules TEXT NOT NULL);")
 
 
 class KeptSummaries:
@@ -69,6 +73,16 @@ class KeptSummaries:
             return None
         return db
 
+    def facts(self, source: str) -> dict[str, tuple[str, tuple]] | None:
+        """offer -> (content hash, time facts) of every offer the source's last harvest kept, if it kept any."""
+        db = self.open(source)
+        if db is None:
+            return None
+        try:
+            return {iri: (fingerprint.split(" ", 1)[0], _facts(text)) for iri, fingerprint, text in db.execute("SELECT iri, fingerprint, facts FROM summaries")}
+        finally:
+            db.close()
+
     def previous(self, source: str) -> PreviousSummaries | None:
         db = self.open(source)
         return PreviousSummaries(db) if db is not None else None
@@ -87,13 +101,14 @@ class PreviousSummaries:
     def __init__(self, db: sqlite3.Connection):
         self.db = db
 
-    def description(self, offer: str, content_hash: str) -> OfferSummary | None:
-        """The kept summary of ``offer`` without what its record said (``offer_walk.without_record``), if it was made
-        of the content ``content_hash`` names: what describing the offer again would give, at a fifth of the cost."""
-        row = self.db.execute("SELECT fingerprint, summary FROM summaries WHERE iri = ?", (offer,)).fetchone()
+    def description(self, offer: str, content_hash: str) -> tuple[OfferSummary, tuple] | None:
+        """The kept summary of ``offer`` without what its record said (``offer_walk.without_record``) and its time
+        facts, if they were made of the content ``content_hash`` names: what describing the offer again would give,
+        at a fifth of the cost."""
+        row = self.db.execute("SELECT fingerprint, summary, facts FROM summaries WHERE iri = ?", (offer,)).fetchone()
         if row is None or row[0].split(" ", 1)[0] != content_hash:
             return None
-        return without_record(pickle.loads(row[1]))
+        return without_record(pickle.loads(row[1])), _facts(row[2])
 
     def close(self) -> None:
         self.db.close()
@@ -108,8 +123,8 @@ class SummaryWriter:
         self.rules = rules
         self.db: sqlite3.Connection | None = None
 
-    def add(self, rows: Iterable[tuple[str, str, OfferSummary]]) -> None:
-        """(offer IRI, fingerprint without time status, summary) rows."""
+    def add(self, rows: Iterable[tuple[str, str, OfferSummary, tuple]]) -> None:
+        """(offer IRI, fingerprint without time status, summary, time facts) rows."""
         if self.db is None:
             self.final.parent.mkdir(parents=True, exist_ok=True)
             self.path.unlink(missing_ok=True)
@@ -119,9 +134,9 @@ class SummaryWriter:
             self.db.executescript(_SCHEMA)
             self.db.execute("INSERT INTO meta VALUES (?)", (self.rules,))
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)",
-                                ((iri, fingerprint, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL))
-                                 for iri, fingerprint, summary in rows))
+            self.db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?)",
+                                ((iri, fingerprint, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), json.dumps(facts))
+                                 for iri, fingerprint, summary, facts in rows))
 
     def forget(self, offers: Iterable[str]) -> None:
         """Keep no summary of ``offers`` (the publish reads them from the store)."""
@@ -143,6 +158,11 @@ class SummaryWriter:
             self.db.close()
             self.db = None
         self.path.unlink(missing_ok=True)
+
+
+def _facts(text: str) -> tuple:
+    start, end, deadlines, flexible, statuses = json.loads(text)
+    return start, end, deadlines, flexible, statuses
 
 
 class Counted:

@@ -17,14 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from catalogue.namespaces import FOAF, MCC
+from catalogue.namespaces import DCTERMS, ELM, FOAF, MCC
 from catalogue.store.base import CatalogueStore, GraphWrite
 from catalogue.store.graph_text import GraphTexts
 
 from .kept_work import KeptWork
+
+if TYPE_CHECKING:
+    from .kept_summaries import KeptSummaries
+    from .offer_walk import Statements
 
 CURRENT = "current"
 ENDED = "ended"
@@ -35,6 +40,8 @@ HIDDEN = (ENDED, CANCELLED)
 FLEXIBLE_START_TOPIC = "https://w3id.org/mc-catalogue/note-topic/flexible-start"
 _CANCELLED_WORDS = {"cancelled", "canceled", "inställd", "inställt", "abgesagt", "geannuleerd", "annulé", "annulée", "annule"}
 _TIME_STATUS = ox.NamedNode(MCC + "timeStatus")
+_TEMPORAL, _SUBJECT = DCTERMS + "temporal", DCTERMS + "subject"
+_START, _END, _DEADLINE, _NOTE, _STATUS = (ELM + name for name in ("startDate", "endDate", "applicationDeadline", "additionalNote", "status"))
 
 
 def time_status(
@@ -86,20 +93,22 @@ def _moment(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def refresh_statuses(store: CatalogueStore, now: datetime, kept: KeptWork | None = None, texts: GraphTexts | None = None) -> dict[str, int]:
+def refresh_statuses(store: CatalogueStore, now: datetime, kept: KeptWork | None = None, texts: GraphTexts | None = None,
+                     summaries: KeptSummaries | None = None) -> dict[str, int]:
     """Write each published offer's status at ``now`` to its record where it changed; returns the counts.
 
     With ``kept`` (on a store that stamps its graphs), a source whose graphs were not written since the last publish
     is not read again: its offers' facts, records and statuses come from what that publish kept, and only the offers
     whose status may have turned since (an end date or the last deadline passed) are worked out again. With
-    ``texts``, a records graph's kept copy (``store.graph_text``) is changed as the graph is."""
+    ``texts``, a records graph's kept copy (``store.graph_text``) is changed as the graph is. With ``summaries``, a source
+    the harvest wrote gives the facts it kept of its offers (``_read``)."""
     counts = {CURRENT: 0, ENDED: 0, CANCELLED: 0}
     moment = now.timestamp()
     for source in store.source_ids():
         graphs = [store.source_graph(source), store.records_graph(source)]
         entry = kept.get(source, graphs) if kept is not None else None
         fresh = entry is None or entry["moment"] > moment  # a publish "earlier" than the kept one starts again
-        offers: dict[str, list] = _read(store, source) if fresh else entry["offers"]
+        offers: dict[str, list] = _read(store, source, summaries) if fresh else entry["offers"]
         removals, additions = [], []
         worked_out = 0
         for item in offers.values():
@@ -134,19 +143,37 @@ def refresh_statuses(store: CatalogueStore, now: datetime, kept: KeptWork | None
     return counts
 
 
-def _read(store: CatalogueStore, source: str) -> dict[str, list]:
-    """Per published offer of ``source`` that has a record: [record IRI, its facts, the status IRI its record has, None]."""
-    facts = _facts(store, store.source_graph(source))
+def _read(store: CatalogueStore, source: str, summaries: KeptSummaries | None = None) -> dict[str, list]:
+    """Per published offer of ``source`` that has a record: [record IRI, its facts, the status IRI its record has, None].
+
+    The facts are those the harvest kept with the offers' summaries (``kept_summaries``) when it kept them for every
+    offer's current content; else they are read from the source graph."""
+    rows = [(row["r"], row["o"].value, row["s"].value if row["s"] is not None else None, row["h"].value if row["h"] is not None else None)
+            for row in store.query(
+                f"SELECT ?r ?o ?s ?h WHERE {{ GRAPH <{store.records_graph(source)}> {{ ?r <{FOAF}primaryTopic> ?o "
+                f"OPTIONAL {{ ?r <{MCC}timeStatus> ?s }} OPTIONAL {{ ?r <{MCC}contentHash> ?h }} }} }}",
+                default_graphs=[], prefixes=False)]
+    kept = summaries.facts(source) if summaries is not None else None
+    facts: dict[str, tuple] | None = None
+    if kept is not None and all(offer in kept and kept[offer][0] == content_hash for _, offer, _, content_hash in rows):
+        facts = {offer: kept[offer][1] for _, offer, _, _ in rows}
+    if facts is None:
+        facts = _facts(store, store.source_graph(source))
     offers = {}
-    for row in store.query(
-        f"SELECT ?r ?o ?s WHERE {{ GRAPH <{store.records_graph(source)}> {{ ?r <{FOAF}primaryTopic> ?o "
-        f"OPTIONAL {{ ?r <{MCC}timeStatus> ?s }} }} }}",
-        default_graphs=[], prefixes=False,
-    ):
-        offer = row["o"].value
-        if offer in facts and isinstance(row["r"], ox.NamedNode):
-            offers[offer] = [row["r"].value, facts[offer], row["s"].value if row["s"] is not None else None, None]
+    for record, offer, status, _ in rows:
+        if offer in facts and isinstance(record, ox.NamedNode):
+            offers[offer] = [record.value, facts[offer], status, None]
     return offers
+
+
+def offer_facts(statements: Statements, offer: str) -> tuple:
+    """What ``_facts`` reads of one offer, from its statements in hand (the harvest's): the same values."""
+    starts = [t.value for temporal in statements.nodes(offer, _TEMPORAL) for t in statements.values(temporal, _START)]
+    ends = [t.value for temporal in statements.nodes(offer, _TEMPORAL) for t in statements.values(temporal, _END)]
+    deadlines = [part for value in dict.fromkeys(d.value for d in statements.values(offer, _DEADLINE)) for part in value.split()]
+    flexible = any(t.value == FLEXIBLE_START_TOPIC for note in statements.nodes(offer, _NOTE) for t in statements.values(note, _SUBJECT))
+    statuses = "\n".join(dict.fromkeys(t.value for t in statements.values(offer, _STATUS)))
+    return (min(starts) if starts else None, max(ends) if ends else None, deadlines, flexible, statuses.split("\n") if statuses else [])
 
 
 def _facts(store: CatalogueStore, graph: str) -> dict[str, tuple]:
