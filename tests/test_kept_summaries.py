@@ -16,6 +16,8 @@ from click.testing import CliRunner
 from catalogue.cli.commands import main
 from catalogue.config import load_config
 from catalogue.harvest.admission import Admission
+from catalogue.harvest.derivation.apply import Derivation
+from catalogue.harvest.derivation.result import Derived
 from catalogue.harvest.rdfio import parse_rdf
 from catalogue.publish.generations import current_generation, publish_generation
 from catalogue.publish.kept_summaries import Counted, KeptSummaries, read_summaries
@@ -200,7 +202,13 @@ def test_a_second_harvest_reuses_what_it_kept_of_unchanged_offers(tmp_path, vali
     records = extract_offers(parse_rdf(edited.encode(), "a.ttl").quads, vocabulary, BASE).offers
     reports = validator.validate_records(records)
     second = Admission(store, "norrsunda", now=datetime(2026, 11, 2, tzinfo=timezone.utc), summaries=kept)
-    second.add(records, reports)
+    # An unchanged offer whose record now says more: a value the catalogue derived for it.
+    unchanged = next(r for r, report in zip(records, reports) if report.conforms and "python" not in r.iri)
+    derived = Derivation(unchanged.iri, unchanged.iri, "http://data.europa.eu/snb/model/elm/mode",
+                         ox.NamedNode("http://data.europa.eu/snb/learning-assessment/920fbb3cbe"),
+                         Derived("http://data.europa.eu/snb/learning-assessment/920fbb3cbe", 0.9, "mode/test", "a test",
+                                 {"en": "Derived for a test.", "sv": "Härlett för ett test."}))
+    second.add(records, reports, {unchanged.iri: [derived]})
     second.switch()
     published = sum(report.conforms for report in reports)
     assert published >= 5 and second.descriptions_reused == published - 1
@@ -213,6 +221,7 @@ def test_a_second_harvest_reuses_what_it_kept_of_unchanged_offers(tmp_path, vali
     # What the records say is the second harvest's: the unchanged offers were first seen on the first day, changed
     # offers on the second.
     assert {s.changed[:10] for s in summaries} == {"2026-11-01", "2026-11-02"}
+    assert [d["rule"] for d in next(s for s in summaries if s.iri == unchanged.iri).derived] == ["mode/test"]
 
 
 def test_taking_the_record_out_of_a_summary_leaves_its_description(tmp_path, validator):

@@ -17,10 +17,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from catalogue.namespaces import MCC
-from catalogue.publish.kept_summaries import KeptSummaries
-from catalogue.publish.offer_data import listing_fingerprint, split_status
-from catalogue.publish.offer_summary import OfferSummary
-from catalogue.publish.offer_walk import Statements, add_record, describe, record_values
+from catalogue.publish.kept_summaries import Described, KeptSummaries
+from catalogue.publish.offer_walk import Statements, describe
 from catalogue.publish.time_relevance import offer_facts
 from catalogue.store.base import CatalogueStore, Change, GraphWrite
 from catalogue.store.graph_text import GraphTexts, KeptText, offers_key
@@ -112,8 +110,7 @@ class Admission:
         self.kept_before = summaries.previous(source_id) if summaries is not None else None  # the last harvest's, if any
         self.descriptions_reused = 0
         self.described_twice: set[str] = set()  # offers two records describe: the store holds both, so none is kept
-        # Summaries and time facts of offers added, and their records, not kept yet.
-        self.described: list[tuple[OfferSummary, tuple, list[ox.Triple]]] = []
+        self.described: list[tuple[Described, list[ox.Triple]]] = []  # offers added and their records, not kept yet
         self.now = now or datetime.now(timezone.utc)
         self.before = previous_records(store, source_id)
         graphs = [store.source_graph(source_id), store.records_graph(source_id), store.quarantine_graph(source_id)]
@@ -124,10 +121,11 @@ class Admission:
         self.published_now: set[str] = set()
         self.published = self.quarantined = self.unchanged = 0
 
-    def describe(self, records: list[OfferRecord], reports: list[OfferReport]) -> dict[str, tuple[OfferSummary, tuple]]:
+    def describe(self, records: list[OfferRecord], reports: list[OfferReport]) -> dict[str, Described]:
         """The summaries of the offers about to be published, without their records (which ``add`` makes): what the
-        publish would otherwise read back from the store. Needs nothing the other sources' harvests touch, so it
-        can run while another source's batch is added."""
+        publish would otherwise read back from the store. An offer whose content has not changed is taken as the
+        last harvest kept it. Needs nothing the other sources' harvests touch, so it can run while another source's
+        batch is added."""
         if self.summaries is None:
             return {}
         described = {}
@@ -135,20 +133,17 @@ class Admission:
             if report.conforms:
                 previous = self.before.get(record.iri)
                 same = previous is not None and previous.content_hash == record.content_hash
-                kept = self._kept_description(record) if same else None
-                if kept is None:
+                made = self.kept_before.described(record.iri, record.content_hash) if same and self.kept_before is not None else None
+                if made is None:
                     statements = Statements().add_lines(record.lines).ready()
-                    kept = describe(statements, record.iri, self.source_id), offer_facts(statements, record.iri)
-                described[record.iri] = kept
+                    made = Described(record.iri, describe(statements, record.iri, self.source_id), offer_facts(statements, record.iri))
+                else:
+                    self.descriptions_reused += 1
+                described[record.iri] = made
         return described
 
-    def _kept_description(self, record: OfferRecord) -> tuple[OfferSummary, tuple] | None:
-        kept = self.kept_before.description(record.iri, record.content_hash) if self.kept_before is not None else None
-        self.descriptions_reused += kept is not None
-        return kept
-
     def add(self, records: list[OfferRecord], reports: list[OfferReport], derivations: dict[str, list[Derivation]] | None = None,
-            described: dict[str, tuple[OfferSummary, tuple]] | None = None) -> None:
+            described: dict[str, Described] | None = None) -> None:
         """Stage ``records`` with their ``reports``, a slice at a time: the statements of one document of a
         quarter of a million offers, made into terms all at once, took more memory than the rest of the harvest.
         ``described``: what ``describe`` made of them, to be kept with their records (else they are described here)."""
@@ -160,7 +155,7 @@ class Admission:
             self._add(records[start:start + ADD_SLICE], reports[start:start + ADD_SLICE], derivations, described)
 
     def _add(self, records: list[OfferRecord], reports: list[OfferReport], derivations: dict[str, list[Derivation]] | None,
-             described: dict[str, tuple[OfferSummary, tuple]]) -> None:
+             described: dict[str, Described]) -> None:
         store, source_id, before, now, run = self.store, self.source_id, self.before, self.now, self.run
         derivations = derivations or {}
         kept = self._kept_derivations(records, derivations)
@@ -200,7 +195,7 @@ class Admission:
                         ox.NamedNode(record_iri(store.base, source_id, record.iri)), ox.NamedNode(MCC + "timeStatus"), ox.NamedNode(previous.time_status)))
                 made = described.get(record.iri)
                 if made is not None:
-                    self.described.append((*made, catalogue_records[first_record_statement:]))
+                    self.described.append((made, catalogue_records[first_record_statement:]))
             else:
                 self.quarantined += 1
                 quarantine_lines.extend(record.lines)
@@ -216,8 +211,7 @@ class Admission:
         admission's own file, so the pipeline does it outside the lock under which sources add their batches."""
         described, self.described = self.described, []
         if self.summaries is not None and described:
-            self.summaries.add(_with_record(summary, facts, record) for summary, facts, record in described
-                               if summary.iri not in self.described_twice)
+            self.summaries.add((made, record) for made, record in described if made.iri not in self.described_twice)
 
     def _kept_derivations(self, records: list[OfferRecord], derivations: dict[str, list[Derivation]]) -> dict[str, list[ox.Triple]]:
         wanted = [r.iri for r in records if r.iri not in derivations and r.iri in self.before
@@ -271,15 +265,6 @@ class Admission:
         if self.kept_before is not None:
             self.kept_before.close()
             self.kept_before = None
-
-
-def _with_record(summary: OfferSummary, facts: tuple, record: list[ox.Triple]) -> tuple[str, str, OfferSummary, tuple]:
-    """(offer, fingerprint without time status, summary, time facts) of a described offer, completed with what its
-    record says."""
-    statements = Statements().add_all(record).ready()
-    add_record(summary, statements)
-    fingerprint, _status = split_status(listing_fingerprint(record_values(statements, summary.iri)))
-    return summary.iri, fingerprint, summary, facts
 
 
 def previous_derivations(store: CatalogueStore, source_id: str, offers: list[str] | None = None) -> dict[str, list[ox.Triple]]:

@@ -25,19 +25,25 @@ import os
 import pickle
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
+
+from catalogue.namespaces import MCC
 from catalogue.resources import code_fingerprint
 
-from .offer_data import merged_sources, split_status
+from .offer_data import listing_fingerprint, merged_sources, split_status
 from .offer_summary import OfferSummary
-from .offer_walk import without_record
+from .offer_walk import Statements, add_record, record_values, without_record
 from .time_relevance import STATUS_KEYS
 
 SUMMARY_CODE = ("catalogue.publish.offer_walk", "catalogue.publish.offer_summary", "catalogue.publish.kept_summaries",
                 "catalogue.publish.time_relevance", "catalogue.text")
+_TIME_STATUS = ox.NamedNode(MCC + "timeStatus")
 # With each summary, the offer's time facts (``time_relevance.offer_facts``, as JSON): what its status is worked out from.
-_SCHEMA = ("CREATE TABLE summaries (iri TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, summary BLOB NOT NULL, facts TEXT NOT NULL);"
+_SCHEMA = ("CREATE TABLE summaries (iri TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, summary BLOB NOT NULL, facts TEXT NOT NULL, "
+           "record TEXT NOT NULL);"
            "CREATE TABLE meta (rules TEXT NOT NULL);")
 
 
@@ -95,23 +101,55 @@ class KeptSummaries:
                 path.unlink(missing_ok=True)
 
 
+@dataclass
+class Described:
+    """An offer a harvest is about to publish, as far as its summary goes: described now (``summary`` and time
+    ``facts``), or as the last harvest kept it, its content being the same (``kept``: that row)."""
+
+    iri: str
+    summary: OfferSummary | None = None
+    facts: tuple | None = None
+    kept: tuple[str, bytes, str, str] | None = None  # fingerprint, pickled summary, facts as JSON, record digest
+
+
 class PreviousSummaries:
     """What the last harvest of a source kept, for offers whose content has not changed since."""
 
     def __init__(self, db: sqlite3.Connection):
         self.db = db
 
-    def description(self, offer: str, content_hash: str) -> tuple[OfferSummary, tuple] | None:
-        """The kept summary of ``offer`` without what its record said (``offer_walk.without_record``) and its time
-        facts, if they were made of the content ``content_hash`` names: what describing the offer again would give,
-        at a fifth of the cost."""
-        row = self.db.execute("SELECT fingerprint, summary, facts FROM summaries WHERE iri = ?", (offer,)).fetchone()
+    def described(self, offer: str, content_hash: str) -> Described | None:
+        """The row kept for ``offer`` if it was made of the content ``content_hash`` names."""
+        row = self.db.execute("SELECT fingerprint, summary, facts, record FROM summaries WHERE iri = ?", (offer,)).fetchone()
         if row is None or row[0].split(" ", 1)[0] != content_hash:
             return None
-        return without_record(pickle.loads(row[1])), _facts(row[2])
+        return Described(offer, kept=row)
 
     def close(self) -> None:
         self.db.close()
+
+
+def record_digest(record: Iterable[ox.Triple]) -> str:
+    """What an offer's record says, but for its time status (which the publish writes), as one digest."""
+    return hashlib.sha256("\n".join(sorted(str(t) for t in record if t.predicate != _TIME_STATUS)).encode("utf-8")).hexdigest()[:32]
+
+
+def _row(described: Described, record: list[ox.Triple]) -> tuple[str, str, bytes, str, str]:
+    """The row kept of a described offer, completed with what its ``record`` says. A kept row whose record said the
+    same is kept as it is (an unchanged offer: most of a harvest after a small change)."""
+    digest = record_digest(record)
+    if described.kept is not None and described.kept[3] == digest:
+        fingerprint, blob, facts, _ = described.kept
+        return described.iri, fingerprint, blob, facts, digest
+    if described.kept is not None:
+        summary, facts_text = without_record(pickle.loads(described.kept[1])), described.kept[2]
+    else:
+        assert described.summary is not None
+        summary, facts_text = described.summary, json.dumps(described.facts)
+    statements = Statements().add_all(record).ready()
+    add_record(summary, statements)
+    fingerprint, _status = split_status(listing_fingerprint(record_values(statements, described.iri)))
+    return described.iri, fingerprint, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), facts_text, digest
 
 
 class SummaryWriter:
@@ -123,8 +161,8 @@ class SummaryWriter:
         self.rules = rules
         self.db: sqlite3.Connection | None = None
 
-    def add(self, rows: Iterable[tuple[str, str, OfferSummary, tuple]]) -> None:
-        """(offer IRI, fingerprint without time status, summary, time facts) rows."""
+    def add(self, offers: Iterable[tuple[Described, list[ox.Triple]]]) -> None:
+        """Keep each described offer with what its record (the statements given) says."""
         if self.db is None:
             self.final.parent.mkdir(parents=True, exist_ok=True)
             self.path.unlink(missing_ok=True)
@@ -134,9 +172,7 @@ class SummaryWriter:
             self.db.executescript(_SCHEMA)
             self.db.execute("INSERT INTO meta VALUES (?)", (self.rules,))
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?)",
-                                ((iri, fingerprint, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), json.dumps(facts))
-                                 for iri, fingerprint, summary, facts in rows))
+            self.db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?, ?)", (_row(d, record) for d, record in offers))
 
     def forget(self, offers: Iterable[str]) -> None:
         """Keep no summary of ``offers`` (the publish reads them from the store)."""
