@@ -4,14 +4,16 @@ A publish needs the summary (``offer_summary.OfferSummary``) of every new or cha
 Read back from the store, that costs about 6 µs for each of the 70-odd statements of an offer and its record:
 most of a publish at a million offers. The harvest has each offer's statements in hand, as the N-Triples lines
 extraction made of them, and its record as the statements it writes; it makes the summary there with the same
-walk a store read ends in (``offer_walk``) and keeps it, in one SQLite file per source, beside the fingerprint of
-the record it was made with (``offer_data.listing_fingerprint``, less the time status).
+walk a store read ends in (``offer_walk``) and keeps it, in one SQLite file per source, with the offer's time facts
+(``time_relevance.offer_facts``) and the fingerprint of the record it was made with (``offer_data.listing_fingerprint``,
+less the time status).
 
-A publish takes a kept summary only when the offer's fingerprint in the store is that one and the walk's code is the
-code that made it; the time status, which the publish itself writes, comes from the listing. An offer with no such
-summary (its source loaded rather than harvested, kept by older code, or its file lost) is read from the store, so a
-kept summary can make a publish faster but never different. A harvest's file replaces the previous one only when
-its store write has landed.
+A publish takes a kept summary (and the facts) only when the offer's fingerprint in the store is that one and the
+code is the code that made it; the time status, which the publish itself writes, comes from the listing. An offer
+with no such summary (its source loaded rather than harvested, kept by older code, or its file lost) is read from
+the store, so a kept summary can make a publish faster but never different. A harvest's file replaces the previous
+one only when its store write has landed. The next harvest takes the row of an offer whose content has not changed
+instead of describing it again, as it is when the record says the same too (``record_digest``).
 """
 
 from __future__ import annotations
