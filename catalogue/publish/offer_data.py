@@ -33,7 +33,8 @@ from .offer_summary import (
 from .offer_walk import FOLLOWED, Statements, summarise
 
 __all__ = ["CHUNK", "FULL_TIME", "PACE_BANDS", "OfferSummary", "Organisation", "Place", "Price", "Texts", "duration_hours",
-           "gather", "merged_sources", "offer_iris", "offer_listing", "pick", "read_chunk", "read_offers", "rows_within_graphs"]
+           "LISTED", "gather", "listing_fingerprint", "merged_sources", "offer_iris", "offer_listing", "pick", "read_offers",
+           "rows_within_graphs", "split_status"]
 
 CHUNK = 1000
 _TYPE = ox.NamedNode(RDF_TYPE)
@@ -120,11 +121,6 @@ def merged_sources(summaries: Iterable[OfferSummary]) -> Iterator[OfferSummary]:
         group.append(summary)
     if group:
         yield _merged(group)
-
-
-def read_chunk(store: CatalogueStore, pairs: list[tuple[str, str]]) -> list[OfferSummary]:
-    """Per-source summaries of ``pairs`` (one chunk), before sources are merged."""
-    return list(_each_source(store, pairs, len(pairs) or 1))
 
 
 def _each_source(store: CatalogueStore, pairs: list[tuple[str, str]], chunk: int) -> Iterator[OfferSummary]:
