@@ -243,11 +243,16 @@ def read_summaries(kept: KeptSummaries, listing: Sequence[tuple[str, str, str | 
 
         # First which offers have every source's summary kept (their fingerprints only), so that the others can be read
         # from the store in one stream, on every core; then each offer in order, from where it is.
-        groups = [list(group) for _iri, group in itertools.groupby(pairs, key=lambda pair: pair[0])]
-        from_kept = [all(kept_row(iri, source, "0") is not None for iri, source in group) for group in groups]
-        missing = [pair for group, found in zip(groups, from_kept, strict=True) if not found for pair in group]
+        # A byte per offer: at a million offers, lists of each offer's pairs took more memory than the publish had.
+        from_kept = bytearray()
+        missing: list[tuple[str, str]] = []
+        for group in _offers(pairs):
+            found = all(kept_row(iri, source, "0") is not None for iri, source in group)
+            from_kept.append(found)
+            if not found:
+                missing.extend(group)
         store_read = iter(from_store(missing)) if missing else iter(())
-        for group, found in zip(groups, from_kept, strict=True):
+        for group, found in zip(_offers(pairs), from_kept, strict=True):
             if not found:
                 counted.read += 1
                 yield next(store_read)
@@ -268,3 +273,9 @@ def read_summaries(kept: KeptSummaries, listing: Sequence[tuple[str, str, str | 
             else:
                 counted.read += 1
                 yield from from_store(group)
+
+
+def _offers(pairs: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
+    """The pairs of each offer (consecutive in ``pairs``)."""
+    for _iri, group in itertools.groupby(pairs, key=lambda pair: pair[0]):
+        yield list(group)
