@@ -73,6 +73,9 @@ class KeptSummaries:
             return None
         try:
             db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            # A publish holds every source's file open at once (offers come in IRI order, sources interleaved), and
+            # reads each row once: SQLite's own 2 MB page cache per file was 200 MB at a hundred sources.
+            db.execute("PRAGMA cache_size = -256")
             made_with = db.execute("SELECT rules FROM meta").fetchone()
         except sqlite3.Error:
             return None
