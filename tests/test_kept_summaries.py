@@ -339,3 +339,22 @@ def test_the_time_facts_kept_at_harvest_are_what_the_store_gives_and_are_used(tm
         assert statuses[offer].endswith("Ended")
     finally:
         live.close()
+
+
+def test_a_publish_removes_what_a_stopped_harvest_left_but_not_what_a_running_one_writes(tmp_path):
+    import subprocess
+    import sys
+
+    kept = KeptSummaries(tmp_path / "summaries")
+    kept.folder.mkdir()
+    writing = kept.writer("running")
+    writing.add([])
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    left = kept.folder / f"{kept.path('stopped').stem}.{ended.stdout.strip()}-1.building"
+    left.write_bytes(b"half written")
+    gone = kept.path("gone")
+    gone.write_bytes(b"a source no longer in the catalogue")
+    kept.keep_only(["running", "stopped"])
+    assert writing.path.exists() and not left.exists() and not gone.exists()
+    writing.commit()
+    assert kept.path("running").exists()

@@ -99,10 +99,11 @@ class KeptSummaries:
         return PreviousSummaries(db) if db is not None else None
 
     def keep_only(self, sources: Iterable[str]) -> None:
-        """Remove the files of sources no longer in the catalogue, and any a stopped harvest left half written."""
+        """Remove the files of sources no longer in the catalogue, and any a stopped harvest left half written (but not
+        one a running harvest is writing: its process is named in the file's name)."""
         wanted = {self.path(source).name for source in sources}
         for path in self.folder.glob("*") if self.folder.is_dir() else ():
-            if path.name not in wanted:
+            if path.name not in wanted and not (path.suffix == ".building" and _running(path)):
                 path.unlink(missing_ok=True)
 
 
@@ -199,6 +200,17 @@ class SummaryWriter:
             self.db.close()
             self.db = None
         self.path.unlink(missing_ok=True)
+
+
+def _running(building: Path) -> bool:
+    """Whether the process that writes ``building`` (``<digest>.<pid>-<writer>.building``) is still running."""
+    try:
+        os.kill(int(building.name.split(".")[1].split("-")[0]), 0)
+    except (ValueError, IndexError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True  # another user's process: running
+    return True
 
 
 def _facts(text: str) -> tuple:
