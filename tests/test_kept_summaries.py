@@ -51,13 +51,18 @@ def _published(config) -> OxigraphStore:
     return OxigraphStore.open(generation.store_path, config.base, read_only=True)
 
 
-def test_summaries_kept_at_harvest_are_what_the_store_gives(bundled_site):
-    """The bundled feeds of every format, a hostile offer and offers with hidden and right-to-left text."""
-    store = _published(bundled_site.config)
+def _compare_published(config, kept: KeptSummaries | None = None) -> tuple[Counted, list]:
+    """``_compare`` on the catalogue's current published generation."""
+    store = _published(config)
     try:
-        counted, summaries = _compare(bundled_site.config.data_dir, store)
+        return _compare(config.data_dir, store, kept)
     finally:
         store.close()
+
+
+def test_summaries_kept_at_harvest_are_what_the_store_gives(bundled_site):
+    """The bundled feeds of every format, a hostile offer and offers with hidden and right-to-left text."""
+    counted, summaries = _compare_published(bundled_site.config)
     assert counted.kept == len(summaries) >= 40 and counted.read == 0
     sources = {s.source for s in summaries}
     assert {"hostile", "bidi", "arabic", "norrsunda", "kaamos"} <= sources
@@ -79,11 +84,7 @@ def test_the_publish_takes_kept_summaries_and_its_own_time_statuses(tmp_path):
         publish_generation(config, live, now=datetime(2040, 1, 1, tzinfo=timezone.utc))
     finally:
         live.close()
-    store = _published(config)
-    try:
-        counted, summaries = _compare(config.data_dir, store)
-    finally:
-        store.close()
+    counted, summaries = _compare_published(config)
     assert counted.read == 0
     assert sum(s.status == "ended" for s in summaries) >= 10
 
@@ -140,11 +141,7 @@ def test_a_held_run_leaves_the_kept_summaries_as_they_were(tmp_path):
     assert held.exit_code != 0 and "The source shrank from 7 to 1 offers" in held.output
     assert kept.path("norrsunda").read_bytes() == before
     assert sorted(p.name for p in kept.folder.iterdir()) == [kept.path("norrsunda").name]
-    store = _published(config)
-    try:
-        counted, _ = _compare(config.data_dir, store)
-    finally:
-        store.close()
+    counted, _ = _compare_published(config)
     assert counted.read == 0
 
 
@@ -154,11 +151,7 @@ def test_summaries_kept_by_other_code_are_not_used(tmp_path):
     config = load_config(config_path)
     other = KeptSummaries.in_data_dir(config.data_dir)
     other.rules = "made by another version of the walk"
-    store = _published(config)
-    try:
-        counted, summaries = _compare(config.data_dir, store, other)
-    finally:
-        store.close()
+    counted, summaries = _compare_published(config, other)
     assert counted.kept == 0 and counted.read == len(summaries) > 0
 
 

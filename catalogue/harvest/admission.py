@@ -211,7 +211,7 @@ class Admission:
         admission's own file, so the pipeline does it outside the lock under which sources add their batches."""
         described, self.described = self.described, []
         if self.summaries is not None and described:
-            self.summaries.add((made, record) for made, record in described if made.iri not in self.described_twice)
+            self.summaries.add(described)  # an offer two records describe is taken out again when the admission switches in
 
     def _kept_derivations(self, records: list[OfferRecord], derivations: dict[str, list[Derivation]]) -> dict[str, list[ox.Triple]]:
         wanted = [r.iri for r in records if r.iri not in derivations and r.iri in self.before

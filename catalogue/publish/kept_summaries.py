@@ -35,7 +35,12 @@ import pyoxigraph as ox
 from catalogue.namespaces import MCC
 from catalogue.resources import code_fingerprint
 
-from .offer_data import listing_fingerprint, merged_sources, split_status
+from .offer_data import (
+    content_hash_of,
+    listing_fingerprint,
+    merged_sources,
+    split_status,
+)
 from .offer_summary import OfferSummary
 from .offer_walk import Statements, add_record, record_values, without_record
 from .time_relevance import STATUS_KEYS
@@ -90,7 +95,7 @@ class KeptSummaries:
         if db is None:
             return None
         try:
-            return {iri: (fingerprint.split(" ", 1)[0], _facts(text)) for iri, fingerprint, text in db.execute("SELECT iri, fingerprint, facts FROM summaries")}
+            return {iri: (content_hash_of(fingerprint), _facts(text)) for iri, fingerprint, text in db.execute("SELECT iri, fingerprint, facts FROM summaries")}
         finally:
             db.close()
 
@@ -127,7 +132,7 @@ class PreviousSummaries:
     def described(self, offer: str, content_hash: str) -> Described | None:
         """The row kept for ``offer`` if it was made of the content ``content_hash`` names."""
         row = self.db.execute("SELECT fingerprint, summary, facts, record FROM summaries WHERE iri = ?", (offer,)).fetchone()
-        if row is None or row[0].split(" ", 1)[0] != content_hash:
+        if row is None or content_hash_of(row[0]) != content_hash:
             return None
         return Described(offer, kept=row)
 
@@ -214,8 +219,8 @@ def _running(building: Path) -> bool:
 
 
 def _facts(text: str) -> tuple:
-    start, end, deadlines, flexible, statuses = json.loads(text)
-    return start, end, deadlines, flexible, statuses
+    """Time facts kept as JSON, as ``time_relevance.offer_facts`` made them: (start, end, deadlines, flexible, statuses)."""
+    return tuple(json.loads(text))
 
 
 class Counted:
@@ -247,22 +252,24 @@ def read_summaries(kept: KeptSummaries, listing: Sequence[tuple[str, str, str | 
             at = bisect.bisect_left(listing, (iri, source))
             return listing[at][2] if at < len(listing) and listing[at][:2] == (iri, source) else None
 
-        def kept_row(iri: str, source: str, column: str) -> tuple | None:
+        def kept_listing(iri: str, source: str) -> str | None:
+            """The offer's listed fingerprint, when the summary kept for it holds for that fingerprint."""
             listed = fingerprint(iri, source)
             db = kept_file(source)
             if listed is None or db is None:
                 return None
-            row = db.execute(f"SELECT fingerprint, {column} FROM summaries WHERE iri = ?", (iri,)).fetchone()
-            without, _status = split_status(listed)
-            return row if row is not None and row[0] == without else None
+            row = db.execute("SELECT fingerprint FROM summaries WHERE iri = ?", (iri,)).fetchone()
+            return listed if row is not None and row[0] == split_status(listed)[0] else None
 
         # First which offers have every source's summary kept (their fingerprints only), so that the others can be read
         # from the store in one stream, on every core; then each offer in order, from where it is.
         # A byte per offer: at a million offers, lists of each offer's pairs took more memory than the publish had.
+        # Each file is read through one connection, which keeps reading the file it opened even if a harvest puts
+        # another in its place, so what the first pass found is there in the second.
         from_kept = bytearray()
         missing: list[tuple[str, str]] = []
         for group in _offers(pairs):
-            found = all(kept_row(iri, source, "0") is not None for iri, source in group)
+            found = all(kept_listing(iri, source) is not None for iri, source in group)
             from_kept.append(found)
             if not found:
                 missing.extend(group)
@@ -274,20 +281,13 @@ def read_summaries(kept: KeptSummaries, listing: Sequence[tuple[str, str, str | 
                 continue
             summaries = []
             for iri, source in group:
-                row = kept_row(iri, source, "summary")
-                if row is None:  # changed since the first look (a harvest wrote it meanwhile): the store has it
-                    summaries = []
-                    break
-                summary: OfferSummary = pickle.loads(row[1])
-                _without, status = split_status(fingerprint(iri, source) or "")
+                (blob,) = kept_file(source).execute("SELECT summary FROM summaries WHERE iri = ?", (iri,)).fetchone()  # type: ignore[union-attr]
+                summary: OfferSummary = pickle.loads(blob)
+                _without, status = split_status(kept_listing(iri, source))  # type: ignore[arg-type]
                 summary.status = STATUS_KEYS.get(status or "", "current")
                 summaries.append(summary)
-            if summaries:
-                counted.kept += 1
-                yield from merged_sources(summaries)
-            else:
-                counted.read += 1
-                yield from from_store(group)
+            counted.kept += 1
+            yield from merged_sources(summaries)
 
 
 def _offers(pairs: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:

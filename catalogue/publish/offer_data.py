@@ -33,7 +33,7 @@ from .offer_summary import (
 from .offer_walk import FOLLOWED, Statements, summarise
 
 __all__ = ["CHUNK", "FULL_TIME", "PACE_BANDS", "OfferSummary", "Organisation", "Place", "Price", "Texts", "duration_hours",
-           "LISTED", "gather", "listing_fingerprint", "merged_sources", "offer_iris", "offer_listing", "pick", "read_offers",
+           "LISTED", "content_hash_of", "gather", "listing_fingerprint", "merged_sources", "offer_iris", "offer_listing", "pick", "read_offers",
            "rows_within_graphs", "split_status"]
 
 CHUNK = 1000
@@ -79,6 +79,11 @@ _STATUS = LISTED.index("status")
 def listing_fingerprint(values: dict[str, str | None]) -> str:
     """The fingerprint ``offer_listing`` gives an offer whose record holds ``values`` (``LISTED``; a missing one is None)."""
     return " ".join(values.get(name) or "-" for name in LISTED)
+
+
+def content_hash_of(fingerprint: str) -> str:
+    """The content hash a listed fingerprint (with or without its time status) begins with."""
+    return fingerprint.split(" ", 1)[0]
 
 
 def split_status(fingerprint: str) -> tuple[str, str | None]:
@@ -165,11 +170,8 @@ def gather(store: CatalogueStore, source: str, offers: list[str]) -> Statements:
     records = [row["r"].value for row in store.query(
         f"SELECT DISTINCT ?r WHERE {{ VALUES ?o {{ {values} }} GRAPH <{records_graph}> {{ ?r foaf:primaryTopic ?o }} }}",
         default_graphs=[]) if isinstance(row["r"], ox.NamedNode)]
-    derivations = []
-    for triple in store.subjects_triples(records_graph, records):
-        statements.add(triple.subject.value, triple.predicate.value, str(triple.object))
-        if triple.predicate.value == _DERIVATION and isinstance(triple.object, ox.NamedNode):
-            derivations.append(triple.object.value)
+    statements.add_all(store.subjects_triples(records_graph, records))
+    derivations = [node for record in records for node in statements.nodes(record, _DERIVATION)]
     statements.add_all(store.subjects_triples(records_graph, derivations))
     return statements.ready()
 

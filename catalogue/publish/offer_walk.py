@@ -147,24 +147,11 @@ class Statements:
 
     def add_lines(self, lines: Iterable[str]) -> Statements:
         """Statements as N-Triples lines of IRIs (``<s> <p> object .``), as extraction writes an offer's."""
-        by_subject, topic = self.by_subject, _P.topic
-        subject = properties = None
+        add = self.add
         for line in lines:
             subject_end = line.index("> <")
-            if subject is None or line[1:subject_end] != subject:  # an offer's lines come sorted: by subject
-                subject = line[1:subject_end]
-                properties = by_subject.get(subject)
-                if properties is None:
-                    properties = by_subject[subject] = {}
             predicate_end = line.index("> ", subject_end + 3)
-            predicate, obj = line[subject_end + 3:predicate_end], line[predicate_end + 2:-2]
-            values = properties.get(predicate)  # type: ignore[union-attr]
-            if values is None:
-                properties[predicate] = [obj]  # type: ignore[index]
-            else:
-                values.append(obj)
-            if predicate == topic and obj[0] != '"':
-                self.records.setdefault(term(obj).value, []).append(subject)
+            add(line[1:subject_end], line[subject_end + 3:predicate_end], line[predicate_end + 2:-2])
         return self
 
     def ready(self) -> Statements:

@@ -154,10 +154,9 @@ def _read(store: CatalogueStore, source: str, summaries: KeptSummaries | None = 
                 f"OPTIONAL {{ ?r <{MCC}timeStatus> ?s }} OPTIONAL {{ ?r <{MCC}contentHash> ?h }} }} }}",
                 default_graphs=[], prefixes=False)]
     kept = summaries.facts(source) if summaries is not None else None
-    facts: dict[str, tuple] | None = None
     if kept is not None and all(offer in kept and kept[offer][0] == content_hash for _, offer, _, content_hash in rows):
         facts = {offer: kept[offer][1] for _, offer, _, _ in rows}
-    if facts is None:
+    else:
         facts = _facts(store, store.source_graph(source))
     offers = {}
     for record, offer, status, _ in rows:
