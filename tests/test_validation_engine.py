@@ -67,6 +67,9 @@ def test_cache_returns_unchanged_offers_and_revalidates_changed_ones(tmp_path: P
     assert fresh == ["3", "4"]
     third = Validator(BASE, ValidatorSettings(cache=ValidationCache(tmp_path / "cache.sqlite"))).validate_document(changed).reports
     assert all(r.cached for r in third) and as_comparable(third) == as_comparable(second)
+    # Every field of every finding comes back from the cache as it was found (messages, shapes, Annex I elements).
+    assert [r.findings for r in third] == [r.findings for r in second]
+    assert sum(len(r.findings) for r in third) > 50 and any(f.element for r in third for f in r.findings)
 
 
 def test_blank_nodes_get_the_same_iris_every_time():
