@@ -105,6 +105,10 @@ class Vocabulary:
     def is_concept(self, iri: str) -> bool:
         return iri in self.schemes_of
 
+    def describes(self, iri: str) -> bool:
+        """A concept or scheme of the vocabulary: what the vocabulary says of it, a provider does not."""
+        return iri in self.schemes_of or iri in self.scheme_iris
+
     def in_scheme(self, iri: str, scheme: str) -> bool:
         return scheme in self.schemes_of.get(iri, ())
 

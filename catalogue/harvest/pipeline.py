@@ -50,7 +50,7 @@ from catalogue.publish.kept_summaries import KeptSummaries
 from catalogue.store.base import CatalogueStore, GraphWrite
 from catalogue.store.graph_text import GraphTexts
 from catalogue.store.staging import forget_stopped, stage_name
-from catalogue.validation.offers import Extraction, OfferRecord, extract_offers
+from catalogue.validation.offers import OfferRecord, extract_offers
 from catalogue.validation.validator import Validator
 from catalogue.vocab import load_vocabulary
 
@@ -64,6 +64,7 @@ from .contract import (
     SourceUnavailable,
 )
 from .derivation.apply import Derivation, derive_record
+from .extraction_notes import note_extraction, note_left_out, note_subjects
 from .fetch import FetchLimits
 from .http_cache import HttpClient, harvest_policy
 from .provenance import run_iri, run_triples, source_triples
@@ -352,24 +353,22 @@ class _SourceRun:
         if held or not stored:
             mark = _clock()
             extraction = extract_offers((t for r in held for t in r.triples), self.context.vocabulary, self.config.base)
+            note_left_out(self.context, extraction, held)
             for record in held:
                 record.triples = []  # the offers now hold their own statements; parsed triples are the largest object
-            self._note_directions(extraction, held[0].key if len(held) == 1 else self.source.id)
+            note_extraction(self.context, held[0].key if len(held) == 1 else self.source.id, extraction.directional,
+                            extraction.blank_offers)
             self._timed("extract offers", mark)
             self._validate_and_add(extraction.offers, derivations)
         for record in stored:
             self._admit_stored(record)
-
-    def _note_directions(self, extraction: Extraction, key: str) -> None:
-        if extraction.directional:
-            self.context.note(key, "text direction (RDF 1.2, such as @ar--rtl)", "dropped", f"{extraction.directional} texts",
-                              "Kept with their language but without the base direction, which the catalogue cannot store yet.")
 
     def _admit_stored(self, record: MappedRecord) -> None:
         """A document on disk, a slice of offers at a time: their descriptions read back, derived, cut, validated and
         staged before the next slice is read."""
         document, context = record.stored, self.context
         assert document is not None
+        directional = blank_offers = 0
         try:
             offers = document.offers()
             for start in range(0, len(offers), BATCH_OFFERS):
@@ -384,10 +383,13 @@ class _SourceRun:
                 for offer in part:
                     context.hints.pop(offer.value, None)
                 extraction = extract_offers(triples, context.vocabulary, self.config.base, only=part)
-                self._note_directions(extraction, record.key)
+                directional, blank_offers = directional + extraction.directional, blank_offers + extraction.blank_offers
                 del triples
                 self._timed("extract offers", mark)
                 self._validate_and_add(extraction.offers, derived)
+            note_extraction(context, record.key, directional, blank_offers)
+            if offers:
+                note_subjects(context, record.key, *document.left_out(context.vocabulary))
         finally:
             document.close()
             record.stored = None

@@ -25,6 +25,9 @@ from catalogue.vocab import Vocabulary
 
 _TYPE = ox.NamedNode(RDF_TYPE)
 _OFFER = ox.NamedNode(LEARNING_OPPORTUNITY)
+# Which subjects an offer's description has reached, kept beside the document in its own store.
+_READ = ox.NamedNode("urn:mc-catalogue:read")
+_READ_GRAPH = ox.NamedNode("urn:mc-catalogue:read")
 
 
 class StoredDocument:
@@ -85,8 +88,10 @@ class StoredDocument:
         seen: set = set(offers)
         queue = list(offers)
         store, graph = self.store, ox.DefaultGraph()
+        read: list[ox.Quad] = []
         while queue:
             node = queue.pop()
+            read.append(ox.Quad(node, _READ, _READ, _READ_GRAPH))
             for quad in store.quads_for_pattern(node, None, None, graph):
                 found[quad.triple] = None
                 obj = quad.object
@@ -99,7 +104,27 @@ class StoredDocument:
                     found[ox.Triple(obj, _TYPE, _OFFER)] = None  # another offer: an offer of its own
                     continue
                 queue.append(obj)
+        store.bulk_extend(read)  # remembered on disk, not in memory: a large document has millions of nodes
         return list(found)
+
+    def left_out(self, vocabulary: Vocabulary) -> tuple[dict[ox.NamedNode | ox.BlankNode, int], dict[ox.NamedNode | ox.BlankNode, list[str]]]:
+        """Once every offer's description has been read: the subjects none of them reached (nor the vocabulary
+        describes), with how many statements each has and its types."""
+        counts: dict[ox.NamedNode | ox.BlankNode, int] = {}
+        types: dict[ox.NamedNode | ox.BlankNode, list[str]] = {}
+        # MINUS, not FILTER NOT EXISTS: one pass over the document against the read subjects (0.3 s for 10,000
+        # offers, against 3.5 s looking each statement up).
+        rows = self.store.query(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o MINUS {{ GRAPH {_READ_GRAPH} {{ ?s {_READ} {_READ} }} }} }}")
+        graph = ox.DefaultGraph()
+        for row in rows:
+            subject = row["s"]
+            if isinstance(subject, ox.NamedNode) and vocabulary.describes(subject.value):
+                continue
+            statements = list(self.store.quads_for_pattern(subject, None, None, graph))
+            counts[subject] = len(statements)
+            types[subject] = sorted({quad.object.value for quad in statements
+                                     if quad.predicate == _TYPE and isinstance(quad.object, ox.NamedNode)})
+        return counts, types
 
     def close(self) -> None:
         del self.store

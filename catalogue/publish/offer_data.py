@@ -161,7 +161,7 @@ def gather(store: CatalogueStore, source: str, offers: list[str]) -> Statements:
                 continue
             statements.add(subject, triple.predicate.value, str(obj))
             if subject not in other_offers and isinstance(obj, ox.NamedNode) and triple.predicate.value in FOLLOWED and obj.value not in seen \
-                    and not vocabulary.is_concept(obj.value) and obj.value not in vocabulary.scheme_iris:
+                    and not vocabulary.describes(obj.value):
                 seen.add(obj.value)
                 reached.append(obj.value)
         frontier = reached

@@ -76,6 +76,9 @@ class Extraction:
     triples_unreached: int
     notes: list[str] = field(default_factory=list)
     directional: int = 0  # texts kept without their base direction (see ``_DIRECTIONAL``)
+    # Subjects no offer reaches (nor the vocabulary describes): each with its statements, left out of every offer.
+    unreached: dict[ox.NamedNode | ox.BlankNode, list[tuple[ox.NamedNode, object]]] = field(default_factory=dict)
+    blank_offers: int = 0  # offers without an IRI, given one made from their content
 
 
 def extract_offers(quads: Iterable[ox.Quad | ox.Triple], vocabulary: Vocabulary, base: str,
@@ -111,9 +114,10 @@ class _Cutter:
 
     def run(self) -> Extraction:
         records = [self._record(position, offer) for position, offer in enumerate(self.offers)]
-        unreached = sum(
-            len(pairs) for node, pairs in self.index.items() if node not in self.reached and not self._is_vocabulary(node)
-        )
+        left_out = {
+            node: pairs for node, pairs in self.index.items() if node not in self.reached and not self._is_vocabulary(node)
+        }
+        unreached = sum(len(pairs) for pairs in left_out.values())
         notes = []
         if unreached and records:
             notes.append(
@@ -125,15 +129,17 @@ class _Cutter:
                 f"{self.directional} texts had a base direction (RDF 1.2, such as @ar--rtl); they were kept with their "
                 "language but without the direction, which the catalogue cannot store yet."
             )
-        if any(isinstance(o, ox.BlankNode) for o in self.offers):
+        blank_offers = sum(isinstance(o, ox.BlankNode) for o in self.offers)
+        if blank_offers:
             notes.append("Some offers had no IRI (blank nodes); they were given stable IRIs under /.well-known/genid/.")
-        return Extraction(records, self.triples_read, unreached, notes, self.directional)
+        return Extraction(records, self.triples_read, unreached, notes, self.directional,
+                          left_out if records else {}, blank_offers)
 
     def _is_vocabulary(self, node) -> bool:
         """Concepts and schemes of the catalogue's vocabulary: the vocabulary describes them, not the provider."""
         if not isinstance(node, ox.NamedNode):
             return False
-        return self.vocabulary.is_concept(node.value) or node.value in self.vocabulary.scheme_iris
+        return self.vocabulary.describes(node.value)
 
     def _record(self, position: int, offer) -> OfferRecord:
         lines: list[str] = []
