@@ -354,6 +354,7 @@ class _SourceRun:
             mark = _clock()
             extraction = extract_offers((t for r in held for t in r.triples), self.context.vocabulary, self.config.base)
             note_left_out(self.context, extraction, held)
+            extraction.unreached = {}  # noted; not kept alive through validation
             for record in held:
                 record.triples = []  # the offers now hold their own statements; parsed triples are the largest object
             note_extraction(self.context, held[0].key if len(held) == 1 else self.source.id, extraction.directional,
