@@ -25,9 +25,9 @@ from catalogue.vocab import Vocabulary
 
 _TYPE = ox.NamedNode(RDF_TYPE)
 _OFFER = ox.NamedNode(LEARNING_OPPORTUNITY)
-# Which subjects an offer's description has reached, kept beside the document in its own store.
+# Which subjects an offer's description has reached, kept beside the document in its own store: ``<s> _READ _READ``
+# in the graph ``_READ``.
 _READ = ox.NamedNode("urn:mc-catalogue:read")
-_READ_GRAPH = ox.NamedNode("urn:mc-catalogue:read")
 
 
 class StoredDocument:
@@ -91,7 +91,7 @@ class StoredDocument:
         read: list[ox.Quad] = []
         while queue:
             node = queue.pop()
-            read.append(ox.Quad(node, _READ, _READ, _READ_GRAPH))
+            read.append(ox.Quad(node, _READ, _READ, _READ))
             for quad in store.quads_for_pattern(node, None, None, graph):
                 found[quad.triple] = None
                 obj = quad.object
@@ -114,7 +114,7 @@ class StoredDocument:
         types: dict[ox.NamedNode | ox.BlankNode, list[str]] = {}
         # MINUS, not FILTER NOT EXISTS: one pass over the document against the read subjects (0.3 s for 10,000
         # offers, against 3.5 s looking each statement up).
-        rows = self.store.query(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o MINUS {{ GRAPH {_READ_GRAPH} {{ ?s {_READ} {_READ} }} }} }}")
+        rows = self.store.query(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o MINUS {{ GRAPH {_READ} {{ ?s {_READ} {_READ} }} }} }}")
         graph = ox.DefaultGraph()
         for row in rows:
             subject = row["s"]

@@ -283,7 +283,7 @@ def read_summaries(kept: KeptSummaries, listing: Sequence[tuple[str, str, str | 
             for iri, source in group:
                 (blob,) = kept_file(source).execute("SELECT summary FROM summaries WHERE iri = ?", (iri,)).fetchone()  # type: ignore[union-attr]
                 summary: OfferSummary = pickle.loads(blob)
-                _without, status = split_status(kept_listing(iri, source))  # type: ignore[arg-type]
+                _without, status = split_status(fingerprint(iri, source))  # type: ignore[arg-type]  # found in the first pass
                 summary.status = STATUS_KEYS.get(status or "", "current")
                 summaries.append(summary)
             counted.kept += 1

@@ -46,8 +46,8 @@ class Finding:
         return self.messages.get(lang) or self.messages.get("en") or next(iter(self.messages.values()), "")
 
     def to_cache(self) -> dict[str, Any]:
-        """Every field, as ``Finding(**...)`` reads it back (``dataclasses.asdict`` took ten times as long: 20 µs a
-        finding, a fifth of the harvest's writing time)."""
+        """Every field, as ``Finding(**...)`` reads it back (``dataclasses.asdict``, which copies deeply, took ten times
+        as long: 20 µs a finding, about 75 µs an offer in the harvest's own process)."""
         return {"severity": self.severity, "profile": self.profile, "path": self.path, "value": self.value,
                 "focus": self.focus, "component": self.component, "shape": self.shape,
                 "messages": dict(self.messages), "element": self.element}
