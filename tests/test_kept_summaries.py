@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import sys
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -15,20 +17,26 @@ from click.testing import CliRunner
 
 from catalogue.cli.commands import main
 from catalogue.config import load_config
-from catalogue.harvest.admission import Admission
+from catalogue.harvest.admission import Admission, describe_listed
 from catalogue.harvest.derivation.apply import Derivation
 from catalogue.harvest.derivation.result import Derived
 from catalogue.harvest.rdfio import parse_rdf
 from catalogue.publish.generations import current_generation, publish_generation
 from catalogue.publish.kept_summaries import Counted, KeptSummaries, read_summaries
 from catalogue.publish.offer_data import offer_listing, read_offers
-from catalogue.publish.offer_walk import Statements, summarise, term
+from catalogue.publish.offer_walk import Statements, describe, summarise, term
+from catalogue.publish.time_relevance import offer_facts
 from catalogue.store.oxigraph import OxigraphStore
+from catalogue.validation.cache import ValidationCache
 from catalogue.validation.offers import extract_offers
+from catalogue.validation.validator import Validator, ValidatorSettings
 from catalogue.vocab import load_vocabulary
 
-from .conftest import BASE, EXAMPLES
+from .conftest import BASE, EXAMPLES, ROOT
 from .sitebuild import run, write_config
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate import generate_document  # noqa: E402
 
 
 def _compare(data_dir: Path, store: OxigraphStore, kept: KeptSummaries | None = None) -> tuple[Counted, list]:
@@ -215,6 +223,43 @@ def test_a_second_harvest_reuses_what_it_kept_of_unchanged_offers(tmp_path, vali
     # offers on the second.
     assert {s.changed[:10] for s in summaries} == {"2026-11-01", "2026-11-02"}
     assert [d["rule"] for d in next(s for s in summaries if s.iri == unchanged.iri).derived] == ["mode/test"]
+
+
+def test_summaries_made_where_offers_are_validated_are_the_harvest_s_own(tmp_path):
+    """The harvest has each listed offer described in the validation worker that validates it
+    (``describe_listed``): the same summary and time facts as describing it in the harvest's process, none for an
+    offer that goes to quarantine, and none for an offer whose report comes from the cache."""
+    text = (EXAMPLES / "norrsunda-universitet.ttl").read_text(encoding="utf-8")
+    # N-Triples keeps a line separator inside a literal as it is: the offer's text is still one statement a line.
+    edited = text.replace('"Data analysis with Python"@en', '"Data analysis\u2028with Python"@en', 1)
+    assert edited != text
+    records = extract_offers(parse_rdf(edited.encode(), "a.ttl").quads, load_vocabulary(), BASE).offers
+    records += extract_offers(parse_rdf(generate_document(40), "generated.ttl").quads, load_vocabulary(), BASE).offers
+    settings = ValidatorSettings(workers=2, parallel_from=10, batch_size=7, cache=ValidationCache(tmp_path / "cache.sqlite"))
+    with Validator(BASE, settings) as validator:
+        reports, made = validator.validate_records_with(records, partial(describe_listed, "n"))
+        assert validator._pool is not None  # the batches went to the worker processes
+        again, made_again = validator.validate_records_with(records, partial(describe_listed, "n"))
+    listed = {report.offer for report in reports if report.conforms}
+    assert 0 < len(listed) < len(records) and set(made) == listed
+    assert any("\u2028" in record.ntriples() for record in records if record.iri in listed)
+    for record in records:
+        if record.iri in listed:
+            statements = Statements().add_lines(record.lines).ready()
+            assert dataclasses.asdict(made[record.iri].summary) == dataclasses.asdict(describe(statements, record.iri, "n"))
+            assert made[record.iri].facts == offer_facts(statements, record.iri)
+    assert made_again == {} and [r.to_cache() for r in again] == [r.to_cache() for r in reports]
+    # The admission takes what was made elsewhere and describes the rest itself (a batch of which some reports came
+    # from the cache).
+    store = OxigraphStore.open(tmp_path / "store", BASE)
+    try:
+        admission = Admission(store, "n", summaries=KeptSummaries(tmp_path / "summaries"))
+        some = dict(list(made.items())[::2])
+        mixed, own = admission.describe(records, reports, some), admission.describe(records, reports)
+    finally:
+        store.close()
+    assert set(mixed) == set(own) == listed and all(mixed[iri] is some[iri] for iri in some)
+    assert all(dataclasses.asdict(mixed[iri].summary) == dataclasses.asdict(own[iri].summary) for iri in listed)
 
 
 def test_taking_the_record_out_of_a_summary_leaves_its_description(tmp_path, validator):

@@ -24,7 +24,8 @@ from catalogue.store.base import CatalogueStore, Change, GraphWrite
 from catalogue.store.graph_text import GraphTexts, KeptText, offers_key
 from catalogue.store.staging import StagedGraphs, stage_name
 from catalogue.validation.offers import OfferRecord
-from catalogue.validation.report import OfferReport
+from catalogue.validation.report import Finding, OfferReport
+from catalogue.validation.shacl import BatchOffer
 
 from .derivation.apply import Derivation
 from .records import derivation_triples, published_record, quarantine_record, record_iri
@@ -91,6 +92,17 @@ def publish(
     return admission.switch(extra, before_write=before_write)
 
 
+def describe_listed(source_id: str, offer: BatchOffer, findings: list[dict]) -> Described | None:
+    """What ``Admission.describe`` makes of an offer that will be listed, made from its N-Triples where it is validated
+    (``Validator.validate_records_with``: in a worker process, so the harvest's own process, which limits a large
+    harvest, does not spend its time on it); None for an offer that goes to quarantine."""
+    if not OfferReport(offer.iri, {}, "", [Finding(**f) for f in findings]).conforms:
+        return None
+    # Split on line feeds alone: a literal may hold other line separators (U+2028), which N-Triples leaves as they are.
+    statements = Statements().add_lines(line for line in offer.ntriples.split("\n") if line).ready()
+    return Described(offer.iri, describe(statements, offer.iri, source_id), offer_facts(statements, offer.iri))
+
+
 class Admission:
     """One source's offers admitted batch by batch, then switched in together.
 
@@ -121,16 +133,21 @@ class Admission:
         self.published_now: set[str] = set()
         self.published = self.quarantined = self.unchanged = 0
 
-    def describe(self, records: list[OfferRecord], reports: list[OfferReport]) -> dict[str, Described]:
+    def describe(self, records: list[OfferRecord], reports: list[OfferReport],
+                 made_elsewhere: dict[str, Described] | None = None) -> dict[str, Described]:
         """The summaries of the offers about to be published, without their records (which ``add`` makes): what the
         publish would otherwise read back from the store. An offer whose content has not changed is taken as the
-        last harvest kept it. Needs nothing the other sources' harvests touch, so it can run while another source's
-        batch is added."""
+        last harvest kept it; ``made_elsewhere``: what ``describe_listed`` made of offers where they were validated. Needs
+        nothing the other sources' harvests touch, so it can run while another source's batch is added."""
         if self.summaries is None:
             return {}
         described = {}
+        made_elsewhere = made_elsewhere or {}
         for record, report in zip(records, reports, strict=True):
             if report.conforms:
+                if record.iri in made_elsewhere:
+                    described[record.iri] = made_elsewhere[record.iri]
+                    continue
                 previous = self.before.get(record.iri)
                 same = previous is not None and previous.content_hash == record.content_hash
                 made = self.kept_before.described(record.iri, record.content_hash) if same and self.kept_before is not None else None

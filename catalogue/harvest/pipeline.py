@@ -41,6 +41,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 from catalogue.config import Config, SourceConfig
@@ -54,7 +55,7 @@ from catalogue.validation.offers import OfferRecord, extract_offers
 from catalogue.validation.validator import Validator
 from catalogue.vocab import load_vocabulary
 
-from .admission import Admission, recover
+from .admission import Admission, describe_listed, recover
 from .contract import (
     HarvestContext,
     MappedRecord,
@@ -407,11 +408,12 @@ class _SourceRun:
     def _validate_and_add(self, offers: list[OfferRecord], derivations: dict[str, list[Derivation]]) -> None:
         mark = _clock()
         progress = self.progress
-        reports = self.validator.validate_records(offers, (lambda n: progress("validated", n)) if progress else None)
-        self._timed("validate", mark, busy=False)
         assert self.admission is not None
+        alongside = partial(describe_listed, self.source.id) if self.admission.summaries is not None else None
+        reports, made = self.validator.validate_records_with(offers, alongside, (lambda n: progress("validated", n)) if progress else None)
+        self._timed("validate", mark, busy=False)
         mark = _clock()
-        described = self.admission.describe(offers, reports)  # outside the lock: other sources' batches go on meanwhile
+        described = self.admission.describe(offers, reports, made)  # outside the lock: other sources' batches go on meanwhile
         self._timed("summaries", mark)
         with self.serial:
             mark = _clock()

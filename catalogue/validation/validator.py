@@ -29,6 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from catalogue.garbage_collection import tune_for_batch_work
 from catalogue.rdf_document import RdfDocument
@@ -42,6 +43,9 @@ from .report import Finding, OfferReport
 from .shacl import BatchOffer, ShaclEngine, engine
 
 Progress = Callable[[int], None]  # called with the number of offers just finished
+# Work done on each offer where it is validated: given the offer (its statements as N-Triples) and its findings (as
+# ``Finding`` takes them). It must pickle, being sent to the worker processes: a module-level function or a partial.
+Alongside = Callable[[BatchOffer, list[dict]], Any]
 
 
 @dataclass
@@ -159,10 +163,18 @@ class Validator:
 
     def validate_records(self, records: list[OfferRecord], progress: Progress | None = None) -> list[OfferReport]:
         """Reports for ``records`` in the same order, from the cache where possible."""
+        return self.validate_records_with(records, None, progress)[0]
+
+    def validate_records_with(self, records: list[OfferRecord], alongside: Alongside | None,
+                              progress: Progress | None = None) -> tuple[list[OfferReport], dict[str, Any]]:
+        """``validate_records``, and what ``alongside`` makes of each offer validated now (not taken from the cache),
+        by offer IRI (None results left out). ``alongside`` runs where the offer is validated, in a worker process
+        when the batch goes to one, so work that needs each offer's statements costs the caller's process nothing."""
         keys = [offer_key(r.content_hash) for r in records]
         with self._lock:
             stored = self.cache.get_reports(keys)
         reports: list[OfferReport | None] = [None] * len(records)
+        made: dict[str, Any] = {}
         todo: list[int] = []
         for i, key in enumerate(keys):
             if key in stored:
@@ -172,35 +184,36 @@ class Validator:
         if progress and len(todo) < len(records):
             progress(len(records) - len(todo))
         fresh: list[tuple[str, dict]] = []
-        for indices, batch_findings in self._run_batches(records, todo, progress):
-            for i, findings in zip(indices, batch_findings):
+        for indices, batch_findings, batch_made in self._run_batches(records, todo, alongside, progress):
+            for n, (i, findings) in enumerate(zip(indices, batch_findings)):
                 record = records[i]
                 report = OfferReport(record.iri, record.titles, record.content_hash, [Finding(**f) for f in findings])
                 reports[i] = report
                 fresh.append((keys[i], report.to_cache()))
+                if batch_made is not None and batch_made[n] is not None:
+                    made[record.iri] = batch_made[n]
         with self._lock:
             self.cache.put_reports(fresh)
-        return [r for r in reports if r is not None]
+        return [r for r in reports if r is not None], made
 
-    def _run_batches(self, records: list[OfferRecord], todo: list[int], progress: Progress | None):
+    def _run_batches(self, records: list[OfferRecord], todo: list[int], alongside: Alongside | None, progress: Progress | None):
         size = self.settings.batch_size
         chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
         # Each batch's text is made when it is handed out, and only a few wait for a worker: made all at once, the
         # text of a quarter of a million offers was over a gigabyte.
         if len(todo) < self.settings.parallel_from or self._worker_count() < 2:
-            shacl_engine = validation_engine(self.engine_name)
             for chunk in chunks:
                 payload = [_payload(records[i]) for i in chunk]
                 with self._lock:
-                    findings = shacl_engine.validate(payload)
-                yield chunk, findings
+                    findings, made = _validate_batch(payload, self.engine_name, alongside)
+                yield chunk, findings, made
                 if progress:
                     progress(len(chunk))
             return
         batches = in_order(self._executor(), _validate_batch, chunks,
-                           lambda chunk: ([_payload(records[i]) for i in chunk], self.engine_name), 2 * self._worker_count())
-        for chunk, findings in batches:
-            yield chunk, findings
+                           lambda chunk: ([_payload(records[i]) for i in chunk], self.engine_name, alongside), 2 * self._worker_count())
+        for chunk, (findings, made) in batches:
+            yield chunk, findings, made
             if progress:
                 progress(len(chunk))
 
@@ -261,8 +274,12 @@ def _payload(record: OfferRecord) -> BatchOffer:
     return BatchOffer(record.iri, record.ntriples(), tuple(record.concepts), tuple(record.references))
 
 
-def _validate_batch(batch: list[BatchOffer], engine_name: str = "pyshacl") -> list[list[dict]]:
-    return validation_engine(engine_name).validate(batch)
+def _validate_batch(batch: list[BatchOffer], engine_name: str, alongside: Alongside | None = None) -> tuple[list[list[dict]], list | None]:
+    """Each offer's findings, and what ``alongside`` makes of each (None without it)."""
+    findings = validation_engine(engine_name).validate(batch)
+    if alongside is None:
+        return findings, None
+    return findings, [alongside(offer, found) for offer, found in zip(batch, findings, strict=True)]
 
 
 def _start_worker(engine_name: str | None = None, owner: int | None = None) -> None:
