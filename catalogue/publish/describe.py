@@ -23,6 +23,7 @@ description routes never scan the store:
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -48,6 +49,7 @@ from .dumps import MEDIA_TYPES
 from .europass_subset import NAME as EUROPASS_DUMP
 from .kept_work import KeptWork
 from .statistics import DIMENSIONS
+from .subject_counts import default_graph_subjects
 
 FORMATS = "http://www.w3.org/ns/formats/"
 SPDX = "http://spdx.org/rdf/terms#"
@@ -100,14 +102,17 @@ def dataset_iri(config: Config) -> str:
     return f"{config.base}dataset"
 
 
-def dataset_counts(store: CatalogueStore, sizes: KeptWork | None = None) -> dict:
+def dataset_counts(store: CatalogueStore, sizes: KeptWork | None = None, subjects: KeptWork | None = None,
+                   texts: dict[str, Path] | None = None) -> dict:
     """What the endpoint answers about the size of ``store``'s data, for ``meta.json`` (see the module's description).
 
     ``store.query`` without ``default_graphs`` uses the public graphs as the default graph, as the endpoint does
     (the query pool for a snapshot, the server itself with the same graphs for a remote store). With ``sizes``,
     each graph's size is kept under its stamp, and the default graph's triples are the sum of the public graphs'
     (Oxigraph counts a triple once per graph that holds it, see above); the statistics graph, written by the
-    publish itself, is always counted."""
+    publish itself, is always counted. With ``subjects``, the distinct subjects (in all and per class) are counted a
+    graph at a time, from the kept N-Triples copies in ``texts`` where there are some, and kept under each graph's
+    stamp (``subject_counts``), instead of by one query that holds every subject of the catalogue."""
 
     def number(sparql: str, **options) -> int:
         for row in store.query(sparql, prefixes=False, **options):  # type: ignore[union-attr]
@@ -116,19 +121,23 @@ def dataset_counts(store: CatalogueStore, sizes: KeptWork | None = None) -> dict
 
     measure = measured_by(store, sizes)
 
-    classes = {
-        row["c"].value: int(row["n"].value)
-        for row in store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c", prefixes=False)  # type: ignore[union-attr]
-        if isinstance(row["c"], ox.NamedNode)
-    }
     graphs = {graph: measure(graph, "triples", lambda graph=graph: store.count(graph)) for graph in store.graphs()}
     public = store.public_graphs()
+    if subjects is not None:
+        entities, classes = default_graph_subjects(store, public, subjects, texts)
+    else:
+        classes = {
+            row["c"].value: int(row["n"].value)
+            for row in store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c", prefixes=False)  # type: ignore[union-attr]
+            if isinstance(row["c"], ox.NamedNode)
+        }
+        entities = number("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }")
     return {
         "graphs": graphs,
         "default graph": {
             "graphs": public,
             "triples": sum(graphs[g] for g in public) if sizes is not None else number("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
-            "entities": number("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
+            "entities": entities,
             "classes": dict(sorted(classes.items())),
         },
     }

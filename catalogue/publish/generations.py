@@ -150,9 +150,10 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         mark = time.perf_counter()
         subset = europass_dump(source, listing)
         fingerprints = graph_fingerprints(source, listing, in_hand={source.statistics_graph: statistics})
+        copies = kept_texts(source, listing, texts, store.graph_stamps())
         dumps, reused = write_dumps(
             source, generation.dumps, fingerprints, earlier.dumps if earlier else None,
-            extra={EUROPASS_DUMP: subset}, kept=kept_texts(source, listing, texts, store.graph_stamps()),
+            extra={EUROPASS_DUMP: subset}, kept=copies,
             workers=worker_count() if len(listing) >= SERIAL_BELOW else 1,
         )
         texts.keep_only(graph for s in source.source_ids()
@@ -163,7 +164,7 @@ def publish_generation(config: Config, store: CatalogueStore, now: datetime | No
         mark = time.perf_counter()
         sizes = kept("graph-size", "catalogue.store.base")
         counts = source.source_counts(measured_by(source, sizes))
-        described = dataset_counts(source, sizes)
+        described = dataset_counts(source, sizes, kept("graph-subjects", "catalogue.publish.subject_counts"), copies)
         timings["counts"] = time.perf_counter() - mark
         meta = {
             "generation": generation_id,
