@@ -21,7 +21,7 @@ import multiprocessing
 import os
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,47 +58,49 @@ def subject_hash(subject: bytes) -> int:
 
 def graph_subjects(store: CatalogueStore, graph: str, text: Path | None = None) -> GraphSubjects:
     """``graph``'s distinct subjects and class memberships, from ``text`` (its N-Triples) if given, else the store."""
-    return _hashed(*(_from_text(text) if text is not None else _from_store(store, graph)))
+    return _sorted(*(_from_text(text) if text is not None else _from_store(store, graph)))
 
 
 def text_subjects(text: Path) -> GraphSubjects:
     """``graph_subjects`` of a graph's N-Triples copy (no store needed: a worker process can do it)."""
-    return _hashed(*_from_text(text))
+    return _sorted(*_from_text(text))
 
 
-def _hashed(subjects: set[bytes], members: dict[str, set[bytes]]) -> GraphSubjects:
-    hashes = {subject: subject_hash(subject) for subject in subjects}  # a typed subject is one of them
-
-    def hashed(these: Iterable[bytes]) -> array:
-        return array("Q", sorted({hashes[subject] for subject in these}))
-
-    return GraphSubjects(hashed(subjects), {c: hashed(typed) for c, typed in members.items()})
+def _sorted(subjects: set[int], members: dict[str, set[int]]) -> GraphSubjects:
+    return GraphSubjects(array("Q", sorted(subjects)), {c: array("Q", sorted(typed)) for c, typed in members.items()})
 
 
-def _from_text(path: Path) -> tuple[set[bytes], dict[str, set[bytes]]]:
-    """The distinct subjects of an N-Triples file (each line's first term), and per class (an IRI) those typed with it."""
-    subjects: set[bytes] = set()
-    members: dict[str, set[bytes]] = {}
+def _from_text(path: Path) -> tuple[set[int], dict[str, set[int]]]:
+    """The hashes of the distinct subjects of an N-Triples file (each line's first term), and per class (an IRI) of
+    those typed with it. Hashed a block at a time, so the sets hold numbers, not the subjects' text."""
+    subjects: set[int] = set()
+    members: dict[str, set[int]] = {}
     for block in line_blocks(path):
         lines = block.split(b"\n")
-        subjects.update(line[:line.index(b" ")] for line in lines if line)
+        # A subject's statements mostly come together, so most repeats go before hashing.
+        hashes = {subject: subject_hash(subject) for subject in {line[:line.index(b" ")] for line in lines if line}}
+        subjects.update(hashes.values())
         for line in lines:
             if _TYPED in line:
                 end = line.index(b" ")
                 if line.startswith(_TYPED, end):
-                    members.setdefault(line[end + len(_TYPED):line.rindex(b">")].decode("utf-8"), set()).add(line[:end])
+                    members.setdefault(line[end + len(_TYPED):line.rindex(b">")].decode("utf-8"), set()).add(hashes[line[:end]])
     return subjects, members
 
 
-def _from_store(store: CatalogueStore, graph: str) -> tuple[set[bytes], dict[str, set[bytes]]]:
+def _from_store(store: CatalogueStore, graph: str) -> tuple[set[int], dict[str, set[int]]]:
     name = f"<{graph}>"
     rows = store.query(f"SELECT DISTINCT ?s WHERE {{ GRAPH {name} {{ ?s ?p ?o }} }}", named_graphs=[graph], prefixes=False)
-    subjects = {str(row["s"]).encode("utf-8") for row in rows}  # type: ignore[union-attr]
-    members: dict[str, set[bytes]] = {}
+    subjects = {_term_hash(row["s"]) for row in rows}  # type: ignore[union-attr]
+    members: dict[str, set[int]] = {}
     for row in store.query(f"SELECT DISTINCT ?s ?c WHERE {{ GRAPH {name} {{ ?s a ?c }} }}", named_graphs=[graph], prefixes=False):  # type: ignore[union-attr]
         if isinstance(row["c"], ox.NamedNode):
-            members.setdefault(row["c"].value, set()).add(str(row["s"]).encode("utf-8"))
+            members.setdefault(row["c"].value, set()).add(_term_hash(row["s"]))
     return subjects, members
+
+
+def _term_hash(term: ox.NamedNode | ox.BlankNode) -> int:
+    return subject_hash(str(term).encode("utf-8"))  # a term's N-Triples form, as a copy's line starts with it
 
 
 def distinct_in_union(parts: list[array]) -> int:
