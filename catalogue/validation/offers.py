@@ -98,7 +98,12 @@ class _Cutter:
         self.genid = base + ".well-known/genid/"
         self.index: dict[object, list[tuple[ox.NamedNode, object]]] = {}
         self.offers: list[object] = []
-        triples = dict.fromkeys((q.subject, q.predicate, q.object) for q in quads)
+        # Each term is taken once: pyoxigraph gives a new object for every term of every statement (with its own copy
+        # of the text), and an offer's statements repeat their subjects, predicates and most objects.
+        terms: dict = {}
+        same = terms.setdefault
+        triples = dict.fromkeys((same(s, s), same(p, p), same(o, o)) for s, p, o in ((q.subject, q.predicate, q.object) for q in quads))
+        del terms, same
         self.triples_read = len(triples)
         offer_set = set()
         for subject, predicate, obj in triples:
