@@ -63,6 +63,10 @@ def shared(tmp_path: Path):
         ("https://shared.example/dataset", RDF_TYPE, "http://purl.org/linked-data/cube#DataSet"),
         ("https://stats.example/o1", label, ox.Literal("an observation")),
     ])
+    # Typed with a triple term (RDF 1.2): the statement's subject is a subject of the default graph, but the triple
+    # term is no class.
+    quads.append(ox.Quad(ox.NamedNode("https://a.example/lo/2"), ox.NamedNode(RDF_TYPE),
+                         ox.Triple(ox.NamedNode("https://a.example/x"), ox.NamedNode(label), ox.NamedNode(ORG)), ox.NamedNode(a)))
     store.store.extend(quads)
     copy = tmp_path / "a.nt"
     copy.write_bytes(ox.serialize([q.triple for q in quads if q.graph_name == ox.NamedNode(a)], format=ox.RdfFormat.N_TRIPLES))
@@ -77,7 +81,8 @@ def shared(tmp_path: Path):
 def test_subjects_counted_a_graph_at_a_time_are_what_one_query_gives(shared):
     store, texts, _, kept = shared
     whole = dataset_counts(store)
-    assert whole["default graph"]["entities"] == 7  # lo/1 twice, org x, org y, the dataset, o1, the blank node
+    # a's and b's lo/1, a's lo/2, organisations x and y, the dataset, o1 and the blank node
+    assert whole["default graph"]["entities"] == 8
     assert whole["default graph"]["classes"][ORG] == 3
     assert dataset_counts(store, None, kept, texts) == whole
     graph = store.source_graph("a")

@@ -84,7 +84,9 @@ def _from_text(path: Path) -> tuple[set[int], dict[str, set[int]]]:
             if _TYPED in line:
                 end = line.index(b" ")
                 if line.startswith(_TYPED, end):
-                    members.setdefault(line[end + len(_TYPED):line.rindex(b">")].decode("utf-8"), set()).add(hashes[line[:end]])
+                    cls = line[end + len(_TYPED):line.rindex(b">")]
+                    if not cls.startswith(b"<"):  # an IRI, not a triple term (``<<( ... )>>``)
+                        members.setdefault(cls.decode("utf-8"), set()).add(hashes[line[:end]])
     return subjects, members
 
 
