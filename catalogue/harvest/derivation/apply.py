@@ -71,8 +71,14 @@ class _Graph:
     def __init__(self, triples: Iterable[ox.Triple]):
         self.triples = list(triples)
         self.index: dict[object, list[tuple[str, object]]] = {}
+        # Each predicate's name and each object are held once: pyoxigraph gives a new object, with its own copy of the
+        # text, for every term of every statement (170 MiB against 85 MiB for a document of 10,000 offers).
+        names: dict[str, str] = {}
+        objects: dict = {}
         for triple in self.triples:
-            self.index.setdefault(triple.subject, []).append((triple.predicate.value, triple.object))
+            predicate, obj = triple.predicate.value, triple.object
+            self.index.setdefault(triple.subject, []).append((names.setdefault(predicate, predicate), objects.setdefault(obj, obj)))
+        del names, objects
         # In a fixed order, not the document's: which of two notes (a Swedish and an English one) a value is derived
         # from and quoted as evidence must not depend on how the statements were written or read back.
         for pairs in self.index.values():
