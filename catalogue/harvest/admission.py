@@ -9,7 +9,7 @@ in quarantine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -99,8 +99,13 @@ def describe_listed(source_id: str, offer: BatchOffer, findings: list[dict]) -> 
     if not OfferReport(offer.iri, {}, "", [Finding(**f) for f in findings]).conforms:
         return None
     # Split on line feeds alone: a literal may hold other line separators (U+2028), which N-Triples leaves as they are.
-    statements = Statements().add_lines(line for line in offer.ntriples.split("\n") if line).ready()
-    return Described(offer.iri, describe(statements, offer.iri, source_id), offer_facts(statements, offer.iri))
+    return _described(offer.iri, (line for line in offer.ntriples.split("\n") if line), source_id)
+
+
+def _described(offer: str, lines: Iterable[str], source_id: str) -> Described:
+    """An offer's summary and time facts, from its N-Triples lines."""
+    statements = Statements().add_lines(lines).ready()
+    return Described(offer, describe(statements, offer, source_id), offer_facts(statements, offer))
 
 
 class Admission:
@@ -152,8 +157,7 @@ class Admission:
                 same = previous is not None and previous.content_hash == record.content_hash
                 made = self.kept_before.described(record.iri, record.content_hash) if same and self.kept_before is not None else None
                 if made is None:
-                    statements = Statements().add_lines(record.lines).ready()
-                    made = Described(record.iri, describe(statements, record.iri, self.source_id), offer_facts(statements, record.iri))
+                    made = _described(record.iri, record.lines, self.source_id)
                 else:
                     self.descriptions_reused += 1
                 described[record.iri] = made
