@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -129,19 +130,15 @@ def default_graph_subjects(store: CatalogueStore, graphs: list[str], kept: KeptW
     N-Triples copy of what the store holds in it (``publish.dumps.kept_texts``). The statistics graph, which the
     publish writes itself, is read every time."""
     texts = texts or {}
-    found: dict[str, GraphSubjects] = {}
-    for graph in graphs:
-        if graph != store.statistics_graph and (subjects := kept.get(f"subjects {graph}", [graph])) is not None:
-            found[graph] = subjects
-    copied = [graph for graph in graphs if graph not in found and graph in texts and graph != store.statistics_graph]
-    for graph, subjects in _read_texts(copied, texts):
-        kept.put(f"subjects {graph}", [graph], subjects)
-        found[graph] = subjects
-    for graph in graphs:
-        if graph not in found:
-            found[graph] = graph_subjects(store, graph)
-            if graph != store.statistics_graph:
-                kept.put(f"subjects {graph}", [graph], found[graph])
+    keepable = [graph for graph in graphs if graph != store.statistics_graph]
+    found = {graph: subjects for graph in keepable if (subjects := kept.get(f"subjects {graph}", [graph])) is not None}
+    missing = [graph for graph in keepable if graph not in found]
+    read = dict(_read_texts([graph for graph in missing if graph in texts], texts))
+    for graph in missing:
+        found[graph] = read[graph] if graph in read else graph_subjects(store, graph)
+        kept.put(f"subjects {graph}", [graph], found[graph])
+    if store.statistics_graph in graphs:
+        found[store.statistics_graph] = graph_subjects(store, store.statistics_graph)
     parts = [found[graph] for graph in graphs]
     classes = sorted({c for subjects in parts for c in subjects.classes})
     return (
@@ -160,9 +157,6 @@ def _read_texts(graphs: list[str], texts: dict[str, Path]) -> Iterator[tuple[str
         return
     # forkserver, not fork: the publishing process holds an open store, whose threads a fork would not carry over.
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+    # A publish killed outright must not leave its workers behind.
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=partial(watch_parent, owner=os.getpid())) as pool:
         yield from in_order(pool, text_subjects, graphs, lambda graph: (texts[graph],), workers)
-
-
-def _start_worker(owner: int) -> None:
-    watch_parent(owner=owner)  # a publish killed outright must not leave its workers behind
