@@ -230,3 +230,19 @@ def test_the_next_write_reads_the_records_from_their_copy_after_a_publish_gave_t
         assert any("Data analysis in Python" in str(t.object) for t in store.triples(graphs[0]))
     finally:
         store.close()
+
+
+def test_n_triples_put_in_a_graph_are_the_lines_oxigraph_writes_for_the_quads():
+    from catalogue.store.graph_text import in_graph
+
+    graph = "http://127.0.0.1:8000/graph/source/s"
+    subject, predicate = ox.NamedNode("https://hostile.example/offer/1"), ox.NamedNode("http://purl.org/dc/terms/title")
+    # Texts that end a line or a statement inside a literal, and separators N-Triples leaves as they are.
+    texts = ['ends with a dot .', 'a line\nbreak .\n', 'a "quoted" word .\r\n', 'tab\tand \\ backslash .',
+             'line separator \u2028 and paragraph separator \u2029 .', ' .', '']
+    triples = [ox.Triple(subject, predicate, ox.Literal(text, language="en")) for text in texts]
+    triples.append(ox.Triple(subject, ox.NamedNode("http://data.europa.eu/snb/model/elm/homepage"), ox.BlankNode("b1")))
+    written = ox.serialize([ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples],
+                           format=ox.RdfFormat.N_QUADS)
+    assert in_graph(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), graph) == written
+    assert written.count(b"\n") == len(triples)

@@ -151,14 +151,19 @@ def line_blocks(path: Path, size: int = 8 << 20) -> Iterator[bytes]:
 
 
 def ntriples_as_nquads(path: Path, graph: str, out: BinaryIO) -> int:
-    """Write the lines of an N-Triples file to ``out`` as N-Quads in ``graph``; returns how many. A line ends with
-    " .\n" and nowhere else (N-Triples escapes line breaks inside literals), so the graph goes before each such end."""
-    named = f" <{graph}> .\n".encode("utf-8")
+    """Write the lines of an N-Triples file to ``out`` as N-Quads in ``graph``; returns how many."""
     count = 0
     for block in line_blocks(path):
         count += block.count(b"\n")
-        out.write(block.replace(b" .\n", named))
+        out.write(in_graph(block, graph))
     return count
+
+
+def in_graph(ntriples: bytes, graph: str) -> bytes:
+    """Whole lines of N-Triples as the N-Quads lines of ``graph`` that Oxigraph's writer makes of the same quads. A line
+    ends with " .\n" and nowhere else (N-Triples escapes line breaks inside literals), so the graph goes before each
+    such end: one pass in C, where building each line in Python cost about 2 µs a statement."""
+    return ntriples.replace(b" .\n", f" <{graph}> .\n".encode("utf-8"))
 
 
 @dataclass(frozen=True)

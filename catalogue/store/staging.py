@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from catalogue.errors import StoreError
 
-from .graph_text import ntriples_as_nquads
+from .graph_text import in_graph, ntriples_as_nquads
 
 SPILL_QUADS = 400_000
 _SORT_ENV = {**os.environ, "LC_ALL": "C"}
@@ -93,15 +93,16 @@ class StagedGraphs:
         self.lines = {g: [] for g in self.graphs}
 
     def _serialize(self, graph: str, triples: list[ox.Triple]) -> None:
-        name = ox.NamedNode(graph)
-        ox.serialize((ox.Quad(t.subject, t.predicate, t.object, name) for t in triples), self._file, ox.RdfFormat.N_QUADS)
+        assert self._file is not None
+        if triples:
+            self._file.write(in_graph(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), graph))
 
     def _write_lines(self, graph: str, lines: list[str]) -> None:
         # "s p o ." becomes "s p o <graph> .": the line Oxigraph's N-Quads serializer writes for the same quad, so
         # equal statements stay equal lines for the comparison with the store.
-        named = f"<{graph}> .\n"
         assert self._file is not None
-        self._file.write("".join(line[:-1] + named for line in lines).encode("utf-8"))
+        if lines:
+            self._file.write(in_graph(("\n".join(lines) + "\n").encode("utf-8"), graph))
 
     def close(self) -> None:
         if self._file is not None:
