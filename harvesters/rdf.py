@@ -29,7 +29,6 @@ from catalogue.errors import InputError
 from catalogue.harvest.contract import (
     Harvester,
     MappedRecord,
-    ParsedFrom,
     RecordFailed,
     RecordRef,
     RecordUnchanged,
@@ -189,11 +188,7 @@ class RdfHarvester(Harvester):
         ]
         if not offers:
             _no_offers(ref.key, _types(content), len({q.subject for q in content.quads}), ref.key in self._navigation)
-        fetched = content.fetched
-        # The statements are the document's as parsed from these bytes, so the pipeline may read and cut them again in
-        # a worker process (``catalogue.harvest.cutting``).
-        parsed_from = ParsedFrom(fetched, ref.location) if fetched is not None and fetched.content and fetched.path is None else None
-        return MappedRecord(ref.key, [q.triple for q in content.quads], offers, parsed_from=parsed_from)
+        return MappedRecord(ref.key, [q.triple for q in content.quads], offers)
 
 
 # Types of documents that only lead to others: a page of them without offers is no loss if it led somewhere.

@@ -107,15 +107,6 @@ class Hint:
     scheme: str | None = None
 
 
-@dataclass(frozen=True)
-class ParsedFrom:
-    """What a record's statements were read from: ``rdfio.parse_fetched(fetched, location)`` gives them again, so the
-    pipeline may read, derive and cut them in a worker process (``catalogue.harvest.cutting``)."""
-
-    fetched: Fetched
-    location: str
-
-
 @dataclass
 class MappedRecord:
     key: str
@@ -124,8 +115,6 @@ class MappedRecord:
     # A document too large to hold as terms, on disk instead of ``triples``: the pipeline takes its offers a slice at
     # a time and removes it once they are staged (``stored_document``).
     stored: StoredDocument | None = None
-    # Set when ``triples`` are exactly the document's statements as parsed from these bytes (nothing mapped or added).
-    parsed_from: ParsedFrom | None = None
 
 
 @dataclass

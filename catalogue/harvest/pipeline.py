@@ -64,16 +64,8 @@ from .contract import (
     RecordUnchanged,
     SourceUnavailable,
 )
-from .cutting import (
-    CutBatch,
-    CutOffers,
-    CutRecord,
-    cut_batch,
-    cut_batch_in_worker,
-    cut_elsewhere,
-)
 from .derivation.apply import Derivation, derive_record
-from .extraction_notes import note_extraction, note_subjects
+from .extraction_notes import note_extraction, note_left_out, note_subjects
 from .fetch import FetchLimits
 from .http_cache import HttpClient, harvest_policy
 from .provenance import run_iri, run_triples, source_triples
@@ -157,7 +149,7 @@ def _harvest_source(
     context.scratch, context.scratch_name = config.data_dir / "staging", "document-" + stage_name(source.id)
     forget_stopped(context.scratch, context.scratch_name)  # large documents a stopped run of this source left on disk
     outcome.errors, outcome.notes = context.errors, context.notes
-    stream = RecordStream(harvester_class(context), context, progress, defer=validator.has_workers)
+    stream = RecordStream(harvester_class(context), context, progress)
     limit = BATCH_OFFERS if harvester_class.self_contained_records else None
     source_run = _SourceRun(config, source, store, state, validator, progress, accept_shrink, started, clock, context, outcome, stream, serial)
     return source_run.go(limit)
@@ -175,15 +167,10 @@ def mapping_version(harvester_class: type, source: SourceConfig) -> str:
 
 
 class RecordStream:
-    """The source's records as the harvester maps them, one batch at a time; keeps what went wrong on the way.
+    """The source's records as the harvester maps them, one batch at a time; keeps what went wrong on the way."""
 
-    With ``defer``, a large record that can be read again from its bytes (``MappedRecord.parsed_from``) is neither
-    derived nor held as terms here: it is read, derived and cut in a worker process (``catalogue.harvest.cutting``)."""
-
-    def __init__(self, harvester, context: HarvestContext, progress: Progress | None, defer: bool = False):
+    def __init__(self, harvester, context: HarvestContext, progress: Progress | None):
         self.harvester, self.context, self.progress = harvester, context, progress
-        self.defer = defer
-        self.deferred: set[str] = set()  # keys of the records whose statements the cutting reads again
         self.failed: set[str] = set()
         self.unchanged: set[str] = set()  # records whose content hash equals the last published one: not read again
         self.read: list[str] = []  # keys of the records mapped this run
@@ -226,10 +213,7 @@ class RecordStream:
                     # large document they are as large as the record itself.
                     del content, ref
                     derived: list[Derivation] = []
-                    if self.defer and cut_elsewhere(record):
-                        record.triples = []  # read again where it is cut
-                        self.deferred.add(key)
-                    elif record.stored is None:  # a document on disk is derived a slice at a time (``_admit_stored``)
+                    if record.stored is None:  # a document on disk is derived a slice at a time (``_admit_stored``)
                         if context.option("derive", True):
                             record.triples, derived = derive_record(record.triples, context, key)
                         for offer in record.offers:
@@ -369,32 +353,17 @@ class _SourceRun:
         held = [record for record in records if record.stored is None]
         if held or not stored:
             mark = _clock()
-            cut = self._cut(held)
+            extraction = extract_offers((t for r in held for t in r.triples), self.context.vocabulary, self.config.base)
+            note_left_out(self.context, extraction, held)
+            extraction.unreached = {}  # noted; not kept alive through validation
             for record in held:
                 record.triples = []  # the offers now hold their own statements; parsed triples are the largest object
-            for item in cut.derivations:
-                derivations.setdefault(item.offer, []).append(item)
-            self.context.notes.extend(cut.notes)
+            note_extraction(self.context, held[0].key if len(held) == 1 else self.source.id, extraction.directional,
+                            extraction.blank_offers)
             self._timed("extract offers", mark)
-            self._validate_and_add(cut.offers, derivations)
+            self._validate_and_add(extraction.offers, derivations)
         for record in stored:
             self._admit_stored(record)
-
-    def _cut(self, held: list[MappedRecord]) -> CutOffers:
-        """``held`` cut into offers: in a worker process when every record is read again there (``RecordStream.defer``),
-        else here."""
-        context, deferred = self.context, self.stream.deferred
-        records = [
-            CutRecord(record.key, parsed_from=record.parsed_from,
-                      hints={offer: context.hints.pop(offer) for offer in record.offers if offer in context.hints})
-            if record.key in deferred else CutRecord(record.key, record.triples)
-            for record in held
-        ]
-        batch = CutBatch(self.source, self.config.base, records, derive=context.option("derive", True),
-                         note_key=held[0].key if len(held) == 1 else self.source.id)
-        if held and all(record.key in deferred for record in held):
-            return self.validator.in_worker(cut_batch_in_worker, batch)
-        return cut_batch(batch)
 
     def _admit_stored(self, record: MappedRecord) -> None:
         """A document on disk, a slice of offers at a time: their descriptions read back, derived, cut, validated and

@@ -201,7 +201,7 @@ class Validator:
         chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
         # Each batch's text is made when it is handed out, and only a few wait for a worker: made all at once, the
         # text of a quarter of a million offers was over a gigabyte.
-        if len(todo) < self.settings.parallel_from or not self.has_workers:
+        if len(todo) < self.settings.parallel_from or self._worker_count() < 2:
             for chunk in chunks:
                 payload = [_payload(records[i]) for i in chunk]
                 with self._lock:
@@ -216,19 +216,6 @@ class Validator:
             yield chunk, findings, made
             if progress:
                 progress(len(chunk))
-
-    @property
-    def has_workers(self) -> bool:
-        """Whether this validator validates in worker processes (two or more)."""
-        return self._worker_count() >= 2
-
-    def in_worker(self, function: Callable[[Any], Any], argument: Any) -> Any:
-        """``function(argument)`` in one of the worker processes (both must pickle), or here without workers. For
-        work the caller would otherwise do while holding its interpreter lock, such as cutting a document into
-        offers: the workers idle between batches when the caller's process is the one that limits a harvest."""
-        if not self.has_workers:
-            return function(argument)
-        return self._executor().submit(function, argument).result()
 
     def _worker_count(self) -> int:
         return self.settings.workers or os.cpu_count() or 1
@@ -268,7 +255,7 @@ class Validator:
 
     def start_workers(self) -> None:
         """Fork the worker pool now (before a progress display starts its thread)."""
-        if self.has_workers:
+        if self._worker_count() >= 2:
             self._executor()
 
     def close(self) -> None:
