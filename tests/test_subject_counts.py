@@ -15,7 +15,12 @@ from catalogue.namespaces import RDF_TYPE
 from catalogue.publish import subject_counts
 from catalogue.publish.describe import dataset_counts
 from catalogue.publish.kept_work import KeptWork
-from catalogue.publish.subject_counts import SLICES, distinct_in_union, graph_subjects
+from catalogue.publish.subject_counts import (
+    SLICES,
+    distinct_in_union,
+    graph_subjects,
+    text_subjects,
+)
 from catalogue.store.oxigraph import OxigraphStore
 
 from .conftest import BASE
@@ -86,7 +91,7 @@ def test_subjects_counted_a_graph_at_a_time_are_what_one_query_gives(shared):
     assert whole["default graph"]["classes"][ORG] == 3
     assert dataset_counts(store, None, kept, texts) == whole
     graph = store.source_graph("a")
-    assert graph_subjects(store, graph, texts[graph]) == graph_subjects(store, graph)  # the copy and the store agree
+    assert text_subjects(texts[graph]) == graph_subjects(store, graph)  # the copy and the store agree
     assert dataset_counts(store, None, kept, texts) == whole  # from the kept entries this time
 
 
@@ -95,7 +100,7 @@ def test_a_graph_s_entry_is_used_while_its_stamp_holds_and_never_for_the_statist
     dataset_counts(store, None, kept, texts)
     read: list[str] = []
     original = subject_counts.graph_subjects
-    monkeypatch.setattr(subject_counts, "graph_subjects", lambda s, graph, text=None: read.append(graph) or original(s, graph, text))
+    monkeypatch.setattr(subject_counts, "graph_subjects", lambda s, graph: read.append(graph) or original(s, graph))
     dataset_counts(store, None, kept, texts)
     assert read == [store.statistics_graph]  # kept: the sources' graphs are not read again
     # Source b gains an organisation and its graph a new stamp: only it is read again, and the counts follow.

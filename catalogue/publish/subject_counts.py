@@ -57,9 +57,9 @@ def subject_hash(subject: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(subject, digest_size=8).digest(), "big")
 
 
-def graph_subjects(store: CatalogueStore, graph: str, text: Path | None = None) -> GraphSubjects:
-    """``graph``'s distinct subjects and class memberships, from ``text`` (its N-Triples) if given, else the store."""
-    return _sorted(*(_from_text(text) if text is not None else _from_store(store, graph)))
+def graph_subjects(store: CatalogueStore, graph: str) -> GraphSubjects:
+    """``graph``'s distinct subjects and class memberships, as the store holds them."""
+    return _sorted(*_from_store(store, graph))
 
 
 def text_subjects(text: Path) -> GraphSubjects:
