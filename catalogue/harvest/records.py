@@ -76,9 +76,6 @@ def published_record(
     run: str | None = None,
 ) -> list[ox.Triple]:
     record = _n(record_iri(base, source_id, report.offer))
-    missing = report.missing
-    conforms = report.conforms
-    gaps = report.europass_gaps
     triples = [
         ox.Triple(record, _TYPE, _CATALOG_RECORD),
         ox.Triple(record, _PRIMARY_TOPIC, _n(report.offer)),
@@ -86,15 +83,15 @@ def published_record(
         ox.Triple(record, _ISSUED, _dt(first_seen)),
         ox.Triple(record, _MODIFIED, _dt(modified)),
         ox.Triple(record, _CONTENT_HASH, ox.Literal(report.content_hash)),
-        ox.Triple(record, _MICROCREDENTIAL, _BOOLEANS[conforms and not missing]),
+        ox.Triple(record, _MICROCREDENTIAL, _BOOLEANS[report.microcredential]),
         ox.Triple(record, _WARNING_COUNT, ox.Literal(str(len(report.warnings)), datatype=_INTEGER)),
         ox.Triple(record, _ADMISSION_LEVEL, _node(LEVEL_IRIS[report.level])),
-        ox.Triple(record, _EUROPASS_READY, _BOOLEANS[conforms and not gaps]),
+        ox.Triple(record, _EUROPASS_READY, _BOOLEANS[report.europass_ready]),
     ]
     # What Europass would still need, by property (the site and API explain it from the property's labels).
-    for path in dict.fromkeys(f.path or "" for f in gaps):
+    for path in dict.fromkeys(f.path or "" for f in report.europass_gaps):
         triples.append(ox.Triple(record, _EUROPASS_GAP, ox.Literal(path)))
-    for key in missing:
+    for key in report.missing:
         triples.append(ox.Triple(record, _MISSING_ELEMENT, _node(ANNEX + key)))
     for key in report.missing_optional:
         triples.append(ox.Triple(record, _MISSING_OPTIONAL, _node(ANNEX + key)))
